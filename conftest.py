@@ -1,0 +1,3 @@
+"""Shared fixtures for the core's and the plugins' tests live in facturo.testing."""
+
+pytest_plugins = ["facturo.testing"]

@@ -1,0 +1,1 @@
+"""Built-in default plugins, registered trylast so any plugin can replace them."""

@@ -1,0 +1,141 @@
+"""The running installation: settings, database, plugins and the clock, passed to every hook."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from facturo.config import ConfigError, Settings
+from facturo.contributions import PluginSettings, SettingField
+from facturo.db.engine import Database
+from facturo.db.types import utcnow
+
+
+class Context:
+    """Everything a domain function, a hook or a web handler needs from the installation."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        plugins: pluggy.PluginManager,
+        database: Database | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.plugins = plugins
+        self.hook = plugins.hook
+        self.db = database or Database(settings.database_url)
+        self.clock = clock
+        self.plugin_settings: dict[str, dict[str, Any]] = {}
+        self._templates: Any = None
+        self.validate_plugin_settings()
+
+    # --- time ---------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The current instant (UTC, timezone-aware); tests may freeze it."""
+        return self.clock()
+
+    def today(self) -> date:
+        """Today's business date in the seller's time zone."""
+        return self.now().astimezone(self.settings.zone).date()
+
+    # --- plugins ------------------------------------------------------------------------
+
+    def settings_for(self, plugin: str) -> dict[str, Any]:
+        """The validated ``[plugin.<name>]`` settings (raw table when no schema is declared)."""
+        if plugin in self.plugin_settings:
+            return self.plugin_settings[plugin]
+        return dict(self.settings.plugin_table(plugin))
+
+    def validate_plugin_settings(self) -> None:
+        """Validate every plugin's table against its schema; raise ConfigError on the first
+        problem."""
+        for schema in self.hook.settings_schema(ctx=self):
+            if schema is None:
+                continue
+            raw = self.settings.plugin_table(schema.plugin)
+            self.plugin_settings[schema.plugin] = validate_table(schema, raw)
+
+    def migration_dirs(self) -> list[Path]:
+        """Every enabled plugin's Alembic versions folder."""
+        dirs: list[Path] = []
+        for result in self.hook.db_migrations(ctx=self):
+            dirs.extend(Path(p) for p in result)
+        return dirs
+
+    @property
+    def templates(self) -> Any:
+        """The one Jinja2 environment (core templates plus every plugin's)."""
+        if self._templates is None:
+            from facturo.templating import build_environment
+
+            self._templates = build_environment(self)
+        return self._templates
+
+    def url(self, path: str) -> str:
+        """An absolute URL under the public base URL."""
+        return f"{self.settings.base_url}{path}"
+
+
+def validate_table(schema: PluginSettings, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``raw`` against ``schema``; return typed values; raise ConfigError naming the key."""
+    known = {field.name: field for field in schema.fields}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"plugin.{schema.plugin}.{key}", "is not a known setting")
+    values: dict[str, Any] = {}
+    for field in schema.fields:
+        key = f"plugin.{schema.plugin}.{field.name}"
+        if field.name not in raw or raw[field.name] in ("", None):
+            if field.required:
+                raise ConfigError(key, "is missing")
+            values[field.name] = field.default
+            continue
+        value = _coerce(field, raw[field.name], key)
+        if field.validate is not None:
+            try:
+                value = field.validate(value)
+            except ValueError as exc:
+                raise ConfigError(key, str(exc)) from exc
+        values[field.name] = value
+    return values
+
+
+def _coerce(field: SettingField, value: Any, key: str) -> Any:
+    if field.kind == "int":
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(key, "must be a whole number") from exc
+    if field.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(key, "must be true or false")
+    if field.kind == "decimal":
+        if isinstance(value, float):
+            value = repr(value)
+        try:
+            return Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ConfigError(key, "must be a number") from exc
+    if field.kind == "list":
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(key, "must be a list")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(key, "must be a string")
+    if field.kind == "choice" and value not in field.choices:
+        raise ConfigError(key, f"must be one of {', '.join(field.choices)}")
+    return value

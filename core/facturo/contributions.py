@@ -1,0 +1,110 @@
+"""Small records that plugins return from contribution hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from facturo.context import Context
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in the client or staff menu; ``label`` maps a language code to text."""
+
+    label: dict[str, str]
+    url: str
+    order: int = 100
+    roles: tuple[str, ...] = ()
+
+    def text(self, language: str) -> str:
+        return self.label.get(language) or next(iter(self.label.values()), self.url)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of HTML a plugin adds to the client dashboard or a staff customer page."""
+
+    title: dict[str, str]
+    html: str
+    order: int = 100
+
+    def heading(self, language: str) -> str:
+        return self.title.get(language) or next(iter(self.title.values()), "")
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A way to pay that a gateway plugin offers."""
+
+    gateway: str
+    label: dict[str, str]
+    online: bool
+    supports_refunds: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentOption:
+    """What an unpaid document shows for one method: HTML for the page and for the PDF."""
+
+    gateway: str
+    title: dict[str, str]
+    html: str = ""
+    pdf_html: str = ""
+    pay_url: str | None = None
+    order: int = 100
+
+    def heading(self, language: str) -> str:
+        return self.title.get(language) or next(iter(self.title.values()), self.gateway)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the worker runs every ``interval_seconds``; ``run(ctx)`` does the work."""
+
+    name: str
+    interval_seconds: int
+    run: Callable[[Context], Any]
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One key of a ``[plugin.<name>]`` table."""
+
+    name: str
+    kind: str = "str"  # str, int, bool, decimal, choice, list
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    validate: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """The settings schema of one plugin."""
+
+    plugin: str
+    fields: tuple[SettingField, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A gateway's answer to a refund request."""
+
+    gateway_refund_id: str
+    status: str  # completed, pending
+    amount: Decimal
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A customer found by a plugin's own search key (e.g. a licence key)."""
+
+    customer_id: int
+    label: str

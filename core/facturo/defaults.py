@@ -1,0 +1,68 @@
+"""The commented configuration file written by ``facturo init``."""
+
+from __future__ import annotations
+
+CONFIG_TEMPLATE = '''# Facturo configuration. Every key can be overridden by an environment variable:
+# FACTURO_<KEY> for top-level keys, FACTURO_<TABLE>__<KEY> inside tables,
+# e.g. FACTURO_DATABASE_URL, FACTURO_SMTP__PASSWORD, FACTURO_PLUGIN__RURALVIA__SECRET_KEY.
+
+# SQLAlchemy URL: sqlite:///var/facturo.db or postgresql://user@host/dbname
+database_url = "{database_url}"
+# Signs session cookies and tokens. Keep it secret; changing it logs everyone out.
+secret_key = "{secret_key}"
+# Where customers reach the site (used in emails and gateway callbacks).
+base_url = "http://127.0.0.1:8000"
+time_zone = "Europe/Madrid"
+currency = "EUR"
+# Files (emails written when no SMTP is configured, uploads) live here.
+data_dir = "var"
+# Run the outbox worker inside `facturo serve` (fine for SQLite / one machine).
+embedded_worker = true
+
+[seller]
+legal_name = "Your Company S.L."
+nif = "B00000000"
+address = "Calle Mayor 1"
+postal_code = "28001"
+city = "Madrid"
+province = "Madrid"
+country = "ES"
+email = "billing@example.com"
+phone = ""
+
+[smtp]
+# Leave host empty to write emails as .eml files under var/mail/.
+host = ""
+port = 587
+security = "starttls"   # none, starttls or ssl
+user = ""
+password = ""           # better: FACTURO_SMTP__PASSWORD
+from_address = "billing@example.com"
+reply_to = ""
+
+[billing]
+invoice_days_before = 14
+reminder_days_before = [7, 1]
+reminder_days_after = [1, 3]
+suspend_after_days = 7
+terminate_after_days = 30
+run_hour = 6
+invoice_format = "F{{year}}-{{seq:06}}"
+credit_note_format = "R{{year}}-{{seq:06}}"
+proforma_format = "PRO-{{year}}-{{seq:06}}"
+
+[plugins]
+# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu
+enabled = []
+
+# Each enabled plugin reads its own table, e.g.:
+# [plugin.transfer]
+# account_holder = "Your Company S.L."
+# iban = "ES91 2100 0418 4502 0005 1332"
+# bic = "CAIXESBBXXX"
+'''
+
+
+def config_template(secret_key: str, database_url: str) -> str:
+    """The commented facturo.toml with ``secret_key`` and ``database_url`` filled in."""
+    return CONFIG_TEMPLATE.format(secret_key=secret_key, database_url=database_url)

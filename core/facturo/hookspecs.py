@@ -1,0 +1,224 @@
+"""Every hook of Facturo: THE plugin API.
+
+Four kinds of hook:
+
+* **events** are called after the change they report has been committed, by the worker,
+  from the outbox (at least once; implementations must be idempotent). They get ``ctx`` and a
+  ``session`` in a fresh transaction that commits after all implementations ran.
+* **in-transaction events** (``on_document_issued``) run inside the transaction that makes the
+  change; what they write commits or rolls back with it; raising aborts the change.
+* **answers** are ``firstresult``: the first implementation that returns something other than
+  None wins. A plugin answers only for what it owns (its provisioner, its gateway).
+* **contributions** are called on every plugin and their lists are concatenated.
+
+Implementations may accept fewer arguments than the spec lists (pluggy's opt-in arguments).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+    from pathlib import Path
+
+    import click
+    from sqlalchemy.orm import Session
+    from starlette.routing import BaseRoute
+
+    from facturo.context import Context
+    from facturo.contributions import (
+        MenuItem,
+        Panel,
+        PaymentMethod,
+        PaymentOption,
+        PeriodicJob,
+        PluginSettings,
+        RefundResult,
+        SearchHit,
+    )
+    from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
+
+PROJECT = "facturo"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+PROVISION_ACTIONS = ("create", "renew", "suspend", "unsuspend", "terminate")
+WEB_SECTIONS = ("client", "admin", "api", "public")
+
+
+# --- events (after commit, from the outbox) -------------------------------------------------
+
+
+@hookspec
+def on_customer_registered(ctx: Context, session: Session, customer: Customer) -> None:
+    """A customer registered (not yet verified). Called after commit, from the outbox."""
+
+
+@hookspec
+def on_invoice_created(ctx: Context, session: Session, document: Document) -> None:
+    """A proforma was created (order, renewal or manual). Called after commit."""
+
+
+@hookspec
+def on_invoice_paid(ctx: Context, session: Session, document: Document) -> None:
+    """A document was fully paid and numbered as an invoice. Called after commit, before
+    the services it bills are provisioned."""
+
+
+@hookspec
+def on_payment_recorded(ctx: Context, session: Session, payment: Payment) -> None:
+    """A payment was recorded (applied or held for review). Called after commit."""
+
+
+@hookspec
+def on_invoice_refunded(
+    ctx: Context, session: Session, document: Document, credit_note: Document, refund: Refund | None
+) -> None:
+    """A credit note was issued against ``document`` (with the refund, if money went back).
+    Called after commit."""
+
+
+@hookspec
+def on_service_status_changed(
+    ctx: Context, session: Session, service: Service, old_status: str, new_status: str
+) -> None:
+    """A service changed status (e.g. pending → active). Called after commit."""
+
+
+# --- in-transaction events -------------------------------------------------------------------
+
+
+@hookspec
+def on_document_issued(ctx: Context, session: Session, document: Document) -> None:
+    """An invoice or credit note just received its number. Called INSIDE the numbering
+    transaction, after the number and totals are set and flushed; rows the plugin adds commit
+    with it (e.g. a VERI*FACTU record). Raising aborts the payment or credit note."""
+
+
+# --- answers (firstresult) -------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def provision_product(
+    ctx: Context, session: Session, service: Service, action: str
+) -> dict[str, Any] | None:
+    """Carry out ``action`` (create, renew, suspend, unsuspend, terminate) for ``service``.
+
+    Answered by the plugin whose name equals ``service.product.provisioner``; others return
+    None. Called after commit from the outbox, inside a transaction that also records the new
+    service status; return a dict (merged into ``service.provisioner_data``) on success, raise to
+    have the worker retry later. Must be idempotent: the same action may be delivered twice.
+    """
+
+
+@hookspec(firstresult=True)
+def render_invoice(ctx: Context, document: Document, fmt: str) -> bytes | None:
+    """Render ``document`` as ``fmt`` ("pdf" or "html"); return bytes. The built-in xhtml2pdf
+    renderer answers last, so any plugin can replace it."""
+
+
+@hookspec(firstresult=True)
+def refund_payment(
+    ctx: Context, session: Session, payment: Payment, amount: Decimal
+) -> RefundResult | None:
+    """Send ``amount`` of ``payment`` back through its gateway. Answered by the plugin whose
+    gateway name equals ``payment.gateway``; raise on a gateway error (nothing is recorded)."""
+
+
+@hookspec(firstresult=True)
+def send_email(ctx: Context, message: Any) -> bool | None:
+    """Deliver one ``email.message.EmailMessage``; return True when handed over. The built-in
+    mailer (SMTP, or .eml files when no SMTP is configured) answers last. Raise to retry."""
+
+
+@hookspec(firstresult=True)
+def check_vat_number(ctx: Context, country: str, number: str) -> bool | None:
+    """Check an EU VAT number online (e.g. VIES). None means "not checked" (the default)."""
+
+
+# --- contributions ---------------------------------------------------------------------------
+
+
+@hookspec
+def payment_methods(ctx: Context) -> list[PaymentMethod]:
+    """The payment methods this plugin offers."""
+
+
+@hookspec
+def invoice_payment_options(
+    ctx: Context, document: Document, language: str
+) -> list[PaymentOption]:
+    """What an unpaid document shows for this plugin's method(s): a pay button, instructions."""
+
+
+@hookspec
+def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
+    """Routes to mount in ``section`` (client, admin, api, public). The core enforces the
+    section's access rule: client = logged-in customer (``request.state.customer``), admin =
+    staff (``request.state.staff``), api = bearer token, public = none."""
+
+
+@hookspec
+def template_dirs(ctx: Context) -> list[Path]:
+    """Folders of Jinja2 templates; put templates under a subfolder named after the plugin."""
+
+
+@hookspec
+def client_menu_items(ctx: Context, customer: Customer) -> list[MenuItem]:
+    """Links the client area menu shows to ``customer``."""
+
+
+@hookspec
+def client_dashboard_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
+    """Panels (HTML) the client dashboard shows to ``customer``."""
+
+
+@hookspec
+def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
+    """Links the staff menu shows to ``staff`` (filter by ``staff.role``)."""
+
+
+@hookspec
+def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+    """Panels a staff customer page shows (the customer's licences, tickets…)."""
+
+
+@hookspec
+def customer_search(ctx: Context, session: Session, query: str) -> list[SearchHit]:
+    """Customers found by this plugin's own keys (a licence key, a ticket reference)."""
+
+
+@hookspec
+def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
+    """Jobs the worker runs periodically."""
+
+
+@hookspec
+def db_migrations(ctx: Context) -> list[Path]:
+    """Alembic versions folders of this plugin (branch label = plugin name)."""
+
+
+@hookspec
+def settings_schema(ctx: Context) -> PluginSettings | None:
+    """The schema of this plugin's ``[plugin.<name>]`` table, validated at start-up."""
+
+
+@hookspec
+def demo_settings() -> dict[str, Any] | None:
+    """This plugin's ``[plugin.<name>]`` table for ``facturo demo`` (sandbox modes), keyed
+    ``{"plugin": name, "settings": {...}}``. Called before the Context exists."""
+
+
+@hookspec
+def demo_seed(ctx: Context, session: Session, customer: Customer) -> None:
+    """Add this plugin's demo data (called once, when the demo database is first seeded)."""
+
+
+@hookspec
+def cli_commands(ctx: Context) -> list[click.Command]:
+    """Commands added to the ``facturo`` CLI (e.g. ``facturo tickets import-email``)."""

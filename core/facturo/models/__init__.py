@@ -1,0 +1,33 @@
+"""The core's mapped models, all on one MetaData (``facturo.db.metadata``)."""
+
+from __future__ import annotations
+
+from facturo.models.accounts import Customer, StaffUser
+from facturo.models.audit import AuditEvent
+from facturo.models.catalog import Product, ProductPrice
+from facturo.models.documents import BilledPeriod, Document, DocumentLine, NumberSeries
+from facturo.models.jobs import JobRun
+from facturo.models.outbox import OutboxEvent, OutboxMessage
+from facturo.models.payments import GatewayNotification, Payment, Refund
+from facturo.models.services import Service
+from facturo.models.tokens import ApiToken
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "BilledPeriod",
+    "Customer",
+    "Document",
+    "DocumentLine",
+    "GatewayNotification",
+    "JobRun",
+    "NumberSeries",
+    "OutboxEvent",
+    "OutboxMessage",
+    "Payment",
+    "Product",
+    "ProductPrice",
+    "Refund",
+    "Service",
+    "StaffUser",
+]

@@ -1,0 +1,81 @@
+"""People who log in: customers and staff users."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from facturo.db.base import Base
+from facturo.db.types import Money, UTCDateTime, utcnow
+
+STAFF_ROLES = ("admin", "billing", "support")
+
+
+class Customer(Base):
+    """A customer account: contact and billing data, login, credit balance."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    language: Mapped[str] = mapped_column(String(5), default="es")
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200), default="")
+    tax_id: Mapped[str] = mapped_column(String(32), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str] = mapped_column(String(20), default="")
+    city: Mapped[str] = mapped_column(String(100), default="")
+    region: Mapped[str] = mapped_column(String(100), default="")
+    country: Mapped[str] = mapped_column(String(2), default="ES")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    credit_balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def display_name(self) -> str:
+        return self.company or self.name
+
+    def snapshot(self) -> dict[str, Any]:
+        """The customer data frozen on a document when it is issued."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "company": self.company,
+            "tax_id": self.tax_id,
+            "email": self.email,
+            "address": self.address,
+            "postal_code": self.postal_code,
+            "city": self.city,
+            "region": self.region,
+            "country": self.country,
+        }
+
+
+class StaffUser(Base):
+    """A member of staff with one role: admin, billing or support."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notes: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,105 @@
+"""The public surface for plugins: everything a plugin may import from Facturo.
+
+A plugin imports only this module (and its own modules). Widen it deliberately.
+"""
+
+from __future__ import annotations
+
+from facturo.audit import record as audit_record
+from facturo.config import ConfigError
+from facturo.context import Context
+from facturo.contributions import (
+    MenuItem,
+    Panel,
+    PaymentMethod,
+    PaymentOption,
+    PeriodicJob,
+    PluginSettings,
+    RefundResult,
+    SearchHit,
+    SettingField,
+)
+from facturo.cycles import add_months, months_of, period_for
+from facturo.db.base import Base
+from facturo.db.types import Money, Rate, UTCDateTime, utcnow
+from facturo.dbutil import insert_ignore
+from facturo.documents import (
+    BillingError,
+    ImmutableDocumentError,
+    cancel_proforma,
+    create_credit_note,
+    document_pdf,
+)
+from facturo.hookspecs import hookimpl
+from facturo.models import (
+    Customer,
+    Document,
+    DocumentLine,
+    GatewayNotification,
+    Payment,
+    Product,
+    ProductPrice,
+    Refund,
+    Service,
+    StaffUser,
+)
+from facturo.money import format_money, parse_amount, to_money
+from facturo.notifications import log_notification, mark_notification
+from facturo.orders import OrderError, order_addon, place_order
+from facturo.outbox import enqueue_email, enqueue_event
+from facturo.payments import PaymentOutcome, record_payment, refund_invoice
+from facturo.services import change_status
+
+__all__ = [
+    "Base",
+    "BillingError",
+    "ConfigError",
+    "Context",
+    "Customer",
+    "Document",
+    "DocumentLine",
+    "GatewayNotification",
+    "ImmutableDocumentError",
+    "MenuItem",
+    "Money",
+    "OrderError",
+    "Panel",
+    "Payment",
+    "PaymentMethod",
+    "PaymentOption",
+    "PaymentOutcome",
+    "PeriodicJob",
+    "PluginSettings",
+    "Product",
+    "ProductPrice",
+    "Rate",
+    "Refund",
+    "RefundResult",
+    "SearchHit",
+    "Service",
+    "SettingField",
+    "StaffUser",
+    "UTCDateTime",
+    "add_months",
+    "audit_record",
+    "cancel_proforma",
+    "change_status",
+    "create_credit_note",
+    "document_pdf",
+    "enqueue_email",
+    "enqueue_event",
+    "format_money",
+    "hookimpl",
+    "insert_ignore",
+    "log_notification",
+    "mark_notification",
+    "months_of",
+    "order_addon",
+    "parse_amount",
+    "period_for",
+    "place_order",
+    "record_payment",
+    "refund_invoice",
+    "to_money",
+    "utcnow",
+]

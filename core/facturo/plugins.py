@@ -1,0 +1,119 @@
+"""Plugin discovery (stevedore, entry point group ``facturo.plugins``) and the PluginManager."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+from stevedore import NamedExtensionManager
+
+from facturo import hookspecs
+
+ENTRY_POINT_GROUP = "facturo.plugins"
+BUILTIN_PLUGINS = ("facturo.builtin.pdf", "facturo.builtin.mailer")
+
+
+class PluginError(Exception):
+    """A plugin cannot be loaded; the message names it and lists what is installed."""
+
+
+def installed_plugins() -> dict[str, metadata.EntryPoint]:
+    """Every entry point of the ``facturo.plugins`` group, by name."""
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def plugin_version(name: str) -> str:
+    """The version of the distribution that provides plugin ``name`` ('' when unknown)."""
+    entry_point = installed_plugins().get(name)
+    if entry_point is None or entry_point.dist is None:
+        return ""
+    return entry_point.dist.version
+
+
+def _installed_list() -> str:
+    names = sorted(installed_plugins())
+    return ", ".join(names) if names else "none"
+
+
+def new_manager() -> pluggy.PluginManager:
+    """A PluginManager with every hook spec and the built-in defaults (registered trylast)."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_PLUGINS:
+        module = __import__(module_name, fromlist=["_"])
+        manager.register(module, name=module_name)
+    return manager
+
+
+def load_plugins(
+    enabled: Iterable[str], extra: Iterable[tuple[str, ModuleType | object]] = ()
+) -> pluggy.PluginManager:
+    """Load the named plugins into a new manager; raise PluginError naming the culprit.
+
+    ``extra`` registers further (name, plugin object) pairs, for tests and embedding.
+    """
+    names = list(dict.fromkeys(enabled))
+    manager = new_manager()
+    installed = installed_plugins()
+    missing = [name for name in names if name not in installed]
+    if missing:
+        raise PluginError(
+            f"plugin {missing[0]!r} is enabled but not installed; installed plugins: "
+            f"{_installed_list()}"
+        )
+    failures: list[tuple[str, BaseException]] = []
+
+    def on_failure(_manager: Any, entry_point: Any, exc: BaseException) -> None:
+        failures.append((entry_point.name, exc))
+
+    if names:
+        extensions = NamedExtensionManager(
+            ENTRY_POINT_GROUP,
+            names=names,
+            invoke_on_load=False,
+            on_load_failure_callback=on_failure,
+            name_order=True,
+        )
+        if failures:
+            name, exc = failures[0]
+            raise PluginError(
+                f"plugin {name!r} failed to import: {type(exc).__name__}: {exc}; "
+                f"installed plugins: {_installed_list()}"
+            )
+        for extension in extensions:
+            _register(manager, extension.name, extension.plugin)
+    for name, plugin in extra:
+        _register(manager, name, plugin)
+    return manager
+
+
+def _register(manager: pluggy.PluginManager, name: str, plugin: object) -> None:
+    try:
+        manager.register(plugin, name=name)
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        manager.unregister(name=name)
+        raise PluginError(
+            f"plugin {name!r} is invalid: {exc}; installed plugins: {_installed_list()}"
+        ) from exc
+
+
+def hooks_of(manager: pluggy.PluginManager, name: str) -> list[str]:
+    """The names of the hooks plugin ``name`` implements, sorted."""
+    plugin = manager.get_plugin(name)
+    if plugin is None:
+        return []
+    callers = manager.get_hookcallers(plugin) or []
+    return sorted(caller.name for caller in callers)
+
+
+def registered_names(manager: pluggy.PluginManager) -> list[str]:
+    """Names of the registered plugins other than the built-in defaults, in load order."""
+    return [
+        name
+        for name, _plugin in manager.list_name_plugin()
+        if name is not None and name not in BUILTIN_PLUGINS
+    ]

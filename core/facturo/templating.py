@@ -1,0 +1,63 @@
+"""The one Jinja2 environment: core templates, then every plugin's folders; filters for money
+and dates in the reader's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from babel.dates import format_date, format_datetime
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from facturo.money import format_money
+
+if TYPE_CHECKING:
+    from facturo.context import Context
+
+CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def build_environment(ctx: Context | None = None) -> Environment:
+    """A Jinja2 environment over the core templates and each plugin's ``template_dirs()``."""
+    folders: list[Path] = [CORE_TEMPLATES]
+    if ctx is not None:
+        for result in ctx.hook.template_dirs(ctx=ctx):
+            folders.extend(Path(p) for p in result)
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders]),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = money_filter
+    env.filters["date"] = date_filter
+    env.filters["datetime"] = datetime_filter
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def money_filter(amount: Decimal | None, currency: str = "EUR", language: str = "es") -> str:
+    """``{{ doc.total|money(doc.currency, lang) }}``."""
+    if amount is None:
+        return ""
+    return format_money(amount, currency, language)
+
+
+def date_filter(value: date | None, language: str = "es") -> str:
+    """A business date, e.g. ``27/11/2026`` (es) or ``27 Nov 2026`` (en)."""
+    if value is None:
+        return ""
+    if language == "en":
+        return str(format_date(value, format="d MMM yyyy", locale="en_GB"))
+    return str(format_date(value, format="dd/MM/yyyy", locale="es_ES"))
+
+
+def datetime_filter(value: datetime | None, language: str = "es", tz: Any = None) -> str:
+    """An instant in the seller's time zone."""
+    if value is None:
+        return ""
+    locale = "en_GB" if language == "en" else "es_ES"
+    return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale=locale))

@@ -1,0 +1,10 @@
+"""The api section's core routes."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+
+def routes() -> list[BaseRoute]:
+    """The core's routes of the api section."""
+    return []

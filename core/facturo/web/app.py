@@ -1,0 +1,106 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from facturo.context import Context
+from facturo.i18n import LANGUAGES
+from facturo.web.errors import http_exception, server_error
+from facturo.web.ratelimit import RateLimiter
+from facturo.web.security import SecurityHeadersMiddleware
+from facturo.web.sections import guard_routes
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+SESSION_COOKIE = "facturo_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
+    """The core's routes of ``section`` plus every plugin's, all guarded."""
+    from facturo.web import admin, api, client, public
+
+    core = {"client": client.routes, "admin": admin.routes, "api": api.routes, "public": public.routes}[section]()
+    routes: list[BaseRoute] = list(core)
+    for contributed in ctx.hook.web_routes(ctx=ctx, section=section):
+        routes.extend(contributed)
+    return guard_routes(section, routes)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/client/", status_code=302)
+
+
+async def switch_language(request: Request) -> Response:
+    """``/lang/es`` or ``/lang/en``: remember the choice and go back."""
+    code = request.path_params["code"]
+    if code in LANGUAGES:
+        request.session["lang"] = code
+    target = request.query_params.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return RedirectResponse(target, status_code=303)
+
+
+async def health(request: Request) -> Response:
+    return Response("ok", media_type="text/plain")
+
+
+def create_app(ctx: Context, embedded_worker: bool = False, worker_interval: float = 5.0) -> Starlette:
+    """Build the web app for ``ctx``; optionally run the worker in a background thread."""
+    routes: list[BaseRoute] = [
+        Route("/", home),
+        Route("/healthz", health),
+        Route("/lang/{code}", switch_language),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+        Mount("/client", routes=section_routes(ctx, "client")),
+        Mount("/admin", routes=section_routes(ctx, "admin")),
+        Mount("/api", routes=section_routes(ctx, "api")),
+        Mount("/public", routes=section_routes(ctx, "public")),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(
+            SessionMiddleware,
+            secret_key=ctx.settings.secret_key,
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="lax",
+            https_only=ctx.settings.base_url.startswith("https://"),
+        ),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
+        thread = None
+        if embedded_worker:
+            from facturo.worker import run_forever
+
+            thread = threading.Thread(target=run_forever, args=(ctx, worker_interval, stop), daemon=True, name="facturo-worker")
+            thread.start()
+        yield
+        stop.set()
+        if thread is not None:
+            thread.join(timeout=10)
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={404: http_exception, 405: http_exception, 500: server_error, 400: http_exception, 403: http_exception},
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.state.limiter = RateLimiter(ctx.settings.plugin_table("ratelimit").get("storage", "memory://") if False else "memory://")
+    return app

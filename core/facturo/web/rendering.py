@@ -1,0 +1,71 @@
+"""Render pages: the Jinja2 environment with the request's language, CSRF token and menus."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from facturo.i18n import LANGUAGES, load_translations, negotiate
+from facturo.web.security import csrf_token
+
+
+def request_language(request: Request) -> str:
+    """es or en: the session's choice, else the customer's setting, else Accept-Language."""
+    chosen = request.session.get("lang") if "session" in request.scope else None
+    if chosen in LANGUAGES:
+        return str(chosen)
+    customer = getattr(request.state, "customer", None)
+    if customer is not None and customer.language in LANGUAGES:
+        return str(customer.language)
+    return negotiate(request.headers.get("accept-language"))
+
+
+def gettext_for(request: Request) -> Any:
+    """The gettext function for the request's language."""
+    return load_translations(request_language(request)).gettext
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """Queue a message for the next page the session sees."""
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render ``template`` with the request's language, CSRF token, user, menus and flashes."""
+    ctx = request.app.state.ctx
+    lang = request_language(request)
+    translations = load_translations(lang)
+    customer = getattr(request.state, "customer", None)
+    staff = getattr(request.state, "staff", None)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "_": translations.gettext,
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "csrf_token": csrf_token(request.session) if "session" in request.scope else "",
+        "customer": customer,
+        "staff": staff,
+        "settings": ctx.settings,
+        "flashes": request.session.pop("flash", []) if "session" in request.scope else [],
+        "client_menu": _menu(ctx, "client", customer) if customer is not None else [],
+        "admin_menu": _menu(ctx, "admin", staff) if staff is not None else [],
+    }
+    values.update(context or {})
+    html = ctx.templates.get_template(template).render(values)
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _menu(ctx: Any, section: str, user: Any) -> list[Any]:
+    items: list[Any] = []
+    if section == "client":
+        for contributed in ctx.hook.client_menu_items(ctx=ctx, customer=user):
+            items.extend(contributed)
+    else:
+        for contributed in ctx.hook.admin_menu_items(ctx=ctx, staff=user):
+            items.extend(item for item in contributed if not item.roles or user.role in item.roles)
+    return sorted(items, key=lambda item: item.order)

@@ -1,0 +1,3 @@
+"""Facturo plugin `paypal`: its hook implementations (see facturo.hookspecs)."""
+
+from __future__ import annotations

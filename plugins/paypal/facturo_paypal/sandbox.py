@@ -1,0 +1,600 @@
+"""A local stand-in for the PayPal endpoints this plugin uses, as Starlette routes.
+
+``sandbox_routes(state)`` returns routes meant to be mounted under a prefix (e.g.
+``Mount("/public/paypal-sandbox", routes=sandbox_routes(state))``); point the API client's base
+URL at that prefix. It speaks the same protocol as PayPal for:
+
+- ``POST /v1/oauth2/token`` (client credentials, HTTP Basic)
+- ``POST /v2/checkout/orders``, ``GET /v2/checkout/orders/{id}``
+- ``POST /v2/checkout/orders/{id}/capture`` (idempotent by ``PayPal-Request-Id``)
+- ``POST /v2/payments/captures/{id}/refund``, ``GET /v2/payments/captures/{id}``
+- ``POST /v1/notifications/verify-webhook-signature``
+- ``GET /checkoutnow?token=…``: the payer's approval page (plain HTML forms, no script), whose
+  buttons redirect to ``return_url?token=…&PayerID=…`` or ``cancel_url?token=…``.
+
+Webhooks (``CHECKOUT.ORDER.APPROVED``, ``PAYMENT.CAPTURE.COMPLETED`` / ``PENDING``,
+``PAYMENT.CAPTURE.REFUNDED``) are signed exactly like PayPal's with a self-signed RSA certificate
+generated when the state is created, served at ``{prefix}/v1/notifications/certs/CERT-…``.
+Because that URL is not on paypal.com, the receiving side must list the sandbox prefix in
+``trusted_prefixes`` (see ``webhooks.validate_cert_url``) or use ``state.signer.certificate_pem``
+directly. Webhooks are posted once, without retries, to ``state.webhook_url`` with the injected
+``state.http`` client, after the triggering response has been sent; outcomes land in
+``state.deliveries``. All state is in memory and lost on restart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import json
+import re
+import secrets
+import string
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from .webhooks import AUTH_ALGO, signed_message, verify_offline
+
+__all__ = ["CERT_PATH", "Delivery", "SandboxSigner", "SandboxState", "sandbox_routes"]
+
+CERT_PATH = "/v1/notifications/certs/CERT-facturo-sandbox"
+_AMOUNT = re.compile(r"^\d{1,10}(\.\d{2})?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_ID_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def _paypal_id(length: int = 17) -> str:
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class SandboxSigner:
+    """The sandbox's webhook signing key and its self-signed certificate (PEM)."""
+
+    private_key: rsa.RSAPrivateKey
+    certificate_pem: bytes
+
+    @classmethod
+    def generate(cls) -> SandboxSigner:
+        """A fresh 2048-bit RSA key and a one-year self-signed certificate."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "facturo-paypal-sandbox")])
+        now = _utcnow()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=365))
+            .sign(key, hashes.SHA256())
+        )
+        return cls(key, cert.public_bytes(serialization.Encoding.PEM))
+
+    def sign(self, message: bytes) -> str:
+        """Base64 RSASSA-PKCS1-v1_5 / SHA-256 signature of ``message``."""
+        signature = self.private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return base64.b64encode(signature).decode()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One webhook delivery attempt: ``status_code`` is None when the request itself failed."""
+
+    event_id: str
+    event_type: str
+    url: str
+    status_code: int | None
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class SandboxState:
+    """Configuration and in-memory data of one sandbox instance.
+
+    ``public_url`` is the absolute URL of the mount point as seen by browsers and webhook
+    receivers; when ``None`` it is derived from each request. ``capture_status`` lets tests
+    simulate a ``PENDING`` capture.
+    """
+
+    client_id: str = "sandbox-client-id"
+    client_secret: str = "sandbox-client-secret"
+    webhook_id: str = "SANDBOX-WEBHOOK-ID"
+    webhook_url: str | None = None
+    http: httpx.AsyncClient | None = None
+    public_url: str | None = None
+    capture_status: str = "COMPLETED"
+    token_ttl: int = 32400
+    clock: Callable[[], datetime] = _utcnow
+    signer: SandboxSigner = field(default_factory=SandboxSigner.generate)
+    tokens: dict[str, datetime] = field(default_factory=dict)
+    token_requests: int = 0
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    captures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    def signed_webhook(self, event: dict[str, Any], base_url: str) -> tuple[dict[str, str], bytes]:
+        """Headers and body of a webhook delivery, signed like PayPal's."""
+        body = json.dumps(event).encode()
+        transmission_id = str(uuid.uuid1())
+        transmission_time = _iso(self.clock())
+        message = signed_message(transmission_id, transmission_time, self.webhook_id, body)
+        headers = {
+            "Content-Type": "application/json",
+            "PAYPAL-TRANSMISSION-ID": transmission_id,
+            "PAYPAL-TRANSMISSION-TIME": transmission_time,
+            "PAYPAL-TRANSMISSION-SIG": self.signer.sign(message),
+            "PAYPAL-CERT-URL": base_url + CERT_PATH,
+            "PAYPAL-AUTH-ALGO": AUTH_ALGO,
+            "PAYPAL-AUTH-VERSION": "v2",
+        }
+        return headers, body
+
+    async def deliver(self, event: dict[str, Any], base_url: str) -> Delivery | None:
+        """POST a signed event to ``webhook_url``; ``None`` if no URL or client is configured."""
+        if self.webhook_url is None or self.http is None:
+            return None
+        headers, body = self.signed_webhook(event, base_url)
+        try:
+            response = await self.http.post(self.webhook_url, content=body, headers=headers)
+            delivery = Delivery(
+                event["id"], event["event_type"], self.webhook_url, response.status_code
+            )
+        except httpx.HTTPError as exc:
+            delivery = Delivery(event["id"], event["event_type"], self.webhook_url, None, repr(exc))
+        self.deliveries.append(delivery)
+        return delivery
+
+    def event(
+        self, event_type: str, resource_type: str, resource: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A webhook event envelope around ``resource``."""
+        return {
+            "id": f"WH-{_paypal_id()}-{_paypal_id()}",
+            "event_version": "1.0",
+            "create_time": _iso(self.clock()),
+            "resource_type": resource_type,
+            "resource_version": "2.0",
+            "event_type": event_type,
+            "summary": event_type.replace(".", " ").title(),
+            "resource": resource,
+        }
+
+
+def _error(status: int, name: str, issue: str, description: str) -> JSONResponse:
+    body = {
+        "name": name,
+        "message": description,
+        "debug_id": _paypal_id(13).lower(),
+        "details": [{"issue": issue, "description": description}],
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def _unprocessable(issue: str, description: str) -> JSONResponse:
+    return _error(422, "UNPROCESSABLE_ENTITY", issue, description)
+
+
+def _base_url(state: SandboxState, request: Request) -> str:
+    if state.public_url is not None:
+        return state.public_url.rstrip("/")
+    root = request.scope.get("root_path", "")
+    return f"{request.url.scheme}://{request.url.netloc}{root}".rstrip("/")
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
+    return urlunsplit(parts._replace(query=query))
+
+
+def _authorized(state: SandboxState, request: Request) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    expires = state.tokens.get(token)
+    return scheme.lower() == "bearer" and expires is not None and state.clock() < expires
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+Handler = Callable[[SandboxState, Request, dict[str, Any]], Awaitable[Response]]
+
+
+def _api(state: SandboxState, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Bearer auth, JSON parsing and ``PayPal-Request-Id`` replay around an API handler."""
+
+    async def endpoint(request: Request) -> Response:
+        if not _authorized(state, request):
+            body = {"error": "invalid_token", "error_description": "Token is invalid or expired"}
+            return JSONResponse(body, status_code=401)
+        data = await _json_body(request)
+        if data is None:
+            return _error(400, "INVALID_REQUEST", "MALFORMED_REQUEST_JSON", "Body is not JSON")
+        request_id = request.headers.get("paypal-request-id")
+        key = (request.url.path, request_id or "")
+        if request_id and key in state.idempotency:
+            status, stored = state.idempotency[key]
+            return JSONResponse(stored, status_code=status)
+        response = await handler(state, request, data)
+        if request_id and isinstance(response, JSONResponse) and response.status_code < 500:
+            state.idempotency[key] = (response.status_code, json.loads(bytes(response.body)))
+        return response
+
+    return endpoint
+
+
+async def _token(state: SandboxState, request: Request) -> Response:
+    state.token_requests += 1
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    try:
+        client_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        client_id = secret = ""
+    form = parse_qs((await request.body()).decode("latin-1"))
+    if scheme.lower() != "basic" or (client_id, secret) != (state.client_id, state.client_secret):
+        body = {"error": "invalid_client", "error_description": "Client Authentication failed"}
+        return JSONResponse(body, status_code=401)
+    if form.get("grant_type") != ["client_credentials"]:
+        body = {"error": "unsupported_grant_type", "error_description": "Grant type not supported"}
+        return JSONResponse(body, status_code=400)
+    token = secrets.token_urlsafe(32)
+    state.tokens[token] = state.clock() + timedelta(seconds=state.token_ttl)
+    return JSONResponse(
+        {
+            "scope": "https://uri.paypal.com/services/payments/payment",
+            "access_token": token,
+            "token_type": "Bearer",
+            "app_id": "APP-FACTURO-SANDBOX",
+            "expires_in": state.token_ttl,
+            "nonce": secrets.token_hex(16),
+        }
+    )
+
+
+def _order_json(order: dict[str, Any], base: str) -> dict[str, Any]:
+    links = [{"href": f"{base}/v2/checkout/orders/{order['id']}", "rel": "self", "method": "GET"}]
+    if order["status"] == "PAYER_ACTION_REQUIRED":
+        href = f"{base}/checkoutnow?{urlencode({'token': order['id']})}"
+        links.append({"href": href, "rel": "payer-action", "method": "GET"})
+    unit = dict(order["purchase_unit"])
+    capture_id = order.get("capture_id")
+    body: dict[str, Any] = {
+        "id": order["id"],
+        "status": order["status"],
+        "intent": "CAPTURE",
+        "create_time": order["create_time"],
+        "links": links,
+    }
+    if capture_id is not None:
+        unit["payments"] = {"captures": [order["captures"][capture_id]]}
+        body["payer"] = {"payer_id": order["payer_id"]}
+    body["purchase_units"] = [unit]
+    return body
+
+
+def _purchase_unit_problem(unit: Any) -> str | None:
+    if not isinstance(unit, dict):
+        return "purchase_units[0] must be an object"
+    amount = unit.get("amount")
+    if not isinstance(amount, dict) or not _AMOUNT.match(str(amount.get("value", ""))):
+        return "amount.value must be a decimal string with up to two decimals"
+    if not _CURRENCY.match(str(amount.get("currency_code", ""))):
+        return "amount.currency_code must be a three-letter ISO code"
+    for name in ("invoice_id", "custom_id"):
+        if name in unit and not 1 <= len(str(unit[name])) <= 127:
+            return f"{name} must have 1 to 127 characters"
+    return None
+
+
+async def _create_order(state: SandboxState, request: Request, data: dict[str, Any]) -> Response:
+    units = data.get("purchase_units")
+    if data.get("intent") != "CAPTURE" or not isinstance(units, list) or len(units) != 1:
+        return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "One CAPTURE unit only")
+    problem = _purchase_unit_problem(units[0])
+    if problem is not None:
+        return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", problem)
+    context = data.get("payment_source", {}).get("paypal", {}).get("experience_context", {})
+    if not context.get("return_url") or not context.get("cancel_url"):
+        return _error(400, "INVALID_REQUEST", "MISSING_REQUIRED_PARAMETER", "return/cancel URL")
+    invoice_id = units[0].get("invoice_id")
+    if invoice_id and any(c["invoice_id"] == invoice_id for c in state.captures.values()):
+        return _unprocessable(
+            "DUPLICATE_INVOICE_ID", "Requested invoice number has been previously captured."
+        )
+    order = {
+        "id": _paypal_id(),
+        "status": "PAYER_ACTION_REQUIRED",
+        "create_time": _iso(state.clock()),
+        "purchase_unit": units[0],
+        "experience_context": context,
+        "captures": {},
+    }
+    state.orders[order["id"]] = order
+    return JSONResponse(_order_json(order, _base_url(state, request)), status_code=201)
+
+
+async def _get_order(state: SandboxState, request: Request, data: dict[str, Any]) -> Response:
+    order = state.orders.get(request.path_params["order_id"])
+    if order is None:
+        return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Order not found")
+    return JSONResponse(_order_json(order, _base_url(state, request)))
+
+
+def _capture_json(capture: dict[str, Any], base: str) -> dict[str, Any]:
+    body = {key: value for key, value in capture.items() if not key.startswith("_")}
+    body["links"] = [
+        {"href": f"{base}/v2/payments/captures/{capture['id']}", "rel": "self", "method": "GET"},
+        {
+            "href": f"{base}/v2/payments/captures/{capture['id']}/refund",
+            "rel": "refund",
+            "method": "POST",
+        },
+        {
+            "href": f"{base}/v2/checkout/orders/{capture['_order_id']}",
+            "rel": "up",
+            "method": "GET",
+        },
+    ]
+    return body
+
+
+async def _capture_order(state: SandboxState, request: Request, data: dict[str, Any]) -> Response:
+    order = state.orders.get(request.path_params["order_id"])
+    if order is None:
+        return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Order not found")
+    if order["status"] == "COMPLETED":
+        return _unprocessable("ORDER_ALREADY_CAPTURED", "Order already captured.")
+    if order["status"] != "APPROVED":
+        return _unprocessable("ORDER_NOT_APPROVED", "Payer has not yet approved the Order.")
+    base = _base_url(state, request)
+    unit = order["purchase_unit"]
+    amount = dict(unit["amount"])
+    now = _iso(state.clock())
+    capture: dict[str, Any] = {
+        "id": _paypal_id(),
+        "status": state.capture_status,
+        "amount": amount,
+        "final_capture": True,
+        "invoice_id": unit.get("invoice_id"),
+        "custom_id": unit.get("custom_id"),
+        "create_time": now,
+        "update_time": now,
+        "supplementary_data": {"related_ids": {"order_id": order["id"]}},
+        "_order_id": order["id"],
+        "_refunded": "0.00",
+    }
+    if state.capture_status == "PENDING":
+        capture["status_details"] = {"reason": "PENDING_REVIEW"}
+    state.captures[capture["id"]] = capture
+    order["status"] = "COMPLETED"
+    order["capture_id"] = capture["id"]
+    order["captures"][capture["id"]] = _capture_json(capture, base)
+    event = state.event(
+        f"PAYMENT.CAPTURE.{state.capture_status}", "capture", _capture_json(capture, base)
+    )
+    return JSONResponse(
+        _order_json(order, base),
+        status_code=201,
+        background=BackgroundTask(state.deliver, event, base),
+    )
+
+
+async def _get_capture(state: SandboxState, request: Request, data: dict[str, Any]) -> Response:
+    capture = state.captures.get(request.path_params["capture_id"])
+    if capture is None:
+        return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Capture not found")
+    return JSONResponse(_capture_json(capture, _base_url(state, request)))
+
+
+async def _refund(state: SandboxState, request: Request, data: dict[str, Any]) -> Response:
+    capture = state.captures.get(request.path_params["capture_id"])
+    if capture is None:
+        return _error(404, "RESOURCE_NOT_FOUND", "INVALID_RESOURCE_ID", "Capture not found")
+    if capture["status"] not in ("COMPLETED", "PARTIALLY_REFUNDED"):
+        return _unprocessable("CAPTURE_FULLY_REFUNDED", f"Capture is {capture['status']}.")
+    gross = Decimal(capture["amount"]["value"])
+    remaining = gross - Decimal(capture["_refunded"])
+    requested = data.get("amount") or {
+        "value": f"{remaining:f}",
+        "currency_code": capture["amount"]["currency_code"],
+    }
+    if not isinstance(requested, dict) or not _AMOUNT.match(str(requested.get("value", ""))):
+        return _error(400, "INVALID_REQUEST", "INVALID_PARAMETER_VALUE", "amount.value")
+    if requested.get("currency_code") != capture["amount"]["currency_code"]:
+        return _unprocessable("CURRENCY_MISMATCH", "Refund currency must match the capture.")
+    value = Decimal(requested["value"])
+    if value <= 0 or value > remaining:
+        return _unprocessable("REFUND_AMOUNT_EXCEEDED", "Refund exceeds the refundable amount.")
+    refunded = Decimal(capture["_refunded"]) + value
+    capture["_refunded"] = f"{refunded:f}"
+    capture["status"] = "REFUNDED" if refunded == gross else "PARTIALLY_REFUNDED"
+    capture["update_time"] = _iso(state.clock())
+    base = _base_url(state, request)
+    refund = {
+        "id": _paypal_id(),
+        "status": "COMPLETED",
+        "amount": {"value": requested["value"], "currency_code": requested["currency_code"]},
+        "invoice_id": capture.get("invoice_id"),
+        "custom_id": capture.get("custom_id"),
+        "seller_payable_breakdown": {
+            "total_refunded_amount": {
+                "value": capture["_refunded"],
+                "currency_code": requested["currency_code"],
+            }
+        },
+        "create_time": capture["update_time"],
+        "links": [
+            {"href": f"{base}/v2/payments/captures/{capture['id']}", "rel": "up", "method": "GET"}
+        ],
+    }
+    state.refunds[refund["id"]] = refund
+    state.orders[capture["_order_id"]]["captures"][capture["id"]] = _capture_json(capture, base)
+    event = state.event("PAYMENT.CAPTURE.REFUNDED", "refund", refund)
+    return JSONResponse(
+        refund, status_code=201, background=BackgroundTask(state.deliver, event, base)
+    )
+
+
+async def _verify_signature(
+    state: SandboxState, request: Request, data: dict[str, Any]
+) -> Response:
+    event = data.get("webhook_event")
+    ok = (
+        isinstance(event, dict)
+        and data.get("webhook_id") == state.webhook_id
+        and data.get("cert_url") == _base_url(state, request) + CERT_PATH
+    )
+    if ok:
+        # The sandbox signs json.dumps(event); dumping the parsed event again gives the same
+        # bytes as long as the receiver forwarded it unchanged.
+        headers = {
+            "paypal-transmission-id": str(data.get("transmission_id", "")),
+            "paypal-transmission-time": str(data.get("transmission_time", "")),
+            "paypal-transmission-sig": str(data.get("transmission_sig", "")),
+            "paypal-auth-algo": str(data.get("auth_algo", "")),
+        }
+        body = json.dumps(event).encode()
+        ok = verify_offline(headers, body, state.webhook_id, state.signer.certificate_pem)
+    return JSONResponse({"verification_status": "SUCCESS" if ok else "FAILURE"})
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>PayPal sandbox</title></head>
+<body>
+<h1>{brand} &mdash; PayPal sandbox</h1>
+<p>Pay <strong>{value} {currency}</strong> for {reference}.</p>
+<form method="post" action="{approve}">
+<input type="hidden" name="token" value="{token}">
+<button type="submit" name="action" value="approve">Approve</button>
+</form>
+<form method="post" action="{cancel}">
+<input type="hidden" name="token" value="{token}">
+<button type="submit" name="action" value="cancel">Cancel</button>
+</form>
+</body></html>
+"""
+
+
+def _page_error(status: int, text: str) -> HTMLResponse:
+    body = f"<!doctype html><title>PayPal sandbox</title><p>{html.escape(text)}</p>"
+    return HTMLResponse(body, status_code=status)
+
+
+def _checkout_page(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        order = state.orders.get(request.query_params.get("token", ""))
+        if order is None:
+            return _page_error(404, "Unknown order.")
+        if order["status"] != "PAYER_ACTION_REQUIRED":
+            return _page_error(409, f"This order is {order['status']}.")
+        root = urlsplit(_base_url(state, request)).path
+        unit = order["purchase_unit"]
+        page = _PAGE.format(
+            brand=html.escape(str(order["experience_context"].get("brand_name", "Merchant"))),
+            value=html.escape(unit["amount"]["value"]),
+            currency=html.escape(unit["amount"]["currency_code"]),
+            reference=html.escape(str(unit.get("invoice_id") or order["id"])),
+            token=html.escape(order["id"]),
+            approve=html.escape(f"{root}/checkoutnow/approve"),
+            cancel=html.escape(f"{root}/checkoutnow/cancel"),
+        )
+        return HTMLResponse(page)
+
+    return endpoint
+
+
+def _checkout_decision(
+    state: SandboxState, approve: bool
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        order = state.orders.get(form.get("token", [""])[0])
+        if order is None:
+            return _page_error(404, "Unknown order.")
+        if order["status"] != "PAYER_ACTION_REQUIRED":
+            return _page_error(409, f"This order is {order['status']}.")
+        context = order["experience_context"]
+        if not approve:
+            return RedirectResponse(_with_query(context["cancel_url"], token=order["id"]), 303)
+        order["status"] = "APPROVED"
+        order["payer_id"] = _paypal_id(13)
+        base = _base_url(state, request)
+        event = state.event("CHECKOUT.ORDER.APPROVED", "checkout-order", _order_json(order, base))
+        target = _with_query(context["return_url"], token=order["id"], PayerID=order["payer_id"])
+        return RedirectResponse(target, 303, background=BackgroundTask(state.deliver, event, base))
+
+    return endpoint
+
+
+def _certificate(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return Response(state.signer.certificate_pem, media_type="application/x-pem-file")
+
+    return endpoint
+
+
+def _token_endpoint(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await _token(state, request)
+
+    return endpoint
+
+
+def sandbox_routes(state: SandboxState) -> list[BaseRoute]:
+    """The sandbox's routes, relative to the prefix they are mounted at."""
+    return [
+        Route("/v1/oauth2/token", _token_endpoint(state), methods=["POST"]),
+        Route("/v2/checkout/orders", _api(state, _create_order), methods=["POST"]),
+        Route("/v2/checkout/orders/{order_id}", _api(state, _get_order), methods=["GET"]),
+        Route(
+            "/v2/checkout/orders/{order_id}/capture",
+            _api(state, _capture_order),
+            methods=["POST"],
+        ),
+        Route("/v2/payments/captures/{capture_id}", _api(state, _get_capture), methods=["GET"]),
+        Route("/v2/payments/captures/{capture_id}/refund", _api(state, _refund), methods=["POST"]),
+        Route(
+            "/v1/notifications/verify-webhook-signature",
+            _api(state, _verify_signature),
+            methods=["POST"],
+        ),
+        Route(CERT_PATH, _certificate(state), methods=["GET"]),
+        Route("/checkoutnow", _checkout_page(state), methods=["GET"]),
+        Route("/checkoutnow/approve", _checkout_decision(state, True), methods=["POST"]),
+        Route("/checkoutnow/cancel", _checkout_decision(state, False), methods=["POST"]),
+    ]

@@ -1,0 +1,233 @@
+"""Send VERI*FACTU records to the AEAT and classify what came back.
+
+The functions take an httpx client built by the caller. The AEAT authenticates by mutual TLS
+with a qualified certificate (PEM certificate chain and key; convert a PKCS#12 file first, e.g.
+with ``cryptography``), so the caller configures the client with it::
+
+    httpx.Client(verify=client_tls_context(certfile, keyfile), timeout=60.0)
+
+``httpx.Client(cert=(certfile, keyfile))`` does the same but is deprecated since httpx 0.28 and
+warns. Nothing here keeps
+state or sleeps: the caller stores the outcomes, and waits ``wait_seconds`` (TiempoEsperaEnvio)
+before the next submission unless 1 000 records are already pending.
+"""
+
+from __future__ import annotations
+
+import enum
+import ssl
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from .records import Record
+from .xml import (
+    MAX_RECORDS,
+    SchemaValidationError,
+    SoapFault,
+    SubmissionResponse,
+    build_submission,
+    parse_response,
+    record_key,
+    soap_wrap,
+    validate_submission,
+)
+
+ENDPOINT_TEST = "https://prewww1.aeat.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
+ENDPOINT_PRODUCTION = (
+    "https://www1.agenciatributaria.gob.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
+)
+# Hosts for a seal certificate (certificado de sello), as the AEAT WSDL lists them.
+ENDPOINT_TEST_SEAL = "https://prewww10.aeat.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
+ENDPOINT_PRODUCTION_SEAL = (
+    "https://www10.agenciatributaria.gob.es/wlpl/TIKE-CONT/ws/SistemaFacturacion/VerifactuSOAP"
+)
+
+HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+RETRYABLE_HTTP = frozenset((408, 429, 500, 502, 503, 504))
+
+
+def client_tls_context(
+    certfile: str, keyfile: str | None = None, password: str | None = None
+) -> ssl.SSLContext:
+    """Return a verifying TLS context (httpx's CA bundle) presenting the client certificate.
+
+    Pass it as ``verify=`` to ``httpx.Client``/``httpx.AsyncClient`` for the AEAT mutual TLS.
+    """
+    context = httpx.create_ssl_context()
+    context.load_cert_chain(certfile, keyfile, password)
+    return context
+
+
+def endpoint(production: bool, *, seal_certificate: bool = False) -> str:
+    """Return the AEAT VERI*FACTU SOAP address for the environment and certificate kind."""
+    if seal_certificate:
+        return ENDPOINT_PRODUCTION_SEAL if production else ENDPOINT_TEST_SEAL
+    return ENDPOINT_PRODUCTION if production else ENDPOINT_TEST
+
+
+class Outcome(enum.Enum):
+    """What to do with a record after a submission."""
+
+    ACCEPTED = "accepted"  # Correcto: done
+    ACCEPTED_WITH_ERRORS = "accepted_with_errors"  # registered; fix with a subsanación
+    REJECTED = "rejected"  # Incorrecto or a malformed request: final, re-send corrected
+    RETRY = "retry"  # not processed (network, 5xx, Server fault): send again unchanged
+
+    @property
+    def final(self) -> bool:
+        """Return True unless the record must be sent again unchanged."""
+        return self is not Outcome.RETRY
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """The result for one record: ``key`` is (NIF, number, dd-mm-yyyy date, Alta|Anulacion)."""
+
+    record: Record
+    outcome: Outcome
+    error_code: int | None = None
+    error_description: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Return the record's identifying key (see :func:`facturo_verifactu.xml.record_key`)."""
+        return record_key(self.record)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The result of one submission.
+
+    ``wait_seconds`` is the TiempoEsperaEnvio answered, or None when no answer was parsed;
+    ``error`` describes a failure of the whole request (transport, HTTP status, SOAP fault).
+    """
+
+    outcomes: tuple[RecordOutcome, ...]
+    wait_seconds: int | None
+    csv: str | None = None
+    status: str | None = None
+    error: str | None = None
+
+    @property
+    def retryable(self) -> bool:
+        """Return True if any record must be sent again unchanged."""
+        return any(item.outcome is Outcome.RETRY for item in self.outcomes)
+
+
+def batches(records: Sequence[Record], size: int = MAX_RECORDS) -> Iterator[Sequence[Record]]:
+    """Yield consecutive slices of at most ``size`` (≤ 1 000) records, keeping chain order."""
+    if not 1 <= size <= MAX_RECORDS:
+        raise ValueError(f"batch size must be 1 to {MAX_RECORDS}")
+    for start in range(0, len(records), size):
+        yield records[start : start + size]
+
+
+def build_request(
+    issuer_name: str, issuer_nif: str, records: Sequence[Record], *, incident: bool = False
+) -> bytes:
+    """Return the SOAP request for 1 to 1 000 records, validated against the AEAT XSDs.
+
+    Raises ValueError for a bad batch size and SchemaValidationError for an invalid document;
+    both are programming or data errors, never worth a retry.
+    """
+    payload = build_submission(issuer_name, issuer_nif, records, incident=incident)
+    validate_submission(payload)
+    return soap_wrap(payload)
+
+
+def _all(records: Sequence[Record], outcome: Outcome, error: str) -> BatchResult:
+    return BatchResult(
+        outcomes=tuple(RecordOutcome(r, outcome, None, error) for r in records),
+        wait_seconds=None,
+        error=error,
+    )
+
+
+def interpret(records: Sequence[Record], status_code: int, body: bytes) -> BatchResult:
+    """Classify an HTTP answer to a submission of ``records`` into per-record outcomes.
+
+    - a parsed answer: Correcto → ACCEPTED, AceptadoConErrores → ACCEPTED_WITH_ERRORS,
+      Incorrecto → REJECTED; a record the answer does not mention → RETRY;
+    - a ``Server`` SOAP fault, HTTP 408/429/5xx without a valid answer → RETRY for all;
+    - a ``Client`` SOAP fault or any other unusable answer → REJECTED for all.
+    """
+    try:
+        response = parse_response(body)
+    except SoapFault as fault:
+        outcome = Outcome.RETRY if fault.is_server else Outcome.REJECTED
+        return _all(records, outcome, f"SOAP fault {fault} (HTTP {status_code})")
+    except SchemaValidationError as exc:
+        outcome = Outcome.RETRY if status_code in RETRYABLE_HTTP else Outcome.REJECTED
+        return _all(records, outcome, f"HTTP {status_code}: unusable answer: {exc}")
+    return _match(records, response)
+
+
+def _match(records: Sequence[Record], response: SubmissionResponse) -> BatchResult:
+    by_key = {line.key: line for line in response.lines}
+    verdicts = {
+        "Correcto": Outcome.ACCEPTED,
+        "AceptadoConErrores": Outcome.ACCEPTED_WITH_ERRORS,
+        "Incorrecto": Outcome.REJECTED,
+    }
+    outcomes = []
+    for record in records:
+        line = by_key.get(record_key(record))
+        if line is None:
+            outcomes.append(RecordOutcome(record, Outcome.RETRY, None, "not in the AEAT answer"))
+            continue
+        outcomes.append(
+            RecordOutcome(
+                record,
+                verdicts.get(line.status, Outcome.REJECTED),
+                line.error_code,
+                line.error_description,
+            )
+        )
+    return BatchResult(
+        outcomes=tuple(outcomes),
+        wait_seconds=response.wait_seconds,
+        csv=response.csv,
+        status=response.status,
+    )
+
+
+def send_batch(
+    client: httpx.Client,
+    url: str,
+    issuer_name: str,
+    issuer_nif: str,
+    records: Sequence[Record],
+    *,
+    incident: bool = False,
+) -> BatchResult:
+    """POST one batch (1 to 1 000 records) to ``url`` and return the classified result.
+
+    ``client`` carries the mutual-TLS certificate and timeouts. Transport errors (connect,
+    timeout, TLS) become RETRY for every record; they are never raised.
+    """
+    request = build_request(issuer_name, issuer_nif, records, incident=incident)
+    try:
+        answer = client.post(url, content=request, headers=HEADERS)
+    except httpx.TransportError as exc:
+        return _all(records, Outcome.RETRY, f"transport error: {exc!r}")
+    return interpret(records, answer.status_code, answer.content)
+
+
+async def send_batch_async(
+    client: httpx.AsyncClient,
+    url: str,
+    issuer_name: str,
+    issuer_nif: str,
+    records: Sequence[Record],
+    *,
+    incident: bool = False,
+) -> BatchResult:
+    """Do what :func:`send_batch` does over an ``httpx.AsyncClient``."""
+    request = build_request(issuer_name, issuer_nif, records, incident=incident)
+    try:
+        answer = await client.post(url, content=request, headers=HEADERS)
+    except httpx.TransportError as exc:
+        return _all(records, Outcome.RETRY, f"transport error: {exc!r}")
+    return interpret(records, answer.status_code, answer.content)

@@ -33,6 +33,7 @@ class Context:
         self.clock = clock
         self.plugin_settings: dict[str, dict[str, Any]] = {}
         self._templates: Any = None
+        self._locale_dirs: tuple[Path, ...] | None = None
         self.validate_plugin_settings()
 
     # --- time ---------------------------------------------------------------------------
@@ -68,6 +69,22 @@ class Context:
         for result in self.hook.db_migrations(ctx=self):
             dirs.extend(Path(p) for p in result)
         return dirs
+
+    @property
+    def locale_dirs(self) -> tuple[Path, ...]:
+        """Every plugin's gettext catalog folders (the core's are always read first)."""
+        if self._locale_dirs is None:
+            dirs: list[Path] = []
+            for result in self.hook.locale_dirs(ctx=self):
+                dirs.extend(Path(p) for p in result)
+            self._locale_dirs = tuple(dirs)
+        return self._locale_dirs
+
+    def translations(self, language: str) -> Any:
+        """The gettext object for ``language`` over the core and plugin catalogs."""
+        from facturo.i18n import load_translations
+
+        return load_translations(language, self.locale_dirs)
 
     @property
     def templates(self) -> Any:

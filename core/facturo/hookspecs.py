@@ -167,6 +167,11 @@ def template_dirs(ctx: Context) -> list[Path]:
 
 
 @hookspec
+def locale_dirs(ctx: Context) -> list[Path]:
+    """Folders holding ``<lang>/LC_MESSAGES/*.po`` catalogs for this plugin's strings."""
+
+
+@hookspec
 def client_menu_items(ctx: Context, customer: Customer) -> list[MenuItem]:
     """Links the client area menu shows to ``customer``."""
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select, update
 
-from facturo.i18n import LANGUAGES, load_translations
+from facturo.i18n import LANGUAGES
 from facturo.models import Document, OutboxMessage
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def render_email(
     """Return (subject, text, html) of email ``template`` in ``language`` (es or en)."""
     lang = language if language in LANGUAGES else "es"
     env = ctx.templates
-    translations = load_translations(lang)
+    translations = ctx.translations(lang)
     values = {
         **context,
         "lang": lang,

@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from stevedore import NamedExtensionManager
+from stevedore import ExtensionManager, NamedExtensionManager
 
 from facturo import hookspecs
 
@@ -70,6 +70,9 @@ def load_plugins(
         failures.append((entry_point.name, exc))
 
     if names:
+        # stevedore keeps a per-process cache of each group's entry points; start-up must see
+        # what is installed now (the same view installed_plugins() has).
+        ExtensionManager.ENTRY_POINT_CACHE.pop(ENTRY_POINT_GROUP, None)
         extensions = NamedExtensionManager(
             ENTRY_POINT_GROUP,
             names=names,

@@ -17,7 +17,6 @@ def document_context(ctx: Context, document: Document, language: str | None = No
     from dataclasses import asdict
     from decimal import Decimal
 
-    from facturo.i18n import load_translations
 
     lang = language or document.language or "es"
     customer = document.customer_data or document.customer.snapshot()
@@ -31,7 +30,7 @@ def document_context(ctx: Context, document: Document, language: str | None = No
         {"rate": Decimal(row["rate"]), "base": Decimal(row["base"]), "tax": Decimal(row["tax"])}
         for row in document.tax_breakdown
     ]
-    translations = load_translations(lang)
+    translations = ctx.translations(lang)
     return {
         "document": document,
         "lines": document.lines,

@@ -57,4 +57,9 @@ def current_heads(engine: Engine) -> set[str]:
 def pending(engine: Engine, plugin_version_dirs: Iterable[str | Path] = ()) -> bool:
     """True when the database is behind the scripts' heads."""
     script = ScriptDirectory.from_config(alembic_config(engine, plugin_version_dirs))
-    return current_heads(engine) != set(script.get_heads())
+    current = current_heads(engine)
+    applied: set[str] = set()
+    if current:
+        for revision in script.revision_map.iterate_revisions(tuple(current), "base", select_for_downgrade=True):
+            applied.add(revision.revision)
+    return not set(script.get_heads()) <= applied

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from facturo.i18n import LANGUAGES, load_translations, negotiate
+from facturo.i18n import LANGUAGES, negotiate
 from facturo.web.security import csrf_token
 
 
@@ -24,7 +24,7 @@ def request_language(request: Request) -> str:
 
 def gettext_for(request: Request) -> Any:
     """The gettext function for the request's language."""
-    return load_translations(request_language(request)).gettext
+    return request.app.state.ctx.translations(request_language(request)).gettext
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
@@ -38,7 +38,7 @@ def render(
     """Render ``template`` with the request's language, CSRF token, user, menus and flashes."""
     ctx = request.app.state.ctx
     lang = request_language(request)
-    translations = load_translations(lang)
+    translations = ctx.translations(lang)
     customer = getattr(request.state, "customer", None)
     staff = getattr(request.state, "staff", None)
     values: dict[str, Any] = {

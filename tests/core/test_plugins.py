@@ -1,0 +1,83 @@
+"""Plugin discovery and the PluginManager: load by name, fail loudly, built-ins last."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from facturo.hookspecs import hookimpl
+from facturo.plugins import PluginError, hooks_of, installed_plugins, load_plugins, registered_names
+
+REPO = Path(__file__).resolve().parents[2]
+BUNDLED = {"transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu"}
+
+
+def test_the_six_bundled_plugins_are_installed() -> None:
+    assert BUNDLED <= set(installed_plugins())
+
+
+def test_loads_enabled_plugins_in_order() -> None:
+    manager = load_plugins(["tickets", "transfer"])
+    assert registered_names(manager) == ["tickets", "transfer"]
+
+
+def test_unknown_plugin_stops_with_a_message_listing_installed_ones() -> None:
+    with pytest.raises(PluginError) as info:
+        load_plugins(["trasnfer"])
+    message = str(info.value)
+    assert "'trasnfer' is enabled but not installed" in message
+    assert "transfer" in message.split("installed plugins:")[1]
+
+
+class Misspelt:
+    @hookimpl
+    def on_invoice_payed(self, document: object) -> None:  # not a hook
+        return None
+
+
+def test_an_implementation_of_a_hook_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(PluginError, match="'typo' is invalid.*on_invoice_payed"):
+        load_plugins([], extra=[("typo", Misspelt())])
+
+
+class PdfOverride:
+    @hookimpl
+    def render_invoice(self, document: object, fmt: str) -> bytes:
+        return b"%PDF-override"
+
+
+def test_a_plugin_replaces_the_built_in_renderer() -> None:
+    manager = load_plugins([], extra=[("pdf_override", PdfOverride())])
+    document = SimpleNamespace()
+    result = manager.hook.render_invoice(ctx=None, document=document, fmt="pdf")
+    assert result == b"%PDF-override"
+
+
+def test_built_in_renderer_answers_when_nobody_else_does() -> None:
+    manager = load_plugins([])
+    impls = [impl.plugin_name for impl in manager.hook.render_invoice.get_hookimpls()]
+    assert impls == ["facturo.builtin.pdf"]
+
+
+def test_example_plugin_is_discovered_and_its_hooks_listed(hello_installed: Path) -> None:
+    assert "hello" in installed_plugins()
+    manager = load_plugins(["hello"])
+    assert hooks_of(manager, "hello") == ["client_menu_items", "db_migrations", "on_invoice_paid", "web_routes"]
+
+
+def test_a_plugin_that_fails_to_import_stops_start_up(tmp_path: Path) -> None:
+    dist = tmp_path / "facturo_broken-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: facturo-broken\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[facturo.plugins]\nbroken = facturo_broken\n")
+    (tmp_path / "facturo_broken.py").write_text("raise RuntimeError('boom at import')\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with pytest.raises(PluginError, match="'broken' failed to import: RuntimeError: boom at import"):
+            load_plugins(["broken"])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("facturo_broken", None)

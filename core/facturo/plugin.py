@@ -49,6 +49,9 @@ from facturo.orders import OrderError, order_addon, place_order
 from facturo.outbox import enqueue_email, enqueue_event
 from facturo.payments import PaymentOutcome, record_payment, refund_invoice
 from facturo.services import change_status
+from facturo.web.errors import error_page
+from facturo.web.rendering import flash, render, request_language
+from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
     "Base",
@@ -81,6 +84,7 @@ __all__ = [
     "StaffUser",
     "UTCDateTime",
     "add_months",
+    "api_write",
     "audit_record",
     "cancel_proforma",
     "change_status",
@@ -88,18 +92,24 @@ __all__ = [
     "document_pdf",
     "enqueue_email",
     "enqueue_event",
+    "error_page",
+    "flash",
     "format_money",
     "hookimpl",
     "insert_ignore",
     "log_notification",
     "mark_notification",
     "months_of",
+    "open_page",
     "order_addon",
     "parse_amount",
     "period_for",
     "place_order",
     "record_payment",
     "refund_invoice",
+    "render",
+    "request_language",
+    "roles_required",
     "to_money",
     "utcnow",
 ]

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, text
 
 from facturo.config import Settings, settings_from_mapping
 from facturo.context import Context
+from facturo.models import Customer, Product, ProductPrice
 
 TEST_SECRET = "test-secret-key-" + "x" * 40
 ALL_PLUGINS = ("transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu")
@@ -110,8 +112,9 @@ def build_test_database(
 
     pg_url = test_database_url()
     url = pg_url or f"sqlite:///{workdir / 'template.db'}"
-    settings = settings_from_mapping(base_settings_mapping(workdir, url, plugins))
-    ctx = create_context(settings, extra_plugins=extra)
+    raw = base_settings_mapping(workdir, url, plugins)
+    raw["plugin"] = default_plugin_settings(plugins)
+    ctx = create_context(settings_from_mapping(raw), extra_plugins=extra)
     if pg_url:
         migrations.downgrade(ctx.db.engine, ctx.migration_dirs())
         with ctx.db.engine.begin() as connection:
@@ -311,3 +314,49 @@ def drain(ctx: Context, rounds: int = 5) -> None:
         sent = deliver_due(ctx).sent
         if not done and not sent:
             return
+
+
+# --- test data ------------------------------------------------------------------------------
+
+
+def make_catalog(ctx: Context, provisioner: str | None = None) -> tuple[Product, list[Product]]:
+    """A yearly licence product (149.00) with two supplier add-ons (39.00 and 29.00)."""
+    with ctx.db.transaction() as session:
+        licence = Product(code="licence", name_es="Licencia", name_en="Licence", provisioner=provisioner)
+        licence.prices.append(ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal("149.00")))
+        licence.prices.append(ProductPrice(cycle="monthly", months=1, currency="EUR", amount=Decimal("15.00")))
+        session.add(licence)
+        session.flush()
+        addons = []
+        for code, price in (("addon-a", "39.00"), ("addon-b", "29.00")):
+            addon = Product(code=code, name_es=f"Proveedor {code}", name_en=f"Supplier {code}", parent_id=licence.id, provisioner=provisioner, provisioner_options=f"supplier={code}")
+            addon.prices.append(ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal(price)))
+            session.add(addon)
+            addons.append(addon)
+        session.flush()
+    return licence, addons
+
+
+def make_customer(
+    ctx: Context,
+    email: str = "ana@example.com",
+    country: str = "ES",
+    tax_id: str = "12345678Z",
+    postal_code: str = "28001",
+    language: str = "es",
+    verified: bool = True,
+) -> Customer:
+    """A verified customer in Madrid unless told otherwise."""
+    from facturo.accounts import NewCustomer, create_customer
+
+    with ctx.db.transaction() as session:
+        return create_customer(
+            session,
+            ctx,
+            NewCustomer(
+                email=email, password="correct horse battery", name="Ana García", country=country,
+                tax_id=tax_id, postal_code=postal_code, address="Calle Mayor 1", city="Madrid",
+                language=language,
+            ),
+            verified=verified,
+        )

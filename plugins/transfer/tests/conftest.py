@@ -1,15 +1,8 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-# Until the plugin is installed into the venv, import it from its source folder.
-try:
-    import facturo_transfer  # noqa: F401
-except ImportError:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from facturo_transfer.settings import TransferSettings
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from facturo.context import Context
 from facturo.models import Document, OutboxMessage, Service
 from facturo.orders import place_order
 from facturo.payments import record_payment
 from facturo.testing import drain
-from sqlalchemy import select
-
 from tests.factories import make_catalog, make_customer
 
 
@@ -18,7 +18,9 @@ def test_order_paid_in_two_parts_becomes_numbered_invoice(ctx: Context) -> None:
     licence, addons = make_catalog(ctx)
     customer = make_customer(ctx)
     with ctx.db.transaction() as session:
-        services, document = place_order(session, ctx, customer, licence, "annual", [(addons[0], "annual")])
+        services, document = place_order(
+            session, ctx, customer, licence, "annual", [(addons[0], "annual")]
+        )
         document_id = document.id
     assert document.reference == "PRO-2026-000001"
     assert document.total == Decimal("227.48")  # (149 + 39) * 1.21
@@ -36,6 +38,8 @@ def test_order_paid_in_two_parts_becomes_numbered_invoice(ctx: Context) -> None:
         assert statuses == {"active"}
     drain(ctx)
     with ctx.db.read_session() as session:
-        sent = session.scalars(select(OutboxMessage.template).where(OutboxMessage.status == "sent")).all()
+        sent = session.scalars(
+            select(OutboxMessage.template).where(OutboxMessage.status == "sent")
+        ).all()
     assert sorted(sent) == ["payment_receipt", "proforma_issued"]
     assert len(list((ctx.settings.mail_dir).glob("*.eml"))) == 2

@@ -21,12 +21,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Failure(click.ClickException):
     """A one-line error and a non-zero exit (2 for configuration problems)."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.message}", err=True)
+
+
+class ConfigFailure(Failure):
+    """A configuration or plugin problem: exit code 2."""
+
+    exit_code = 2
 
 
 def friendly(func: F) -> F:
@@ -40,9 +44,9 @@ def friendly(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
-            raise Failure(str(exc), exit_code=2) from exc
+            raise ConfigFailure(str(exc)) from exc
         except PluginError as exc:
-            raise Failure(str(exc), exit_code=2) from exc
+            raise ConfigFailure(str(exc)) from exc
         except (AccountError, BillingError) as exc:
             raise Failure(str(exc)) from exc
         except click.ClickException:
@@ -65,7 +69,13 @@ def context_from(config: str | None) -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="facturo")
-@click.option("--config", "-c", envvar="FACTURO_CONFIG", type=click.Path(dir_okay=False), help="Path of facturo.toml (default: ./facturo.toml).")
+@click.option(
+    "--config",
+    "-c",
+    envvar="FACTURO_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Path of facturo.toml (default: ./facturo.toml).",
+)
 @click.pass_context
 def main(click_ctx: click.Context, config: str | None) -> None:
     """Facturo: billing engine with a client area."""
@@ -73,28 +83,49 @@ def main(click_ctx: click.Context, config: str | None) -> None:
 
 
 @main.command()
-@click.option("--path", default="facturo.toml", show_default=True, type=click.Path(dir_okay=False), help="Where to write the configuration.")
-@click.option("--database-url", default="sqlite:///var/facturo.db", show_default=True, help="SQLAlchemy URL of the database.")
+@click.option(
+    "--path",
+    default="facturo.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the configuration.",
+)
+@click.option(
+    "--database-url",
+    default="sqlite:///var/facturo.db",
+    show_default=True,
+    help="SQLAlchemy URL of the database.",
+)
 @click.option("--admin-email", prompt="Admin email", help="Email of the first staff admin.")
-@click.option("--admin-password", default=None, help="Password of the first admin (asked; empty generates one).")
+@click.option(
+    "--admin-password",
+    default=None,
+    help="Password of the first admin (asked; empty generates one).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
 @friendly
-def init(path: str, database_url: str, admin_email: str, admin_password: str | None, force: bool) -> None:
+def init(
+    path: str, database_url: str, admin_email: str, admin_password: str | None, force: bool
+) -> None:
     """Write a commented facturo.toml, create the database and the first staff admin."""
-    from facturo.bootstrap import create_context, upgrade_database
     from facturo.accounts import create_staff
+    from facturo.bootstrap import create_context, upgrade_database
     from facturo.defaults import config_template
 
     target = Path(path)
     if target.exists() and not force:
         raise Failure(f"{target} already exists (use --force to overwrite)")
     if admin_password is None and sys.stdin.isatty():
-        admin_password = click.prompt("Admin password (empty: generate one)", default="", hide_input=True, show_default=False)
+        admin_password = click.prompt(
+            "Admin password (empty: generate one)", default="", hide_input=True, show_default=False
+        )
     target.write_text(config_template(secrets.token_urlsafe(48), database_url), encoding="utf-8")
     ctx = create_context(load_settings(target))
     upgrade_database(ctx)
     with ctx.db.transaction() as session:
-        staff, password = create_staff(session, admin_email, "Admin", "admin", admin_password or None)
+        staff, password = create_staff(
+            session, admin_email, "Admin", "admin", admin_password or None
+        )
     click.echo(f"wrote {target}; database ready at {database_url}")
     click.echo(f"staff admin: {staff.email}")
     if not admin_password:
@@ -161,11 +192,15 @@ def staff() -> None:
 @staff.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
-@click.option("--role", type=click.Choice(["admin", "billing", "support"]), default="admin", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "billing", "support"]), default="admin", show_default=True
+)
 @click.option("--password", default=None, help="Password (generated and printed when omitted).")
 @click.pass_context
 @friendly
-def staff_create(click_ctx: click.Context, email: str, name: str, role: str, password: str | None) -> None:
+def staff_create(
+    click_ctx: click.Context, email: str, name: str, role: str, password: str | None
+) -> None:
     """Create a staff user."""
     from facturo.accounts import create_staff
 
@@ -221,7 +256,9 @@ def worker(click_ctx: click.Context, once: bool, interval: float) -> None:
     ctx = context_from(click_ctx.obj["config"])
     if once:
         report = run_once(ctx)
-        click.echo(f"events {report.events_done}, emails {report.emails_sent}, jobs {', '.join(report.jobs_run) or '-'}")
+        click.echo(
+            f"events {report.events_done}, emails {report.emails_sent}, jobs {', '.join(report.jobs_run) or '-'}"
+        )
         return
     click.echo("worker running; Ctrl-C to stop")
     try:
@@ -233,7 +270,13 @@ def worker(click_ctx: click.Context, once: bool, interval: float) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="Web processes (PostgreSQL only for more than 1 with the embedded worker).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=int,
+    help="Web processes (PostgreSQL only for more than 1 with the embedded worker).",
+)
 @click.option("--no-worker", is_flag=True, help="Do not run the embedded worker.")
 @click.pass_context
 @friendly

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
 def insert_ignore(
-    session: Session, table: Table, values: Mapping[str, Any], conflict: Sequence[str]
+    session: Session, table: Any, values: Mapping[str, Any], conflict: Sequence[str]
 ) -> int | None:
     """Insert one row unless it collides on the unique ``conflict`` columns.
 
@@ -31,7 +30,7 @@ def insert_ignore(
 
 
 def insert_many_ignore(
-    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
+    session: Session, table: Any, rows: Sequence[Mapping[str, Any]], conflict: Sequence[str]
 ) -> None:
     """Bulk insert ``rows`` (executemany), skipping those that collide on ``conflict``."""
     if not rows:

@@ -54,7 +54,7 @@ def _load(language: str, extra_dirs: tuple[str, ...]) -> Translations:
             for message in catalog:
                 if not message.id or not message.string:
                     continue
-                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                key = str(message.id[0] if isinstance(message.id, tuple | list) else message.id)
                 value = message.string
                 messages[key] = tuple(value) if isinstance(value, tuple | list) else value
     return Translations(messages)

@@ -34,7 +34,7 @@ def log_notification(
     with ctx.db.transaction() as session:
         new_id = insert_ignore(
             session,
-            GatewayNotification.__table__,  # type: ignore[arg-type]
+            GatewayNotification.__table__,
             {
                 "gateway": gateway,
                 "event_key": event_key,

@@ -22,7 +22,7 @@ def allocate(session: Session, kind: str, year: int, fmt: str) -> str:
     if kind not in SERIES_KINDS:
         raise ValueError(f"unknown series {kind!r}")
     table = NumberSeries.__table__
-    insert_ignore(session, table, {"kind": kind, "year": year, "last_value": 0}, ("kind", "year"))  # type: ignore[arg-type]
+    insert_ignore(session, table, {"kind": kind, "year": year, "last_value": 0}, ("kind", "year"))
     value = session.execute(
         update(NumberSeries)
         .where(NumberSeries.kind == kind, NumberSeries.year == year)
@@ -37,7 +37,7 @@ def allocate_block(session: Session, kind: str, year: int, fmt: str, count: int)
     if count <= 0:
         return []
     table = NumberSeries.__table__
-    insert_ignore(session, table, {"kind": kind, "year": year, "last_value": 0}, ("kind", "year"))  # type: ignore[arg-type]
+    insert_ignore(session, table, {"kind": kind, "year": year, "last_value": 0}, ("kind", "year"))
     last = session.execute(
         update(NumberSeries)
         .where(NumberSeries.kind == kind, NumberSeries.year == year)

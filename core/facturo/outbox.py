@@ -21,7 +21,7 @@ def enqueue_event(
     """Queue the after-commit event ``name``; False when ``dedupe_key`` was already queued."""
     row_id = insert_ignore(
         session,
-        OutboxEvent.__table__,  # type: ignore[arg-type]
+        OutboxEvent.__table__,
         {
             "dedupe_key": dedupe_key,
             "name": name,
@@ -60,7 +60,7 @@ def enqueue_email(
     subject, text, html = render_email(ctx, template, language, context)
     row_id = insert_ignore(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OutboxMessage.__table__,
         {
             "dedupe_key": dedupe_key,
             "customer_id": customer_id,
@@ -81,4 +81,3 @@ def enqueue_email(
         ("dedupe_key",),
     )
     return row_id is not None
-

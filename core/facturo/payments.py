@@ -64,7 +64,7 @@ def record_payment(
         session.refresh(locked)
     new_id = insert_ignore(
         session,
-        Payment.__table__,  # type: ignore[arg-type]
+        Payment.__table__,
         {
             "document_id": locked.id if locked else None,
             "customer_id": locked.customer_id if locked else customer_id,
@@ -83,7 +83,9 @@ def record_payment(
     )
     if new_id is None:
         existing = session.scalars(
-            select(Payment).where(Payment.gateway == gateway, Payment.gateway_txn_id == gateway_txn_id)
+            select(Payment).where(
+                Payment.gateway == gateway, Payment.gateway_txn_id == gateway_txn_id
+            )
         ).one()
         return PaymentOutcome(existing, created=False)
     payment = session.get(Payment, new_id)
@@ -95,8 +97,26 @@ def record_payment(
     else:
         assert locked is not None
         _apply(session, ctx, locked, payment)
-    audit.record(session, actor, "payment.record", payment, after={"document": locked.reference if locked else None, "amount": amount, "gateway": gateway, "txn": gateway_txn_id, "status": payment.status})
-    enqueue_event(session, ctx, "payment_recorded", {"payment_id": payment.id}, f"payment_recorded:{payment.id}")
+    audit.record(
+        session,
+        actor,
+        "payment.record",
+        payment,
+        after={
+            "document": locked.reference if locked else None,
+            "amount": amount,
+            "gateway": gateway,
+            "txn": gateway_txn_id,
+            "status": payment.status,
+        },
+    )
+    enqueue_event(
+        session,
+        ctx,
+        "payment_recorded",
+        {"payment_id": payment.id},
+        f"payment_recorded:{payment.id}",
+    )
     return PaymentOutcome(payment, created=True)
 
 
@@ -127,7 +147,9 @@ def _apply(session: Session, ctx: Context, document: Document, payment: Payment)
         settle(session, ctx, document, payment.paid_at)
 
 
-def apply_reviewed_payment(session: Session, ctx: Context, payment: Payment, document: Document, actor: str) -> None:
+def apply_reviewed_payment(
+    session: Session, ctx: Context, payment: Payment, document: Document, actor: str
+) -> None:
     """Staff decision: apply a payment held for review to ``document`` (same currency only)."""
     if payment.status != "needs_review":
         raise BillingError("only payments held for review can be applied")
@@ -141,7 +163,14 @@ def apply_reviewed_payment(session: Session, ctx: Context, payment: Payment, doc
     payment.status = "applied"
     payment.review_reason = None
     _apply(session, ctx, document, payment)
-    audit.record(session, actor, "payment.apply_reviewed", payment, before=before, after={"status": "applied", "document_id": document.id})
+    audit.record(
+        session,
+        actor,
+        "payment.apply_reviewed",
+        payment,
+        before=before,
+        after={"status": "applied", "document_id": document.id},
+    )
 
 
 def dismiss_reviewed_payment(session: Session, payment: Payment, actor: str, note: str) -> None:
@@ -149,7 +178,14 @@ def dismiss_reviewed_payment(session: Session, payment: Payment, actor: str, not
     if payment.status != "needs_review":
         raise BillingError("only payments held for review can be dismissed")
     payment.status = "dismissed"
-    audit.record(session, actor, "payment.dismiss", payment, before={"status": "needs_review"}, after={"status": "dismissed", "note": note})
+    audit.record(
+        session,
+        actor,
+        "payment.dismiss",
+        payment,
+        before={"status": "needs_review"},
+        after={"status": "dismissed", "note": note},
+    )
 
 
 def refund_invoice(
@@ -168,13 +204,26 @@ def refund_invoice(
     gross = remaining if amount is None else to_money(amount)
     if gross <= 0 or gross > remaining:
         raise BillingError(f"the amount must be more than 0 and at most {remaining}")
-    payments = list(session.scalars(select(Payment).where(Payment.document_id == invoice.id, Payment.status == "applied").order_by(Payment.id)))
-    payment = next((p for p in payments if p.amount - p.credited - p.refunded >= gross), payments[0] if payments else None)
+    payments = list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.document_id == invoice.id, Payment.status == "applied")
+            .order_by(Payment.id)
+        )
+    )
+    payment = next(
+        (p for p in payments if p.amount - p.credited - p.refunded >= gross),
+        payments[0] if payments else None,
+    )
     gateway, gateway_refund_id, status = "manual", None, "manual"
     if through_gateway and payment is not None:
         result = ctx.hook.refund_payment(ctx=ctx, session=session, payment=payment, amount=gross)
         if result is not None:
-            gateway, gateway_refund_id, status = payment.gateway, result.gateway_refund_id, result.status
+            gateway, gateway_refund_id, status = (
+                payment.gateway,
+                result.gateway_refund_id,
+                result.status,
+            )
     note = create_credit_note(session, ctx, invoice, gross, reason, actor=actor)
     refund = Refund(
         payment_id=payment.id if payment else None,
@@ -191,8 +240,20 @@ def refund_invoice(
     if payment is not None:
         payment.refunded = payment.refunded + gross
     session.flush()
-    audit.record(session, actor, "refund.create", refund, after={"amount": gross, "gateway": gateway, "credit_note": note.number})
-    enqueue_event(session, ctx, "invoice_refunded", {"document_id": invoice.id, "credit_note_id": note.id, "refund_id": refund.id}, f"invoice_refunded:{note.id}")
+    audit.record(
+        session,
+        actor,
+        "refund.create",
+        refund,
+        after={"amount": gross, "gateway": gateway, "credit_note": note.number},
+    )
+    enqueue_event(
+        session,
+        ctx,
+        "invoice_refunded",
+        {"document_id": invoice.id, "credit_note_id": note.id, "refund_id": refund.id},
+        f"invoice_refunded:{note.id}",
+    )
     if deprovision:
         from facturo.models import Service
         from facturo.services import change_status
@@ -200,13 +261,29 @@ def refund_invoice(
         for line in invoice.lines:
             service = session.get(Service, line.service_id) if line.service_id else None
             if service is not None and service.status in ("active", "suspended"):
-                change_status(session, ctx, service, "terminated", "terminate", reason="refunded", actor=actor, key=f"refund{note.id}")
+                change_status(
+                    session,
+                    ctx,
+                    service,
+                    "terminated",
+                    "terminate",
+                    reason="refunded",
+                    actor=actor,
+                    key=f"refund{note.id}",
+                )
     return note, refund
 
 
-def payment_history(session: Session, customer_id: int | None = None, limit: int = 200, offset: int = 0) -> list[Payment]:
+def payment_history(
+    session: Session, customer_id: int | None = None, limit: int = 200, offset: int = 0
+) -> list[Payment]:
     """Payments, newest first; one customer's when ``customer_id`` is given."""
-    query = select(Payment).order_by(Payment.paid_at.desc(), Payment.id.desc()).limit(limit).offset(offset)
+    query = (
+        select(Payment)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if customer_id is not None:
         query = query.where(Payment.customer_id == customer_id)
     return list(session.scalars(query))

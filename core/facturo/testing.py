@@ -59,7 +59,9 @@ class Clock:
         return self.current
 
 
-def base_settings_mapping(data_dir: Path, database_url: str, plugins: tuple[str, ...] = ()) -> dict[str, Any]:
+def base_settings_mapping(
+    data_dir: Path, database_url: str, plugins: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Raw test settings: the seller, an unconfigured SMTP (``.eml`` files), ``plugins``."""
     return {
         "database_url": database_url,
@@ -155,7 +157,9 @@ def database_url(test_database: TestDatabase, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def make_context(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[Callable[..., Context]]:
+def make_context(
+    database_url: str, tmp_path: Path, clock: Clock
+) -> Iterator[Callable[..., Context]]:
     """Build a Context: ``make_context(plugins=(...), overrides={...}, extra=[(name, obj)])``."""
     from facturo.bootstrap import create_context
 
@@ -217,7 +221,7 @@ class SmtpSink:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -322,15 +326,30 @@ def drain(ctx: Context, rounds: int = 5) -> None:
 def make_catalog(ctx: Context, provisioner: str | None = None) -> tuple[Product, list[Product]]:
     """A yearly licence product (149.00) with two supplier add-ons (39.00 and 29.00)."""
     with ctx.db.transaction() as session:
-        licence = Product(code="licence", name_es="Licencia", name_en="Licence", provisioner=provisioner)
-        licence.prices.append(ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal("149.00")))
-        licence.prices.append(ProductPrice(cycle="monthly", months=1, currency="EUR", amount=Decimal("15.00")))
+        licence = Product(
+            code="licence", name_es="Licencia", name_en="Licence", provisioner=provisioner
+        )
+        licence.prices.append(
+            ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal("149.00"))
+        )
+        licence.prices.append(
+            ProductPrice(cycle="monthly", months=1, currency="EUR", amount=Decimal("15.00"))
+        )
         session.add(licence)
         session.flush()
         addons = []
         for code, price in (("addon-a", "39.00"), ("addon-b", "29.00")):
-            addon = Product(code=code, name_es=f"Proveedor {code}", name_en=f"Supplier {code}", parent_id=licence.id, provisioner=provisioner, provisioner_options=f"supplier={code}")
-            addon.prices.append(ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal(price)))
+            addon = Product(
+                code=code,
+                name_es=f"Proveedor {code}",
+                name_en=f"Supplier {code}",
+                parent_id=licence.id,
+                provisioner=provisioner,
+                provisioner_options=f"supplier={code}",
+            )
+            addon.prices.append(
+                ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal(price))
+            )
             session.add(addon)
             addons.append(addon)
         session.flush()
@@ -354,9 +373,43 @@ def make_customer(
             session,
             ctx,
             NewCustomer(
-                email=email, password="correct horse battery", name="Ana García", country=country,
-                tax_id=tax_id, postal_code=postal_code, address="Calle Mayor 1", city="Madrid",
+                email=email,
+                password="correct horse battery",
+                name="Ana García",
+                country=country,
+                tax_id=tax_id,
+                postal_code=postal_code,
+                address="Calle Mayor 1",
+                city="Madrid",
                 language=language,
             ),
             verified=verified,
         )
+
+
+# --- sessions for HTTP tests ---------------------------------------------------------------
+
+
+def session_cookie(ctx: Context, data: dict[str, Any]) -> str:
+    """A signed session cookie value holding ``data``, exactly as the app's SessionMiddleware
+    writes it (for HTTP tests that need a logged-in customer or staff user)."""
+    import json
+    from base64 import b64encode
+
+    from itsdangerous import TimestampSigner
+
+    payload = b64encode(json.dumps(data).encode("utf-8"))
+    return TimestampSigner(str(ctx.settings.secret_key)).sign(payload).decode("utf-8")
+
+
+def logged_in_cookies(
+    ctx: Context, customer: Customer | None = None, staff: Any = None, csrf: str = "test-csrf-token"
+) -> dict[str, str]:
+    """Cookies of a session logged in as ``customer`` and/or ``staff``; forms must send
+    ``csrf_token=csrf``."""
+    data: dict[str, Any] = {"csrf": csrf}
+    if customer is not None:
+        data.update(customer_id=customer.id, customer_epoch=customer.session_epoch)
+    if staff is not None:
+        data.update(staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=True)
+    return {"facturo_session": session_cookie(ctx, data)}

@@ -41,10 +41,14 @@ def all_jobs(ctx: Context) -> list[PeriodicJob]:
     return jobs
 
 
-def mark(ctx: Context, name: str, status: str, detail: str = "", started: datetime | None = None) -> None:
+def mark(
+    ctx: Context, name: str, status: str, detail: str = "", started: datetime | None = None
+) -> None:
     """Record a job's run (or the worker heartbeat) in ``job_runs``."""
     with ctx.db.transaction() as session:
-        insert_ignore(session, JobRun.__table__, {"name": name, "last_status": "", "detail": ""}, ("name",))  # type: ignore[arg-type]
+        insert_ignore(
+            session, JobRun.__table__, {"name": name, "last_status": "", "detail": ""}, ("name",)
+        )
         row = session.get(JobRun, name)
         assert row is not None
         if started is not None:

@@ -17,8 +17,18 @@ def hello_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Really install the example plugin (examples/facturo-hello) into a target folder."""
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(REPO / "examples" / "facturo-hello")],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO / "examples" / "facturo-hello"),
+        ],
         check=True,
     )
     sys.path.insert(0, str(target))
@@ -26,5 +36,3 @@ def hello_installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     sys.path.remove(str(target))
     for name in [m for m in sys.modules if m.startswith("facturo_hello")]:
         del sys.modules[name]
-
-

@@ -16,9 +16,17 @@ def runner() -> CliRunner:
 
 
 def test_every_command_has_help(runner: CliRunner) -> None:
-    for args in (["--help"], ["init", "--help"], ["serve", "--help"], ["worker", "--help"],
-                 ["db", "upgrade", "--help"], ["plugins", "--help"], ["staff", "create", "--help"],
-                 ["demo", "--help"], ["billing", "run", "--help"]):
+    for args in (
+        ["--help"],
+        ["init", "--help"],
+        ["serve", "--help"],
+        ["worker", "--help"],
+        ["db", "upgrade", "--help"],
+        ["plugins", "--help"],
+        ["staff", "create", "--help"],
+        ["demo", "--help"],
+        ["billing", "run", "--help"],
+    ):
         result = runner.invoke(main, args)
         assert result.exit_code == 0, args
         assert "Usage:" in result.output
@@ -26,7 +34,18 @@ def test_every_command_has_help(runner: CliRunner) -> None:
 
 def test_init_writes_config_creates_database_and_admin(runner: CliRunner, tmp_path: Path) -> None:
     config = tmp_path / "facturo.toml"
-    result = runner.invoke(main, ["init", "--path", str(config), "--database-url", f"sqlite:///{tmp_path / 'f.db'}", "--admin-email", "boss@example.com"])
+    result = runner.invoke(
+        main,
+        [
+            "init",
+            "--path",
+            str(config),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'f.db'}",
+            "--admin-email",
+            "boss@example.com",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "generated password (shown once):" in result.output
     text = config.read_text()
@@ -34,9 +53,13 @@ def test_init_writes_config_creates_database_and_admin(runner: CliRunner, tmp_pa
     again = runner.invoke(main, ["init", "--path", str(config), "--admin-email", "x@example.com"])
     assert again.exit_code == 1
     assert "already exists" in again.output
-    create = runner.invoke(main, ["--config", str(config), "staff", "create", "boss@example.com", "--role", "billing"])
+    create = runner.invoke(
+        main, ["--config", str(config), "staff", "create", "boss@example.com", "--role", "billing"]
+    )
     assert create.exit_code == 1
-    assert create.output.strip().splitlines() == ["error: a staff user with email boss@example.com already exists"]
+    assert create.output.strip().splitlines() == [
+        "error: a staff user with email boss@example.com already exists"
+    ]
 
 
 def test_config_error_exits_2_with_one_line(runner: CliRunner, tmp_path: Path) -> None:
@@ -44,12 +67,16 @@ def test_config_error_exits_2_with_one_line(runner: CliRunner, tmp_path: Path) -
     config.write_text('secret_key = "short"\n')
     result = runner.invoke(main, ["--config", str(config), "db", "upgrade"])
     assert result.exit_code == 2
-    assert result.output.strip() == "error: setting 'secret_key': must be at least 32 characters long"
+    assert (
+        result.output.strip() == "error: setting 'secret_key': must be at least 32 characters long"
+    )
 
 
 def test_unknown_plugin_exits_2_and_lists_installed(runner: CliRunner, tmp_path: Path) -> None:
     config = tmp_path / "facturo.toml"
-    config.write_text(f'secret_key = "{"k" * 40}"\ndatabase_url = "sqlite:///{tmp_path}/x.db"\n[plugins]\nenabled = ["nope"]\n')
+    config.write_text(
+        f'secret_key = "{"k" * 40}"\ndatabase_url = "sqlite:///{tmp_path}/x.db"\n[plugins]\nenabled = ["nope"]\n'
+    )
     result = runner.invoke(main, ["--config", str(config), "db", "upgrade"])
     assert result.exit_code == 2
     assert "plugin 'nope' is enabled but not installed; installed plugins:" in result.output
@@ -71,12 +98,16 @@ def test_plugins_lists_the_six_bundled(runner: CliRunner, tmp_path: Path) -> Non
 def test_bad_billing_date_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
     config = tmp_path / "facturo.toml"
     config.write_text(f'secret_key = "{"k" * 40}"\ndatabase_url = "sqlite:///{tmp_path}/x.db"\n')
-    result = runner.invoke(main, ["--config", str(config), "billing", "run", "--date", "31/12/2026"])
+    result = runner.invoke(
+        main, ["--config", str(config), "billing", "run", "--date", "31/12/2026"]
+    )
     assert result.exit_code == 1
     assert result.output.strip() == "error: --date must be YYYY-MM-DD, not '31/12/2026'"
 
 
-def test_demo_seeds_once_and_reuses_its_data(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_seeds_once_and_reuses_its_data(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     first = runner.invoke(main, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
@@ -84,11 +115,17 @@ def test_demo_seeds_once_and_reuses_its_data(runner: CliRunner, tmp_path: Path, 
     second = runner.invoke(main, ["demo", "--no-serve"])
     assert second.exit_code == 0, second.output
     assert (tmp_path / "var" / "demo" / "facturo.db").exists()
+    from sqlalchemy import func, select
+
     from facturo.demo import prepare_demo
     from facturo.models import Customer, Product
-    from sqlalchemy import func, select
 
     ctx, _ = prepare_demo(tmp_path / "var" / "demo")
     with ctx.db.read_session() as session:
         assert session.scalar(select(func.count()).select_from(Customer)) == 1
-        assert session.scalar(select(func.count()).select_from(Product).where(Product.parent_id.is_not(None))) >= 3
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Product).where(Product.parent_id.is_not(None))
+            )
+            >= 3
+        )

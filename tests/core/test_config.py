@@ -18,8 +18,13 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_reads_toml_and_environment_overrides(tmp_path: Path) -> None:
-    path = write(tmp_path, f'secret_key = "{SECRET}"\n[smtp]\nhost = "mail.example.com"\n[plugins]\nenabled = ["transfer"]\n')
-    settings = load_settings(path, environ={"FACTURO_SMTP__PORT": "2525", "FACTURO_CURRENCY": "usd"})
+    path = write(
+        tmp_path,
+        f'secret_key = "{SECRET}"\n[smtp]\nhost = "mail.example.com"\n[plugins]\nenabled = ["transfer"]\n',
+    )
+    settings = load_settings(
+        path, environ={"FACTURO_SMTP__PORT": "2525", "FACTURO_CURRENCY": "usd"}
+    )
     assert settings.smtp.host == "mail.example.com"
     assert settings.smtp.port == 2525
     assert settings.currency == "USD"
@@ -44,12 +49,26 @@ def test_plugin_tables_take_environment_secrets(tmp_path: Path) -> None:
         (f'secret_key = "{SECRET}"\ndatabase_url = "mysql://x"', "database_url", "sqlite"),
         (f'secret_key = "{SECRET}"\n[smtp]\nsecurity = "tls"', "smtp.security", "one of"),
         (f'secret_key = "{SECRET}"\n[smtp]\nport = "many"', "smtp.port", "whole number"),
-        (f'secret_key = "{SECRET}"\n[billing]\nsuspend_after_days = -1', "billing.suspend_after_days", "at least 0"),
-        (f'secret_key = "{SECRET}"\n[billing]\ninvoice_format = "F{{year}}"', "billing.invoice_format", "{seq}"),
-        (f'secret_key = "{SECRET}"\n[plugins]\nenabled = "x"\n[plugins.extra]', "plugins.enabled", None),
+        (
+            f'secret_key = "{SECRET}"\n[billing]\nsuspend_after_days = -1',
+            "billing.suspend_after_days",
+            "at least 0",
+        ),
+        (
+            f'secret_key = "{SECRET}"\n[billing]\ninvoice_format = "F{{year}}"',
+            "billing.invoice_format",
+            "{seq}",
+        ),
+        (
+            f'secret_key = "{SECRET}"\n[plugins]\nenabled = "x"\n[plugins.extra]',
+            "plugins.enabled",
+            None,
+        ),
     ],
 )
-def test_bad_settings_name_the_key(tmp_path: Path, text: str, key: str, problem: str | None) -> None:
+def test_bad_settings_name_the_key(
+    tmp_path: Path, text: str, key: str, problem: str | None
+) -> None:
     path = write(tmp_path, text)
     try:
         load_settings(path, environ={})

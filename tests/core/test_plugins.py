@@ -65,7 +65,12 @@ def test_built_in_renderer_answers_when_nobody_else_does() -> None:
 def test_example_plugin_is_discovered_and_its_hooks_listed(hello_installed: Path) -> None:
     assert "hello" in installed_plugins()
     manager = load_plugins(["hello"])
-    assert hooks_of(manager, "hello") == ["client_menu_items", "db_migrations", "on_invoice_paid", "web_routes"]
+    assert hooks_of(manager, "hello") == [
+        "client_menu_items",
+        "db_migrations",
+        "on_invoice_paid",
+        "web_routes",
+    ]
 
 
 def test_a_plugin_that_fails_to_import_stops_start_up(tmp_path: Path) -> None:
@@ -76,7 +81,9 @@ def test_a_plugin_that_fails_to_import_stops_start_up(tmp_path: Path) -> None:
     (tmp_path / "facturo_broken.py").write_text("raise RuntimeError('boom at import')\n")
     sys.path.insert(0, str(tmp_path))
     try:
-        with pytest.raises(PluginError, match="'broken' failed to import: RuntimeError: boom at import"):
+        with pytest.raises(
+            PluginError, match="'broken' failed to import: RuntimeError: boom at import"
+        ):
             load_plugins(["broken"])
     finally:
         sys.path.remove(str(tmp_path))

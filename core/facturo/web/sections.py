@@ -59,8 +59,12 @@ def load_customer(request: Request) -> Customer | None:
     if not customer_id:
         return None
     with request.app.state.ctx.db.read_session() as session:
-        customer = session.get(Customer, customer_id)
-    if customer is None or customer.disabled or customer.session_epoch != request.session.get("customer_epoch"):
+        customer: Customer | None = session.get(Customer, customer_id)
+    if (
+        customer is None
+        or customer.disabled
+        or customer.session_epoch != request.session.get("customer_epoch")
+    ):
         request.session.pop("customer_id", None)
         return None
     return customer
@@ -72,7 +76,7 @@ def load_staff(request: Request) -> StaffUser | None:
     if not staff_id or not request.session.get("staff_verified"):
         return None
     with request.app.state.ctx.db.read_session() as session:
-        staff = session.get(StaffUser, staff_id)
+        staff: StaffUser | None = session.get(StaffUser, staff_id)
     if staff is None or staff.disabled or staff.session_epoch != request.session.get("staff_epoch"):
         request.session.pop("staff_id", None)
         return None
@@ -93,7 +97,9 @@ def load_api_token(request: Request) -> ApiToken | None:
     from sqlalchemy import select
 
     with ctx.db.transaction() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip())))
+        row = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
+        )
         if row is None or row.revoked_at is not None:
             return None
         staff = session.get(StaffUser, row.staff_id)
@@ -101,12 +107,15 @@ def load_api_token(request: Request) -> ApiToken | None:
             return None
         row.last_used_at = ctx.now()
         request.state.api_staff = staff
-        return row
+        found: ApiToken = row
+        return found
 
 
 def api_error(status: int, code: str, detail: str, field: str | None = None) -> JSONResponse:
     """The API's error shape: ``{"errors": [{"code", "detail", "field"}]}``."""
-    return JSONResponse({"errors": [{"code": code, "detail": detail, "field": field}]}, status_code=status)
+    return JSONResponse(
+        {"errors": [{"code": code, "detail": detail, "field": field}]}, status_code=status
+    )
 
 
 def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
@@ -152,7 +161,9 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
             if not csrf_valid(request.session, submitted):
                 from facturo.web.errors import error_page
 
-                return error_page(request, 403, "The form has expired. Go back, reload the page and try again.")
+                return error_page(
+                    request, 403, "The form has expired. Go back, reload the page and try again."
+                )
         if user is None and not is_open:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"{login}?next={target}", status_code=303)
@@ -171,7 +182,12 @@ def guard_routes(section: str, routes: Sequence[BaseRoute]) -> list[BaseRoute]:
     for route in routes:
         if isinstance(route, Route):
             wrapped.append(
-                Route(route.path, guard(section, route.endpoint), methods=list(route.methods or []) or None, name=route.name)
+                Route(
+                    route.path,
+                    guard(section, route.endpoint),
+                    methods=list(route.methods or []) or None,
+                    name=route.name,
+                )
             )
         else:
             wrapped.append(route)

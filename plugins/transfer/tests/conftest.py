@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-
 import pytest
-
 
 from facturo_transfer.settings import TransferSettings
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 import zxingcpp
-from facturo_transfer import epc
-from facturo_transfer.epc import EpcError, EpcPayment
 from PIL import Image
 from stdnum import iso11649
+
+from facturo_transfer import epc
+from facturo_transfer.epc import EpcError, EpcPayment
 
 IBAN = "ES9121000418450200051332"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from facturo_transfer.importer import parse_statement
 from facturo_transfer.statement import StatementError
 

@@ -6,10 +6,11 @@ from dataclasses import replace
 from decimal import Decimal
 
 import zxingcpp
+from PIL import Image
+
 from facturo_transfer import epc
 from facturo_transfer.instructions import build_instructions
 from facturo_transfer.settings import TransferSettings
-from PIL import Image
 
 
 def scan_data_uri(uri: str) -> str:

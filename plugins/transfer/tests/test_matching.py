@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from facturo_transfer import camt053
 from facturo_transfer.matching import (
     Confidence,

@@ -5,10 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from stdnum import iban
+
 from facturo_transfer import norma43
 from facturo_transfer.samples import Account, Movement, cents, n43_file
 from facturo_transfer.statement import Direction, StatementError
-from stdnum import iban
 
 
 @pytest.fixture

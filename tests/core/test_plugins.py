@@ -88,3 +88,49 @@ def test_a_plugin_that_fails_to_import_stops_start_up(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("facturo_broken", None)
+
+
+def test_example_plugin_hooks_are_called(hello_installed: Path, tmp_path: Path) -> None:
+    """The example plugin's migration, event hook, menu item and page all work for real."""
+    from decimal import Decimal
+
+    import httpx
+    from sqlalchemy import text
+
+    from facturo.bootstrap import create_context, upgrade_database
+    from facturo.config import settings_from_mapping
+    from facturo.documents import LineSpec, create_proforma
+    from facturo.payments import record_payment
+    from facturo.testing import (
+        base_settings_mapping,
+        drain,
+        logged_in_cookies,
+        make_customer,
+        serve_in_thread,
+        stop_server,
+    )
+    from facturo.web.app import create_app
+
+    raw = base_settings_mapping(tmp_path, f"sqlite:///{tmp_path / 'hello.db'}", ("hello",))
+    ctx = create_context(settings_from_mapping(raw))
+    upgrade_database(ctx)
+    customer = make_customer(ctx)
+    with ctx.db.transaction() as session:
+        document = create_proforma(session, ctx, customer, [LineSpec("Thing", Decimal("10.00"))])
+        record_payment(session, ctx, document, "manual", "m-1", document.total, "EUR", ctx.now())
+    drain(ctx)
+    with ctx.db.read_session() as session:
+        rows = session.execute(text("SELECT number FROM hello_paid_notes")).all()
+    assert [row.number for row in rows] == [document.number]
+    live = serve_in_thread(create_app(ctx))
+    try:
+        client = httpx.Client(base_url=live.url, cookies=logged_in_cookies(ctx, customer=customer))
+        page = client.get("/client/hello")
+        assert page.status_code == 200
+        assert "Hello, Ana García!" in page.text
+        anonymous = httpx.Client(base_url=live.url).get("/client/hello")
+        assert anonymous.status_code == 303
+        assert anonymous.headers["location"].startswith("/client/login")
+    finally:
+        stop_server(live)
+        ctx.db.dispose()

@@ -7,6 +7,7 @@ keep a table of its own (with an Alembic branch labelled ``hello``), and react t
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, select
@@ -40,7 +41,7 @@ def client_menu_items(customer: object) -> list[MenuItem]:
 
 def hello_page(request: Request) -> HTMLResponse:
     customer = request.state.customer
-    return HTMLResponse(f"<p>Hello, {customer.name}!</p>")
+    return HTMLResponse(f"<p>Hello, {escape(customer.name)}!</p>")
 
 
 @hookimpl

@@ -32,13 +32,13 @@ TEST_SECRET = "test-secret-key-" + "x" * 40
 ALL_PLUGINS = ("transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu")
 
 
-def test_database_url() -> str | None:
+def postgres_test_url() -> str | None:
     """The PostgreSQL URL to test against, or None for SQLite."""
     return os.environ.get("FACTURO_TEST_DATABASE_URL") or None
 
 
 def is_postgres() -> bool:
-    return bool(test_database_url())
+    return bool(postgres_test_url())
 
 
 class Clock:
@@ -112,7 +112,7 @@ def build_test_database(
     from facturo.bootstrap import create_context, upgrade_database
     from facturo.db import migrations
 
-    pg_url = test_database_url()
+    pg_url = postgres_test_url()
     url = pg_url or f"sqlite:///{workdir / 'template.db'}"
     raw = base_settings_mapping(workdir, url, plugins)
     raw["plugin"] = default_plugin_settings(plugins)

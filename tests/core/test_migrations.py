@@ -12,13 +12,13 @@ from sqlalchemy.engine import make_url
 from facturo.db import migrations
 from facturo.db.engine import make_engine
 from facturo.plugins import load_plugins
-from facturo.testing import test_database_url
+from facturo.testing import postgres_test_url
 
 
 @pytest.fixture
 def empty_database(tmp_path: Path) -> Iterator[str]:
     """An empty SQLite file, or a new PostgreSQL database when testing on PostgreSQL."""
-    pg = test_database_url()
+    pg = postgres_test_url()
     if not pg:
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return

@@ -45,15 +45,15 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["import_id"],
             ["transfer_statement_imports.id"],
-            name="fk_transfer_statement_lines_import_id_transfer_statement_imports",
+            name="fk_transfer_statement_lines_import_id",
         ),
         sa.ForeignKeyConstraint(
             ["document_id"],
             ["documents.id"],
-            name="fk_transfer_statement_lines_document_id_documents",
+            name="fk_transfer_statement_lines_document_id",
         ),
         sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name="fk_transfer_statement_lines_payment_id_payments"
+            ["payment_id"], ["payments.id"], name="fk_transfer_statement_lines_payment_id"
         ),
         sa.PrimaryKeyConstraint("id", name="pk_transfer_statement_lines"),
         sa.UniqueConstraint("identity", name="uq_transfer_statement_lines_identity"),

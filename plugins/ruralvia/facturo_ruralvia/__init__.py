@@ -1,3 +1,115 @@
-"""Facturo plugin `ruralvia`: its hook implementations (see facturo.hookspecs)."""
+"""Facturo plugin ``ruralvia``: card payments through the Ruralvía virtual POS (Redsys).
+
+Hook implementations only; see config (settings), service (payments, notifications,
+refunds), views (web) and sandbox (the local stand-in for Redsys).
+"""
 
 from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from facturo.plugin import (
+    Context,
+    Document,
+    MenuItem,
+    Payment,
+    PaymentMethod,
+    PaymentOption,
+    PluginSettings,
+    RefundResult,
+    StaffUser,
+    hookimpl,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def settings_schema() -> PluginSettings:
+    from facturo_ruralvia.config import schema
+
+    return schema()
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from facturo_ruralvia.config import DEMO_SETTINGS
+
+    return {"plugin": "ruralvia", "settings": dict(DEMO_SETTINGS)}
+
+
+@hookimpl
+def db_migrations() -> list[Path]:
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def locale_dirs() -> list[Path]:
+    return [HERE / "locale"]
+
+
+@hookimpl
+def payment_methods() -> list[PaymentMethod]:
+    return [
+        PaymentMethod(
+            "ruralvia",
+            {"es": "Tarjeta (Ruralvía)", "en": "Card (Ruralvía)"},
+            online=True,
+            supports_refunds=True,
+        )
+    ]
+
+
+@hookimpl
+def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
+    from facturo_ruralvia.options import payment_option
+
+    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+        return []
+    return [payment_option(ctx, document, language)]
+
+
+@hookimpl
+def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
+    from facturo_ruralvia import views
+
+    if section == "client":
+        return views.client_routes()
+    if section == "public":
+        return views.public_routes(ctx)
+    if section == "admin":
+        return views.admin_routes()
+    return []
+
+
+@hookimpl
+def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
+    return [
+        MenuItem(
+            label={"es": "Avisos de pago con tarjeta", "en": "Card payment notices"},
+            url="/admin/ruralvia/notifications",
+            order=62,
+            roles=("admin", "billing"),
+        )
+    ]
+
+
+@hookimpl
+def refund_payment(
+    ctx: Context, session: Session, payment: Payment, amount: Decimal
+) -> RefundResult | None:
+    if payment.gateway != "ruralvia":
+        return None
+    from facturo_ruralvia.service import refund_card_payment
+
+    return refund_card_payment(ctx, payment, amount)

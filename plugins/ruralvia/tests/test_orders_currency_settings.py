@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+
 from facturo_ruralvia.currency import currency, from_minor_units, to_minor_units
 from facturo_ruralvia.orders import is_valid_order, new_order_number
 from facturo_ruralvia.settings import (

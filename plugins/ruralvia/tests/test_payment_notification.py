@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from facturo_ruralvia.notification import (
     NotificationMismatch,
     check_notification,

@@ -4,6 +4,7 @@ import base64
 from typing import Any
 
 import pytest
+
 from facturo_ruralvia.redsys import (
     MalformedMessage,
     SignatureError,

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from facturo_ruralvia.notification import NotificationMismatch
 from facturo_ruralvia.redsys import SignatureError, signed_message, verify_request
 from facturo_ruralvia.refund import build_refund_request, parse_refund_response, refund

@@ -4,6 +4,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+
 from facturo_ruralvia.notification import check_notification, read_notification
 from facturo_ruralvia.orders import new_order_number
 from facturo_ruralvia.payment import PaymentAttempt, PaymentForm, build_payment_form, new_attempt
@@ -11,10 +16,6 @@ from facturo_ruralvia.redsys import decode_parameters, signed_message
 from facturo_ruralvia.refund import refund_async
 from facturo_ruralvia.sandbox import sandbox_routes
 from facturo_ruralvia.settings import Environment, RuralviaSettings
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
 
 KEY = "sq7HjrUOBfKmC576ILgskD5srU870gJ7"
 SHOP = "http://shop.test"

@@ -1,0 +1,263 @@
+"""Card payments as domain operations: start an attempt, settle a notification, refund.
+
+Plain Python over a Session and the Context; the web layer only parses requests and renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from facturo.plugin import (
+    BillingError,
+    Context,
+    Customer,
+    Document,
+    Payment,
+    log_notification,
+    mark_notification,
+    record_payment,
+)
+from facturo.plugin import RefundResult as CoreRefundResult
+
+from .config import NOTIFY_PATH, PLUGIN, terminal_settings
+from .models import CardAttempt
+from .notification import NotificationMismatch, check_notification, read_notification
+from .orders import new_order_number
+from .payment import PaymentAttempt, PaymentForm, build_payment_form, new_attempt
+from .redsys import RedsysError, get_field
+from .refund import refund as redsys_refund
+
+__all__ = [
+    "NotificationResult",
+    "PayError",
+    "RuralviaRefundError",
+    "attempt_for_customer",
+    "handle_notification",
+    "payable_document",
+    "payment_form",
+    "refund_card_payment",
+    "start_attempt",
+]
+
+
+class PayError(Exception):
+    """The customer cannot pay this document by card (message in English, for gettext)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class RuralviaRefundError(BillingError):
+    """The bank did not refund (refused, unreachable or an unreadable answer)."""
+
+
+def payable_document(session: Session, customer: Customer, document_id: int) -> Document:
+    """The customer's own unpaid proforma ``document_id``; raise PayError otherwise."""
+    document = session.get(Document, document_id)
+    if document is None or document.customer_id != customer.id:
+        raise PayError("Document not found.", 404)
+    if not customer.is_verified:
+        raise PayError("Verify your email address before paying by card.", 403)
+    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+        raise PayError("This document has nothing left to pay.", 409)
+    return document
+
+
+def start_attempt(
+    session: Session, ctx: Context, customer: Customer, document_id: int
+) -> CardAttempt:
+    """Create a pending attempt with a fresh order number for the balance of the document.
+
+    The order number is unique (database constraint); a collision is retried, never reused.
+    """
+    document = payable_document(session, customer, document_id)
+    settings = terminal_settings(ctx)
+    for _ in range(5):
+        order = new_order_number(12, now=ctx.now())
+        terms = new_attempt(
+            settings, order=order, amount=document.balance, currency_code=document.currency
+        )
+        attempt = CardAttempt(
+            order_number=terms.order,
+            document_id=document.id,
+            amount=terms.amount,
+            currency=terms.currency,
+            merchant_code=terms.merchant_code,
+            terminal=terms.terminal,
+            status="pending",
+            response_es="",
+            response_en="",
+            created_at=ctx.now(),
+        )
+        try:
+            with session.begin_nested():
+                session.add(attempt)
+                session.flush()
+        except IntegrityError:
+            continue
+        return attempt
+    raise PayError("Could not start the payment; please try again.", 503)
+
+
+def _terms(attempt: CardAttempt) -> PaymentAttempt:
+    return PaymentAttempt(
+        order=attempt.order_number,
+        amount=attempt.amount,
+        currency=attempt.currency,
+        merchant_code=attempt.merchant_code,
+        terminal=attempt.terminal,
+    )
+
+
+def return_path(order: str) -> str:
+    """The client page the bank sends the browser back to."""
+    return f"/client/ruralvia/return/{order}"
+
+
+def payment_form(ctx: Context, attempt: CardAttempt, document: Document) -> PaymentForm:
+    """The signed form posting ``attempt`` to the payment page (the sandbox in sandbox mode)."""
+    settings = terminal_settings(ctx)
+    back = ctx.url(return_path(attempt.order_number))
+    return build_payment_form(
+        settings,
+        _terms(attempt),
+        notification_url=ctx.url(NOTIFY_PATH),
+        ok_url=back,
+        ko_url=back + "?result=ko",
+        merchant_data=document.reference,
+        description=document.reference,
+    )
+
+
+def attempt_for_customer(session: Session, customer: Customer, order: str) -> CardAttempt | None:
+    """The attempt ``order`` when it pays one of ``customer``'s documents, else None."""
+    attempt = session.scalar(select(CardAttempt).where(CardAttempt.order_number == order))
+    if attempt is None:
+        return None
+    document = session.get(Document, attempt.document_id)
+    if document is None or document.customer_id != customer.id:
+        return None
+    return attempt
+
+
+@dataclass(frozen=True)
+class NotificationResult:
+    """How a notification was handled: ``status`` is processed, duplicate or rejected."""
+
+    notification_id: int
+    status: str
+    detail: str
+    payment_id: int | None = None
+
+
+def _settle(ctx: Context, order: str, fields: Mapping[str, Any]) -> tuple[str, str, int | None]:
+    """Check and apply a verified notification in one transaction: (status, detail, payment)."""
+
+    def work(session: Session) -> tuple[str, str, int | None]:
+        query = select(CardAttempt).where(CardAttempt.order_number == order)
+        if not ctx.db.is_sqlite:
+            query = query.with_for_update()
+        attempt = session.scalar(query)
+        if attempt is None:
+            return "rejected", f"unknown order {order!r}", None
+        try:
+            outcome = check_notification(fields, _terms(attempt))
+        except NotificationMismatch as exc:
+            return "rejected", str(exc), None
+        attempt.response_code = outcome.response_code
+        attempt.updated_at = ctx.now()
+        if not outcome.approved:
+            if attempt.status == "approved":
+                return "duplicate", f"{outcome.response_code} after an approval: ignored", None
+            attempt.status = "failed"
+            attempt.response_es = outcome.message.es
+            attempt.response_en = outcome.message.en
+            return "processed", f"denied {outcome.response_code}: {outcome.message.en}", None
+        document = session.get(Document, attempt.document_id)
+        result = record_payment(
+            session,
+            ctx,
+            document,
+            gateway=PLUGIN,
+            gateway_txn_id=attempt.order_number,
+            amount=outcome.amount,
+            currency=outcome.currency,
+            paid_at=ctx.now(),
+            raw=dict(outcome.fields),
+        )
+        attempt.status = "approved"
+        attempt.response_es = outcome.message.es
+        attempt.response_en = outcome.message.en
+        attempt.payment_id = result.payment.id
+        if not result.created:
+            return "duplicate", "payment already recorded", result.payment.id
+        return "processed", f"approved {outcome.response_code}", result.payment.id
+
+    return ctx.db.run(work)
+
+
+def handle_notification(
+    ctx: Context, body: str, form: Mapping[str, Any], headers: Mapping[str, str], remote: str
+) -> NotificationResult:
+    """Log a Redsys notification raw, verify it, check it against its attempt and record it.
+
+    An approved notification records one payment however often it arrives (idempotent on
+    the order number); a denied one marks the attempt failed with the code and its meaning;
+    a forged or mismatched one is marked rejected and records nothing.
+    """
+    notification_id, _ = log_notification(ctx, PLUGIN, body, headers, remote)
+    settings = terminal_settings(ctx)
+    try:
+        fields = read_notification(settings.secret_key, form)
+        order = get_field(fields, "Ds_Order")
+        status, detail, payment_id = _settle(ctx, order, fields)
+    except RedsysError as exc:
+        status, detail, payment_id = "rejected", str(exc), None
+    except Exception as exc:  # recorded for staff; the bank still gets its 200
+        mark_notification(ctx, notification_id, "error", f"{type(exc).__name__}: {exc}")
+        raise
+    mark_notification(ctx, notification_id, status, detail, payment_id)
+    return NotificationResult(notification_id, status, detail, payment_id)
+
+
+def refund_card_payment(ctx: Context, payment: Payment, amount: Decimal) -> CoreRefundResult:
+    """Refund ``amount`` of a card ``payment`` through the Redsys REST endpoint.
+
+    Raises RuralviaRefundError when the bank refuses, cannot be reached or answers
+    something unreadable; nothing is then recorded by the caller.
+    """
+    settings = terminal_settings(ctx)
+    try:
+        with httpx.Client(timeout=20) as client:
+            answer = redsys_refund(
+                client,
+                settings,
+                order=payment.gateway_txn_id,
+                amount=amount,
+                currency_code=payment.currency,
+            )
+    except httpx.HTTPError as exc:
+        raise RuralviaRefundError(f"the card refund could not be sent: {exc}") from exc
+    except RedsysError as exc:
+        raise RuralviaRefundError(f"the bank's refund answer is not valid: {exc}") from exc
+    if not answer.approved:
+        code = answer.error_code or answer.response_code or "?"
+        raise RuralviaRefundError(f"the bank refused the refund ({code}: {answer.message.en})")
+    refunded_before = int((payment.refunded * 100).to_integral_value())
+    reference = f"{payment.gateway_txn_id}/{answer.authorisation_code or refunded_before}"
+    return CoreRefundResult(
+        gateway_refund_id=reference,
+        status="completed",
+        amount=answer.amount,
+        raw={str(k): v for k, v in answer.fields.items()},
+    )

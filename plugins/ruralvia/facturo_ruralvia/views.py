@@ -1,0 +1,193 @@
+"""Web handlers: paying (client), the bank's return, the notification and the sandbox
+(public), and the staff list of rejected notifications (admin). Thin: logic is in service."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import httpx
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from facturo.plugin import (
+    Context,
+    Document,
+    GatewayNotification,
+    error_page,
+    render,
+    request_language,
+    roles_required,
+)
+
+from .config import PLUGIN, SCRIPT_PATH, terminal_settings
+from .models import CardAttempt
+from .service import (
+    PayError,
+    attempt_for_customer,
+    handle_notification,
+    payable_document,
+    payment_form,
+    start_attempt,
+)
+from .settings import Environment
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+#: Seconds between reloads of the "waiting for the bank" page.
+REFRESH_SECONDS = 3
+
+
+def _pay_error(request: Request, error: PayError) -> Response:
+    _ = request.app.state.ctx.translations(request_language(request)).gettext
+    return error_page(request, error.status, _(error.message))
+
+
+def confirm_page(request: Request) -> Response:
+    """GET: what is about to be paid, with the button that starts the card payment."""
+    ctx = request.app.state.ctx
+    customer = request.state.customer
+    try:
+        document_id = int(request.path_params["document_id"])
+    except ValueError:
+        return error_page(request, 404)
+    with ctx.db.read_session() as session:
+        try:
+            document = payable_document(session, customer, document_id)
+        except PayError as error:
+            return _pay_error(request, error)
+        return render(request, "ruralvia/pay.html", {"document": document})
+
+
+def pay(request: Request) -> Response:
+    """POST: create an attempt and send the browser to the payment page (auto-submitted)."""
+    ctx = request.app.state.ctx
+    customer = request.state.customer
+    try:
+        document_id = int(request.path_params["document_id"])
+    except ValueError:
+        return error_page(request, 404)
+    try:
+        with ctx.db.transaction() as session:
+            attempt = start_attempt(session, ctx, customer, document_id)
+            document = session.get(Document, attempt.document_id)
+            assert document is not None
+            form = payment_form(ctx, attempt, document)
+            reference = document.reference
+    except PayError as error:
+        return _pay_error(request, error)
+    _ = ctx.translations(request_language(request)).gettext
+    html = form.render_html(script_src=SCRIPT_PATH, label=_("Continue to the card payment page"))
+    return render(
+        request,
+        "ruralvia/redirect.html",
+        {"form_html": html, "reference": reference, "attempt": attempt},
+    )
+
+
+def return_page(request: Request) -> Response:
+    """The page URLOK and URLKO lead to: the attempt's real state, never assumed."""
+    ctx = request.app.state.ctx
+    with ctx.db.read_session() as session:
+        attempt = attempt_for_customer(
+            session, request.state.customer, str(request.path_params["order"])
+        )
+        if attempt is None:
+            return error_page(request, 404)
+        document = session.get(Document, attempt.document_id)
+    waiting = attempt.status == "pending"
+    return render(
+        request,
+        "ruralvia/return.html",
+        {
+            "attempt": attempt,
+            "document": document,
+            "meaning": attempt.meaning(request_language(request)),
+            "refresh_seconds": REFRESH_SECONDS if waiting else None,
+        },
+    )
+
+
+async def notify(request: Request) -> Response:
+    """The server-to-server notification: logged, verified, checked; always 200."""
+    ctx: Context = request.app.state.ctx
+    raw = await request.body()
+    body = raw.decode("utf-8", errors="replace")
+    form = dict(parse_qsl(body, keep_blank_values=True))
+    remote = request.client.host if request.client else ""
+    try:
+        await run_in_threadpool(handle_notification, ctx, body, form, dict(request.headers), remote)
+    except Exception:  # logged as "error" for staff; Redsys must not retry forever
+        log.exception("ruralvia notification failed")
+        return PlainTextResponse("error", status_code=200)
+    return PlainTextResponse("ok")
+
+
+async def autosubmit_script(request: Request) -> Response:
+    """The script that submits the payment form (no inline scripts under the CSP)."""
+    return FileResponse(STATIC / "autosubmit.js", media_type="text/javascript")
+
+
+@roles_required("billing")
+def notifications_page(request: Request) -> Response:
+    """Staff: rejected or failed card notifications and denied attempts, newest first."""
+    ctx = request.app.state.ctx
+    with ctx.db.read_session() as session:
+        rejected = list(
+            session.scalars(
+                select(GatewayNotification)
+                .where(
+                    GatewayNotification.gateway == PLUGIN,
+                    GatewayNotification.status.in_(("rejected", "error")),
+                )
+                .order_by(GatewayNotification.id.desc())
+                .limit(100)
+            )
+        )
+        failed = list(
+            session.scalars(
+                select(CardAttempt)
+                .where(CardAttempt.status == "failed")
+                .order_by(CardAttempt.id.desc())
+                .limit(100)
+            )
+        )
+    return render(request, "ruralvia/notifications.html", {"rejected": rejected, "failed": failed})
+
+
+def client_routes() -> list[BaseRoute]:
+    return [
+        Route("/ruralvia/pay/{document_id}", confirm_page, methods=["GET"]),
+        Route("/ruralvia/pay/{document_id}", pay, methods=["POST"]),
+        Route("/ruralvia/return/{order}", return_page, methods=["GET"]),
+    ]
+
+
+def admin_routes() -> list[BaseRoute]:
+    return [Route("/ruralvia/notifications", notifications_page, methods=["GET"])]
+
+
+def public_routes(ctx: Context) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
+        Route("/ruralvia/notify", notify, methods=["POST"]),
+        Route("/ruralvia/static/autosubmit.js", autosubmit_script, methods=["GET"]),
+    ]
+    settings = terminal_settings(ctx)
+    if settings.environment is Environment.SANDBOX:
+        from .sandbox import sandbox_routes
+
+        routes.append(
+            Mount(
+                "/ruralvia/sandbox",
+                routes=sandbox_routes(
+                    settings.secret_key,
+                    lambda: httpx.AsyncClient(timeout=15),
+                    clock=ctx.now,
+                ),
+            )
+        )
+    return routes

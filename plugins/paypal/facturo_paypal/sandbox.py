@@ -9,6 +9,8 @@ URL at that prefix. It speaks the same protocol as PayPal for:
 - ``POST /v2/checkout/orders/{id}/capture`` (idempotent by ``PayPal-Request-Id``)
 - ``POST /v2/payments/captures/{id}/refund``, ``GET /v2/payments/captures/{id}``
 - ``POST /v1/notifications/verify-webhook-signature``
+- ``POST /cgi-bin/webscr``: the IPN postback; ``VERIFIED`` only for bodies registered with
+  ``state.issue_ipn`` (as PayPal verifies only what it sent), else ``INVALID``.
 - ``GET /checkoutnow?token=…``: the payer's approval page (plain HTML forms, no script), whose
   buttons redirect to ``return_url?token=…&PayerID=…`` or ``cancel_url?token=…``.
 
@@ -139,6 +141,12 @@ class SandboxState:
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], tuple[int, dict[str, Any]]] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
+    ipn_messages: set[bytes] = field(default_factory=set)
+
+    def issue_ipn(self, body: bytes) -> bytes:
+        """Remember an IPN body as sent by this sandbox: its postback will answer VERIFIED."""
+        self.ipn_messages.add(body)
+        return body
 
     def signed_webhook(self, event: dict[str, Any], base_url: str) -> tuple[dict[str, str], bytes]:
         """Headers and body of a webhook delivery, signed like PayPal's."""
@@ -575,6 +583,16 @@ def _token_endpoint(state: SandboxState) -> Callable[[Request], Awaitable[Respon
     return endpoint
 
 
+def _ipn_postback(state: SandboxState) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        raw = await request.body()
+        prefix = b"cmd=_notify-validate&"
+        known = raw.startswith(prefix) and raw[len(prefix) :] in state.ipn_messages
+        return Response(b"VERIFIED" if known else b"INVALID", media_type="text/plain")
+
+    return endpoint
+
+
 def sandbox_routes(state: SandboxState) -> list[BaseRoute]:
     """The sandbox's routes, relative to the prefix they are mounted at."""
     return [
@@ -597,4 +615,5 @@ def sandbox_routes(state: SandboxState) -> list[BaseRoute]:
         Route("/checkoutnow", _checkout_page(state), methods=["GET"]),
         Route("/checkoutnow/approve", _checkout_decision(state, True), methods=["POST"]),
         Route("/checkoutnow/cancel", _checkout_decision(state, False), methods=["POST"]),
+        Route("/cgi-bin/webscr", _ipn_postback(state), methods=["POST"]),
     ]

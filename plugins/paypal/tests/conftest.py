@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-# The plugin is not pip-installed in every checkout; make `facturo_paypal` importable anyway.
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
-if str(PLUGIN_DIR) not in sys.path:
-    sys.path.insert(0, str(PLUGIN_DIR))
-
-from facturo_paypal.sandbox import SandboxState, sandbox_routes  # noqa: E402
+from facturo_paypal.sandbox import SandboxState, sandbox_routes
 
 VECTORS = Path(__file__).parent / "vectors"
 HOST = "http://testserver"

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from facturo_paypal.api import (
     LIVE_BASE_URL,
     SANDBOX_BASE_URL,

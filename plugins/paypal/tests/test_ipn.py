@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+
 from facturo_paypal.ipn import (
     LIVE_POSTBACK_URL,
     SANDBOX_POSTBACK_URL,

@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
+
 from facturo_paypal.api import AsyncPayPalClient, OrderRequest, PayPalClient, PayPalError
 from facturo_paypal.sandbox import CERT_PATH, SandboxState
 from facturo_paypal.webhooks import (
@@ -16,7 +18,6 @@ from facturo_paypal.webhooks import (
     transmission_headers,
     verify_offline,
 )
-from starlette.applications import Starlette
 
 pytestmark = pytest.mark.anyio
 

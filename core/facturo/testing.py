@@ -286,11 +286,12 @@ class LiveServer:
     thread: threading.Thread
 
 
-def serve_in_thread(app: Any) -> LiveServer:
-    """Run ``app`` under uvicorn on a free port in a thread; stop it with ``stop_server``."""
+def serve_in_thread(app: Any, port: int | None = None) -> LiveServer:
+    """Run ``app`` under uvicorn on ``port`` (default: a free one) in a thread; stop it with
+    ``stop_server``."""
     import uvicorn
 
-    port = free_port()
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -89,6 +89,7 @@ class Settings:
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     embedded_worker: bool = True
     demo: bool = False
+    admin_two_factor_required: bool = False
     source: Path | None = None
 
     @property
@@ -231,6 +232,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
         demo=reader.boolean("demo", default=False),
+        admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
     )
 
 

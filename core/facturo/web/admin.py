@@ -1,10 +1,33 @@
-"""The admin section's core routes."""
+"""The admin section's core routes, one module per concern."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from facturo.web import (
+    admin_auth,
+    admin_catalog,
+    admin_customers,
+    admin_dashboard,
+    admin_documents,
+    admin_payments,
+    admin_plugins,
+    admin_staff,
+)
+
 
 def routes() -> list[BaseRoute]:
     """The core's routes of the admin section."""
-    return []
+    found: list[BaseRoute] = []
+    for module in (
+        admin_auth,
+        admin_dashboard,
+        admin_customers,
+        admin_catalog,
+        admin_documents,
+        admin_payments,
+        admin_plugins,
+        admin_staff,
+    ):
+        found.extend(module.routes())
+    return found

@@ -1,0 +1,112 @@
+"""Customers in the staff area: search, the customer page, edit, disable login."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from facturo import staff as staff_ops
+from facturo.models import Customer, Document, Payment, Service
+from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
+from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.sections import roles_required
+
+
+def customer_list(request: Request) -> Response:
+    """Search customers (every role may read)."""
+    ctx = ctx_of(request)
+    query = request.query_params.get("q", "")
+    with ctx.db.read_session() as session:
+        customers = staff_ops.search_customers(ctx, session, query)
+    return render(request, "admin/customers.html", {"customers": customers, "q": query})
+
+
+def customer_page(request: Request) -> Response:
+    """One customer with services, documents, payments and plugins' panels."""
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        customer = get_or_404(session, Customer, request.path_params["id"])
+        services = list(
+            session.scalars(
+                select(Service).where(Service.customer_id == customer.id).order_by(Service.id)
+            )
+        )
+        for service in services:
+            _ = service.product.code
+        documents = list(
+            session.scalars(
+                select(Document)
+                .where(Document.customer_id == customer.id)
+                .order_by(Document.id.desc())
+            )
+        )
+        payments = list(
+            session.scalars(
+                select(Payment)
+                .where(Payment.customer_id == customer.id)
+                .order_by(Payment.id.desc())
+            )
+        )
+        panels = [
+            panel
+            for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)
+            for panel in (found or [])
+        ]
+    return render(
+        request,
+        "admin/customer.html",
+        {
+            "c": customer,
+            "services": services,
+            "documents": documents,
+            "payments": payments,
+            "panels": sorted(panels, key=lambda p: p.order),
+            "errors": {},
+        },
+    )
+
+
+@roles_required("billing")
+def customer_edit(request: Request) -> Response:
+    """Save the customer's data; re-render with field messages on bad input."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    try:
+        with ctx.db.transaction() as session:
+            customer = get_or_404(session, Customer, request.path_params["id"])
+            staff_ops.update_customer(
+                session,
+                customer,
+                {k: form[k] for k in staff_ops.CUSTOMER_FIELDS if k in form},
+                actor(request),
+            )
+    except staff_ops.StaffError as exc:
+        flash(request, _(str(exc)), "error")
+        return RedirectResponse(f"/admin/customers/{request.path_params['id']}", status_code=303)
+    flash(request, _("Saved."), "ok")
+    return RedirectResponse(f"/admin/customers/{customer.id}", status_code=303)
+
+
+@roles_required("billing")
+def customer_login(request: Request) -> Response:
+    """Disable or re-enable the customer's login."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    disabled = form_data(request).get("disabled") == "1"
+    with ctx.db.transaction() as session:
+        customer = get_or_404(session, Customer, request.path_params["id"])
+        staff_ops.set_customer_login(session, customer, disabled, actor(request))
+    flash(request, _("Login disabled.") if disabled else _("Login enabled."), "ok")
+    return RedirectResponse(f"/admin/customers/{customer.id}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/customers", customer_list),
+        Route("/customers/{id:int}", customer_page),
+        Route("/customers/{id:int}/edit", customer_edit, methods=["POST"]),
+        Route("/customers/{id:int}/login", customer_login, methods=["POST"]),
+    ]

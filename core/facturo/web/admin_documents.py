@@ -1,0 +1,253 @@
+"""Documents in the staff area: filter, view, PDF, send again, cancel a proforma, a manual
+proforma with free lines, and refunds of paid invoices (gateway or manual)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from facturo import staff as staff_ops
+from facturo.documents import (
+    BillingError,
+    LineSpec,
+    cancel_proforma,
+    create_proforma,
+    document_pdf,
+    queue_document_email,
+)
+from facturo.models import Customer, Document, Refund
+from facturo.payments import refund_invoice
+from facturo.web.admin_common import (
+    PAGE_SIZE,
+    actor,
+    ctx_of,
+    form_data,
+    get_or_404,
+    page_number,
+    parse_date,
+)
+from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.sections import roles_required
+
+EMAIL_FOR = {
+    "proforma": "proforma_issued",
+    "invoice": "payment_receipt",
+    "credit_note": "credit_note",
+}
+FREE_LINES = 5
+
+
+def filter_documents(session: Session, params: Any, limit: int, offset: int) -> list[Document]:
+    """Documents filtered by ``status``, ``kind``, ``customer_id``, ``from``/``to`` (issue
+    date) and ``q`` (number or reference), newest first."""
+    query = select(Document).options(selectinload(Document.customer)).order_by(Document.id.desc())
+    if params.get("status"):
+        query = query.where(Document.status == params["status"])
+    if params.get("kind"):
+        query = query.where(Document.kind == params["kind"])
+    customer_id = str(params.get("customer_id") or "")
+    if customer_id.isdigit():
+        query = query.where(Document.customer_id == int(customer_id))
+    start, end = parse_date(params.get("from")), parse_date(params.get("to"))
+    if start:
+        query = query.where(Document.issue_date >= start)
+    if end:
+        query = query.where(Document.issue_date <= end)
+    if params.get("q"):
+        text = str(params["q"]).strip()
+        query = query.where((Document.number == text) | (Document.reference == text))
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@roles_required("billing")
+def document_list(request: Request) -> Response:
+    """Documents with filters."""
+    page = page_number(request)
+    with ctx_of(request).db.read_session() as session:
+        documents = filter_documents(
+            session, request.query_params, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        )
+    return render(
+        request,
+        "admin/documents.html",
+        {"documents": documents, "filters": dict(request.query_params), "page": page},
+    )
+
+
+@roles_required("billing", "support")
+def document_page(request: Request) -> Response:
+    """One document with its lines, payments and refunds."""
+    with ctx_of(request).db.read_session() as session:
+        document = get_or_404(session, Document, request.path_params["id"])
+        _ = (document.lines, document.customer)
+        refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
+    return render(request, "admin/document.html", {"d": document, "refunds": refunds})
+
+
+@roles_required("billing", "support")
+def document_pdf_view(request: Request) -> Response:
+    """The document's PDF."""
+    ctx = ctx_of(request)
+    with ctx.db.transaction() as session:
+        document = get_or_404(session, Document, request.path_params["id"])
+        pdf = document_pdf(ctx, session, document)
+        name = document.display_number
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+@roles_required("billing")
+def document_resend(request: Request) -> Response:
+    """Queue the document's email again (a new dedupe key, so it really goes)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    with ctx.db.transaction() as session:
+        document = get_or_404(session, Document, request.path_params["id"])
+        template = EMAIL_FOR.get(document.kind, "proforma_issued")
+        queue_document_email(
+            session, ctx, document, template, key=f"resend:{document.id}:{uuid.uuid4().hex}"
+        )
+        from facturo import audit
+
+        audit.record(
+            session, actor(request), "document.resend", document, after={"template": template}
+        )
+    flash(request, _("The email is queued."), "ok")
+    return RedirectResponse(f"/admin/documents/{document.id}", status_code=303)
+
+
+@roles_required("billing")
+def document_cancel(request: Request) -> Response:
+    """Cancel an unpaid proforma."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    reason = form_data(request).get("reason", "")[:500]
+    doc_id = request.path_params["id"]
+    try:
+        with ctx.db.transaction() as session:
+            document = get_or_404(session, Document, doc_id)
+            cancel_proforma(session, ctx, document, actor=actor(request), reason=reason)
+    except BillingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("The proforma is cancelled."), "ok")
+    return RedirectResponse(f"/admin/documents/{doc_id}", status_code=303)
+
+
+@roles_required("billing")
+def document_refund(request: Request) -> Response:
+    """Refund a paid invoice fully (empty amount) or in part: a credit note, plus the money
+    back through the gateway when it supports refunds (else a manual refund)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    doc_id = request.path_params["id"]
+    try:
+        amount = (
+            staff_ops.parse_money(form["amount"], "amount")
+            if form.get("amount", "").strip()
+            else None
+        )
+        with ctx.db.transaction() as session:
+            document = get_or_404(session, Document, doc_id)
+            if document.kind != "invoice" or document.status != "paid":
+                raise BillingError("only paid invoices can be refunded")
+            note, refund = refund_invoice(
+                session,
+                ctx,
+                document,
+                amount,
+                form.get("reason", "")[:500] or "refund",
+                actor(request),
+                through_gateway=form.get("manual") != "1",
+                deprovision=form.get("deprovision") == "1",
+            )
+            message = _("Refunded %(amount)s (%(gateway)s); credit note %(number)s.") % {
+                "amount": refund.amount,
+                "gateway": refund.gateway,
+                "number": note.number,
+            }
+    except (BillingError, staff_ops.StaffError) as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, message, "ok")
+    return RedirectResponse(f"/admin/documents/{doc_id}", status_code=303)
+
+
+@roles_required("billing")
+def proforma_new(request: Request) -> Response:
+    """GET: a form with free lines. POST: create the proforma for the customer."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    if request.method == "GET":
+        return render(
+            request,
+            "admin/proforma_form.html",
+            {"values": dict(request.query_params), "rows": range(FREE_LINES), "errors": {}},
+        )
+    form = form_data(request)
+    errors: dict[str, str] = {}
+    lines: list[LineSpec] = []
+    for row in range(FREE_LINES):
+        text = form.get(f"description_{row}", "").strip()
+        price = form.get(f"price_{row}", "").strip()
+        if not text and not price:
+            continue
+        try:
+            qty = staff_ops.parse_money(form.get(f"quantity_{row}", "1") or "1", f"quantity_{row}")
+            unit = staff_ops.parse_money(price, f"price_{row}")
+            if not text or qty <= 0:
+                raise staff_ops.StaffError("each line needs a text and a quantity", f"line_{row}")
+            lines.append(LineSpec(description=text[:500], unit_price=unit, quantity=qty))
+        except staff_ops.StaffError as exc:
+            errors[f"line_{row}"] = _(str(exc))
+    customer_raw = form.get("customer_id", "").strip()
+    if not lines and not errors:
+        errors["line_0"] = _("Add at least one line.")
+    document_id = None
+    if not errors:
+        with ctx.db.transaction() as session:
+            customer = session.get(Customer, int(customer_raw)) if customer_raw.isdigit() else None
+            if customer is None:
+                errors["customer_id"] = _("No such customer.")
+            else:
+                document = create_proforma(
+                    session,
+                    ctx,
+                    customer,
+                    lines,
+                    source="manual",
+                    actor=actor(request),
+                    notify=form.get("notify") == "1",
+                )
+                document_id = document.id
+    if errors or document_id is None:
+        return render(
+            request,
+            "admin/proforma_form.html",
+            {"values": form, "rows": range(FREE_LINES), "errors": errors},
+            400,
+        )
+    flash(request, _("Proforma created."), "ok")
+    return RedirectResponse(f"/admin/documents/{document_id}", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/documents", document_list),
+        Route("/documents/new", proforma_new, methods=["GET", "POST"]),
+        Route("/documents/{id:int}", document_page),
+        Route("/documents/{id:int}/pdf", document_pdf_view),
+        Route("/documents/{id:int}/resend", document_resend, methods=["POST"]),
+        Route("/documents/{id:int}/cancel", document_cancel, methods=["POST"]),
+        Route("/documents/{id:int}/refund", document_refund, methods=["POST"]),
+    ]

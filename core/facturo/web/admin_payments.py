@@ -1,0 +1,240 @@
+"""Payments in the staff area: all payments with filters, CSV export, bank transfers recorded
+by hand (idempotent on the bank reference) and the review queue."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from facturo import staff as staff_ops
+from facturo.context import Context
+from facturo.documents import BillingError
+from facturo.models import Document, Payment
+from facturo.payments import apply_reviewed_payment, dismiss_reviewed_payment
+from facturo.web.admin_common import (
+    PAGE_SIZE,
+    actor,
+    ctx_of,
+    form_data,
+    get_or_404,
+    page_number,
+    parse_date,
+)
+from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.sections import roles_required
+
+CSV_COLUMNS = (
+    "id",
+    "paid_at",
+    "gateway",
+    "gateway_txn_id",
+    "amount",
+    "currency",
+    "status",
+    "document",
+    "customer_id",
+    "refunded",
+    "credited",
+)
+
+
+def filter_payments(
+    ctx: Context, session: Session, params: Any, limit: int | None, offset: int = 0
+) -> list[Payment]:
+    """Payments filtered by ``status``, ``gateway``, ``customer_id``, ``from``/``to`` (date
+    paid, business days), newest first."""
+    query = select(Payment).order_by(Payment.paid_at.desc(), Payment.id.desc())
+    if params.get("status"):
+        query = query.where(Payment.status == params["status"])
+    if params.get("gateway"):
+        query = query.where(Payment.gateway == params["gateway"])
+    customer_id = str(params.get("customer_id") or "")
+    if customer_id.isdigit():
+        query = query.where(Payment.customer_id == int(customer_id))
+    zone = ctx.settings.zone
+    start, end = parse_date(params.get("from")), parse_date(params.get("to"))
+    if start:
+        query = query.where(Payment.paid_at >= datetime.combine(start, time(), tzinfo=zone))
+    if end:
+        query = query.where(
+            Payment.paid_at < datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+        )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    rows = list(session.scalars(query))
+    for row in rows:
+        _ = row.document
+    return rows
+
+
+@roles_required("billing")
+def payment_list(request: Request) -> Response:
+    """All payments with filters."""
+    ctx = ctx_of(request)
+    page = page_number(request)
+    with ctx.db.read_session() as session:
+        payments = filter_payments(
+            ctx, session, request.query_params, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        )
+    return render(
+        request,
+        "admin/payments.html",
+        {"payments": payments, "filters": dict(request.query_params), "page": page},
+    )
+
+
+@roles_required("billing")
+def payment_csv(request: Request) -> Response:
+    """The filtered payments as CSV."""
+    ctx = ctx_of(request)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    with ctx.db.read_session() as session:
+        for p in filter_payments(ctx, session, request.query_params, None):
+            writer.writerow(
+                [
+                    p.id,
+                    p.paid_at.isoformat(),
+                    p.gateway,
+                    p.gateway_txn_id,
+                    p.amount,
+                    p.currency,
+                    p.status,
+                    p.document.display_number if p.document else "",
+                    p.customer_id or "",
+                    p.refunded,
+                    p.credited,
+                ]
+            )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="payments.csv"'},
+    )
+
+
+def find_document(session: Session, key: str) -> Document | None:
+    """A document by number, reference or id."""
+    key = key.strip()
+    if not key:
+        return None
+    found = session.scalar(
+        select(Document).where(or_(Document.number == key, Document.reference == key))
+    )
+    if found is None and key.isdigit():
+        found = session.get(Document, int(key))
+    return found
+
+
+@roles_required("billing")
+def transfer_new(request: Request) -> Response:
+    """GET: the form. POST: record a bank transfer checked by hand."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    if request.method == "GET":
+        values = dict(request.query_params)
+        values.setdefault("paid_on", ctx.today().isoformat())
+        return render(request, "admin/transfer_form.html", {"values": values, "errors": {}})
+    form = form_data(request)
+    errors: dict[str, str] = {}
+    try:
+        amount = staff_ops.parse_money(form.get("amount", ""), "amount")
+        paid_on = parse_date(form.get("paid_on"))
+        if paid_on is None:
+            raise staff_ops.StaffError("give a date such as 2026-01-31", field="paid_on")
+        with ctx.db.transaction() as session:
+            document = find_document(session, form.get("document", ""))
+            if document is None:
+                raise staff_ops.StaffError(
+                    "no document with that number or reference", field="document"
+                )
+            outcome = staff_ops.record_transfer(
+                session,
+                ctx,
+                document,
+                amount,
+                paid_on,
+                form.get("bank_reference", ""),
+                actor(request),
+            )
+            payment_id, created, status = (
+                outcome.payment.id,
+                outcome.created,
+                outcome.payment.status,
+            )
+    except staff_ops.StaffError as exc:
+        errors[exc.field or "amount"] = _(str(exc))
+        return render(request, "admin/transfer_form.html", {"values": form, "errors": errors}, 400)
+    if not created:
+        flash(request, _("That bank reference was already recorded; nothing changed."), "info")
+    elif status == "needs_review":
+        flash(request, _("Recorded, but it needs review."), "error")
+    else:
+        flash(request, _("Transfer recorded."), "ok")
+    return RedirectResponse(f"/admin/payments?highlight={payment_id}", status_code=303)
+
+
+@roles_required("billing")
+def review_queue(request: Request) -> Response:
+    """Payments that need a decision (amount or currency mismatch, cancelled proforma…)."""
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        payments = filter_payments(ctx, session, {"status": "needs_review"}, 200)
+    return render(request, "admin/review.html", {"payments": payments})
+
+
+@roles_required("billing")
+def review_apply(request: Request) -> Response:
+    """Apply a held payment to an unpaid proforma (its own, or another given by reference)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    try:
+        with ctx.db.transaction() as session:
+            payment = get_or_404(session, Payment, request.path_params["id"])
+            target = find_document(session, form.get("document", "")) or payment.document
+            if target is None:
+                raise BillingError("say which document the payment is for")
+            apply_reviewed_payment(session, ctx, payment, target, actor(request))
+    except BillingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("Payment applied."), "ok")
+    return RedirectResponse("/admin/payments/review", status_code=303)
+
+
+@roles_required("billing")
+def review_dismiss(request: Request) -> Response:
+    """Dismiss a held payment (refunded outside Facturo, or otherwise settled)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    note = form_data(request).get("note", "")[:500]
+    try:
+        with ctx.db.transaction() as session:
+            payment = get_or_404(session, Payment, request.path_params["id"])
+            dismiss_reviewed_payment(session, payment, actor(request), note)
+    except BillingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, _("Payment dismissed."), "ok")
+    return RedirectResponse("/admin/payments/review", status_code=303)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/payments", payment_list),
+        Route("/payments.csv", payment_csv),
+        Route("/payments/transfer", transfer_new, methods=["GET", "POST"]),
+        Route("/payments/review", review_queue),
+        Route("/payments/{id:int}/apply", review_apply, methods=["POST"]),
+        Route("/payments/{id:int}/dismiss", review_dismiss, methods=["POST"]),
+    ]

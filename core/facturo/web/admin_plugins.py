@@ -1,0 +1,54 @@
+"""The plugins page: installed and enabled plugins, their versions and settings (secrets
+masked). Admins only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from facturo.contributions import PluginSettings
+from facturo.plugins import installed_plugins, plugin_version
+from facturo.web.admin_common import ctx_of
+from facturo.web.rendering import render
+from facturo.web.sections import roles_required
+
+MASK = "••••••"
+
+
+def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
+    """One row per installed or enabled plugin: name, version, enabled, settings (masked)."""
+    schemas: dict[str, PluginSettings] = {
+        s.plugin: s for s in ctx.hook.settings_schema(ctx=ctx) if s is not None
+    }
+    names = sorted(set(installed_plugins()) | set(ctx.settings.enabled_plugins))
+    rows = []
+    for name in names:
+        values = ctx.settings_for(name) if name in ctx.settings.enabled_plugins else {}
+        secret = {f.name for f in schemas[name].fields if f.secret} if name in schemas else set()
+        settings = [
+            (key, MASK if key in secret and value not in (None, "") else value)
+            for key, value in sorted(values.items())
+        ]
+        rows.append(
+            {
+                "name": name,
+                "version": plugin_version(name),
+                "enabled": name in ctx.settings.enabled_plugins,
+                "installed": name in installed_plugins(),
+                "settings": settings,
+            }
+        )
+    return rows
+
+
+@roles_required("admin")
+def plugin_list(request: Request) -> Response:
+    """The plugins page."""
+    return render(request, "admin/plugins.html", {"plugins": plugin_rows(ctx_of(request))})
+
+
+def routes() -> list[Route]:
+    return [Route("/plugins", plugin_list)]

@@ -148,10 +148,14 @@ def payment_methods(ctx: Context) -> list[PaymentMethod]:
 
 
 @hookspec
-def invoice_payment_options(
-    ctx: Context, document: Document, language: str
-) -> list[PaymentOption]:
+def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
     """What an unpaid document shows for this plugin's method(s): a pay button, instructions."""
+
+
+@hookspec
+def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
+    """HTML snippets printed at the start of ``document`` (``fmt`` "pdf" or "html"), e.g. the
+    VERI*FACTU tax QR. Inserted unescaped: escape any data you put in them."""
 
 
 @hookspec
@@ -191,6 +195,11 @@ def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
 @hookspec
 def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
     """Panels a staff customer page shows (the customer's licences, tickets…)."""
+
+
+@hookspec
+def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
+    """Panels the staff dashboard shows to ``staff`` (e.g. open tickets by priority)."""
 
 
 @hookspec

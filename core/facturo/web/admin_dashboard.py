@@ -66,11 +66,19 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
 
 
 def dashboard(request: Request) -> Response:
-    """The dashboard; plugin panels (open tickets…) come from ``admin_customer_panels``-like
-    slots: the ``admin_menu_items`` links and any plugin page."""
+    """The dashboard: the core's figures plus the panels plugins contribute (open tickets by
+    priority, licences…) through ``admin_dashboard_panels``."""
     ctx = ctx_of(request)
     with ctx.db.read_session() as session:
         figures = dashboard_figures(ctx, session)
+        panels = [
+            panel
+            for contributed in ctx.hook.admin_dashboard_panels(
+                ctx=ctx, session=session, staff=request.state.staff
+            )
+            for panel in contributed
+        ]
+    figures["panels"] = sorted(panels, key=lambda panel: panel.order)
     return render(request, "admin/dashboard.html", figures)
 
 

@@ -6,7 +6,8 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 from __future__ import annotations
 
 from facturo.audit import record as audit_record
-from facturo.config import ConfigError
+from facturo.bootstrap import create_context
+from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
     MenuItem,
@@ -88,6 +89,7 @@ __all__ = [
     "audit_record",
     "cancel_proforma",
     "change_status",
+    "create_context",
     "create_credit_note",
     "document_pdf",
     "enqueue_email",
@@ -97,6 +99,7 @@ __all__ = [
     "format_money",
     "hookimpl",
     "insert_ignore",
+    "load_settings",
     "log_notification",
     "mark_notification",
     "months_of",

@@ -12,18 +12,21 @@ if TYPE_CHECKING:
     from facturo.models import Document
 
 
-def document_context(ctx: Context, document: Document, language: str | None = None) -> dict[str, Any]:
+def document_context(
+    ctx: Context, document: Document, language: str | None = None
+) -> dict[str, Any]:
     """Everything the invoice template shows: seller, customer, lines, taxes, payment options."""
     from dataclasses import asdict
     from decimal import Decimal
-
 
     lang = language or document.language or "es"
     customer = document.customer_data or document.customer.snapshot()
     seller = document.seller or asdict(ctx.settings.seller)
     options = []
     if document.status == "unpaid":
-        for contributed in ctx.hook.invoice_payment_options(ctx=ctx, document=document, language=lang):
+        for contributed in ctx.hook.invoice_payment_options(
+            ctx=ctx, document=document, language=lang
+        ):
             options.extend(contributed)
         options.sort(key=lambda option: option.order)
     breakdown = [
@@ -38,18 +41,40 @@ def document_context(ctx: Context, document: Document, language: str | None = No
         "customer": customer,
         "breakdown": breakdown,
         "options": options,
+        "extras": invoice_extras(ctx, document, "html"),
         "lang": lang,
         "original": document.original,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "_": translations.gettext,
+        "num": lambda value: plain_number(value, lang),
+        "zone": ctx.settings.zone,
     }
 
 
-def render_html(ctx: Context, document: Document, for_pdf: bool, language: str | None = None) -> str:
+def plain_number(value: Any, language: str) -> str:
+    """A quantity or rate without trailing zeros or exponent: ``20``, ``25,5`` (es), ``25.5``."""
+    from decimal import Decimal
+
+    text = f"{Decimal(value).normalize():f}"
+    return text.replace(".", ",") if language == "es" else text
+
+
+def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
+    """The HTML snippets plugins print at the start of ``document`` (e.g. the VERI*FACTU QR)."""
+    extras: list[str] = []
+    for contributed in ctx.hook.invoice_extras(ctx=ctx, document=document, fmt=fmt):
+        extras.extend(contributed)
+    return extras
+
+
+def render_html(
+    ctx: Context, document: Document, for_pdf: bool, language: str | None = None
+) -> str:
     """The document as HTML (the PDF flavour inlines payment options' ``pdf_html``)."""
     values = document_context(ctx, document, language)
     values["for_pdf"] = for_pdf
+    values["extras"] = invoice_extras(ctx, document, "pdf" if for_pdf else "html")
     return str(ctx.templates.get_template("invoice/document.html").render(values))
 
 

@@ -1,3 +1,110 @@
-"""Facturo plugin `verifactu`: its hook implementations (see facturo.hookspecs)."""
+"""Facturo plugin ``verifactu``: VERI*FACTU registration records chained with SHA-256 on every
+invoice and credit note, the tax QR on the invoice, and submission to the AEAT."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from facturo.plugin import (
+    Context,
+    Document,
+    MenuItem,
+    PeriodicJob,
+    PluginSettings,
+    StaffUser,
+    hookimpl,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def settings_schema(ctx: Context) -> PluginSettings:
+    from .settings import schema
+
+    return schema(ctx)
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from .settings import demo
+
+    return demo()
+
+
+@hookimpl
+def db_migrations() -> list[Path]:
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def locale_dirs() -> list[Path]:
+    return [HERE / "locale"]
+
+
+@hookimpl
+def on_document_issued(ctx: Context, session: Session, document: Document) -> None:
+    """Append the registro de alta of every issued invoice and credit note to the chain."""
+    if document.kind not in ("invoice", "credit_note") or document.number is None:
+        return
+    from .chain import append_alta
+
+    append_alta(ctx, session, document)
+
+
+@hookimpl
+def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
+    from .qr import qr_block
+
+    return qr_block(ctx, document)
+
+
+@hookimpl
+def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
+    from .submit import run_job
+
+    return [PeriodicJob(name="verifactu_send", interval_seconds=60, run=run_job)]
+
+
+@hookimpl
+def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
+    if section == "admin":
+        from .views import admin_routes
+
+        return list(admin_routes())
+    if section == "public":
+        from .settings import STANDIN_PATH, config
+        from .standin import standin_routes
+
+        if config(ctx).uses_standin:
+            return list(standin_routes(path=STANDIN_PATH))
+    return []
+
+
+@hookimpl
+def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
+    return [
+        MenuItem(
+            label={"es": "VERI*FACTU", "en": "VERI*FACTU"},
+            url="/admin/verifactu",
+            order=70,
+            roles=("admin", "billing"),
+        )
+    ]
+
+
+@hookimpl
+def cli_commands() -> list[click.Command]:
+    from .cli import verifactu
+
+    return [verifactu]

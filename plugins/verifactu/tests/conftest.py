@@ -1,23 +1,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
-
-# The plugin may be run from a checkout where it is not pip-installed yet.
-if find_spec("facturo_verifactu") is None:
-    sys.path.insert(0, str(PLUGIN_DIR))
-
-from facturo_verifactu.records import (  # noqa: E402
+from facturo_verifactu.records import (
     InvoiceId,
     Recipient,
     RegistrationRecord,

@@ -8,6 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import zxingcpp
+from PIL import Image
+
 from facturo_verifactu.hashing import (
     cancellation_hash,
     cancellation_hash_input,
@@ -21,7 +23,6 @@ from facturo_verifactu.hashing import (
     registration_hash,
     registration_hash_input,
 )
-from PIL import Image
 
 PLUS_ONE = timezone(timedelta(hours=1))
 

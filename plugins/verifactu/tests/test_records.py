@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from facturo_verifactu.records import (
     CancellationRecord,
     ChainLink,

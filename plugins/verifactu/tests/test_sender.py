@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import anyio
 import httpx
 import pytest
+from starlette.applications import Starlette
+
 from facturo_verifactu.records import (
     CancellationRecord,
     ChainLink,
@@ -23,7 +25,6 @@ from facturo_verifactu.sender import (
 )
 from facturo_verifactu.standin import standin_routes
 from facturo_verifactu.xml import parse_response
-from starlette.applications import Starlette
 
 PATH = "/aeat/verifactu"
 URL = "http://aeat.test" + PATH

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from lxml import etree
+
 from facturo_verifactu.records import (
     CancellationRecord,
     ChainLink,
@@ -31,7 +33,6 @@ from facturo_verifactu.xml import (
     validate_response,
     validate_submission,
 )
-from lxml import etree
 
 NS = {"sum1": NS_SUM1}
 NIF = "89890001K"  # the issuer NIF of the conftest records

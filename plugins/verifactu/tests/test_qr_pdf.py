@@ -1,0 +1,57 @@
+"""The tax QR on the rendered invoice: read back from the PDF it decodes to the AEAT URL."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from facturo.plugin import Document, document_pdf
+from facturo_verifactu.hashing import qr_url
+from facturo_verifactu.testing import credit, customer, invoice
+
+
+def _decoded_qr_texts(pdf: bytes) -> list[str]:
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    texts: list[str] = []
+    for image in page.images:
+        picture = Image.open(io.BytesIO(image.data)).convert("L")
+        texts.extend(result.text for result in zxingcpp.read_barcodes(picture))
+    return texts
+
+
+def test_pdf_qr_decodes_to_the_validation_url(make_context) -> None:  # type: ignore[no-untyped-def]
+    ctx = make_context(plugins=("verifactu",))
+    paid = invoice(ctx, customer(ctx))
+    note = credit(ctx, paid)
+    for document, total in ((paid, "121.00"), (note, "-121.00")):
+        with ctx.db.transaction() as session:
+            fresh = session.get(Document, document.id)
+            assert fresh is not None and fresh.number and fresh.invoice_date
+            pdf = document_pdf(ctx, session, fresh)
+            expected = qr_url("B12345674", fresh.number, fresh.invoice_date, total, False)
+        assert expected.startswith("https://prewww2.aeat.es/wlpl/TIKE-CONT/ValidarQR?nif=")
+        assert _decoded_qr_texts(pdf) == [expected]
+        text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        assert "QR tributario:" in text and "VERI*FACTU" in text
+
+
+def test_html_invoice_shows_qr_and_proforma_does_not(make_context) -> None:  # type: ignore[no-untyped-def]
+    from facturo.documents import LineSpec, create_proforma
+
+    ctx = make_context(plugins=("verifactu",))
+    who = customer(ctx)
+    paid = invoice(ctx, who)
+    with ctx.db.transaction() as session:
+        fresh = session.get(Document, paid.id)
+        html = ctx.hook.render_invoice(ctx=ctx, document=fresh, fmt="html").decode()
+        unpaid = create_proforma(session, ctx, who, [LineSpec("Otra", Decimal("5"))])
+        proforma_html = ctx.hook.render_invoice(ctx=ctx, document=unpaid, fmt="html").decode()
+    assert "QR tributario:" in html and "VERI*FACTU" in html
+    body = html[html.index("<body>") :]
+    assert body.index("QR tributario:") < body.index(paid.number)  # first thing on the page
+    assert "data:image/png;base64," in html
+    assert "QR tributario:" not in proforma_html

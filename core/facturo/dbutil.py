@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 def insert_ignore(
     session: Session, table: Any, values: Mapping[str, Any], conflict: Sequence[str]
-) -> int | None:
+) -> Any:
     """Insert one row unless it collides on the unique ``conflict`` columns.
 
-    Returns the new row's id, or None when the row already existed. Never raises on the
+    Returns the new row's primary key, or None when the row already existed. Never raises on the
     collision and never aborts the surrounding transaction (``ON CONFLICT DO NOTHING``).
     """
     dialect = session.get_bind().dialect.name
@@ -24,7 +24,7 @@ def insert_ignore(
         builder(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c.id)
+        .returning(*table.primary_key.columns)
     )
     return session.execute(statement).scalar_one_or_none()
 

@@ -1,10 +1,31 @@
-"""The client section's core routes."""
+"""The client section's core routes, gathered from one module per concern."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
+from facturo.web import (
+    client_account,
+    client_auth,
+    client_catalog,
+    client_dashboard,
+    client_documents,
+    client_payments,
+    client_services,
+)
+
 
 def routes() -> list[BaseRoute]:
     """The core's routes of the client section."""
-    return []
+    routes: list[BaseRoute] = []
+    for module in (
+        client_dashboard,
+        client_auth,
+        client_account,
+        client_catalog,
+        client_documents,
+        client_payments,
+        client_services,
+    ):
+        routes.extend(module.routes())
+    return routes

@@ -1,0 +1,361 @@
+"""Registration, email verification, login, logout, forgotten and reset passwords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from facturo import audit
+from facturo.accounts import (
+    AccountError,
+    NewCustomer,
+    create_customer,
+    find_customer,
+    normalise_email,
+    password_problem,
+    set_customer_password,
+    verify_password,
+)
+from facturo.context import Context
+from facturo.models import Customer
+from facturo.outbox import enqueue_email
+from facturo.tokens import (
+    TokenError,
+    make_reset_token,
+    make_verify_token,
+    read_reset_token,
+    read_verify_token,
+)
+from facturo.web.client_common import (
+    client_ip,
+    countries,
+    ctx_of,
+    me,
+    rate_limited,
+    read_form,
+    text_fields,
+)
+from facturo.web.client_profile import clean_profile, email_problem
+from facturo.web.rendering import flash, gettext_for, render, request_language
+from facturo.web.sections import open_page
+
+LOGIN_LIMIT = "5/minute"
+REGISTER_LIMIT = "5/hour"
+RESET_LIMIT = "5/hour"
+RESEND_LIMIT = "3/hour"
+
+
+def safe_next(target: str | None) -> str:
+    """A local /client target to go to after login, else the dashboard."""
+    if not target or not target.startswith("/client") or target.startswith("//"):
+        return "/client/"
+    return target
+
+
+def start_session(request: Request, customer: Customer) -> None:
+    """Rotate the session (drop everything, new CSRF token) and bind it to ``customer``."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    request.session.update(customer_id=customer.id, customer_epoch=customer.session_epoch)
+
+
+def send_verification(ctx: Context, session: Any, customer: Customer, key: str) -> None:
+    """Queue the verify_email message with a fresh signed link."""
+    link = ctx.url(f"/client/verify/{make_verify_token(ctx, customer)}")
+    enqueue_email(
+        session,
+        ctx,
+        "verify_email",
+        to=customer.email,
+        language=customer.language,
+        context={"customer": customer, "link": link},
+        dedupe_key=key,
+        customer_id=customer.id,
+    )
+
+
+def _register_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> Response:
+    lang = request_language(request)
+    return render(
+        request,
+        "client/register.html",
+        {"values": values, "errors": errors, "countries": countries(lang)},
+        status,
+    )
+
+
+@open_page
+def register(request: Request) -> Response:
+    """GET: the registration form. POST: create the account (or, for a registered email,
+    tell its owner by email) and answer the same neutral page either way."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    if request.method == "GET":
+        lang = request_language(request)
+        return _register_page(request, {"country": "ES", "language": lang}, {})
+    raw = text_fields(read_form(request))
+    values, errors = clean_profile(raw, _)
+    email = normalise_email(raw.get("email", ""))
+    values["email"] = email
+    problem = email_problem(email, _)
+    if problem:
+        errors["email"] = problem
+    password = raw.get("password", "")
+    problem = password_problem(password, email) if password else "This field is required."
+    if problem:
+        errors["password"] = _(problem)
+    elif password != raw.get("password2", ""):
+        errors["password2"] = _("The two passwords do not match.")
+    if raw.get("terms") != "yes":
+        errors["terms"] = _("Accept the terms to register.")
+    if errors:
+        return _register_page(request, values, errors, 400)
+    refusal = rate_limited(request, REGISTER_LIMIT, "register", client_ip(request))
+    if refusal:
+        return _register_page(request, values, {"form": refusal}, 429)
+    with ctx.db.transaction() as session:
+        existing = find_customer(session, email)
+        if existing is not None:
+            enqueue_email(
+                session,
+                ctx,
+                "account_exists",
+                to=existing.email,
+                language=existing.language,
+                context={"customer": existing},
+                dedupe_key=f"account_exists:{existing.id}:{ctx.now().isoformat()}",
+                customer_id=existing.id,
+            )
+        else:
+            data = NewCustomer(email=email, password=password, **values_without(values, "email"))
+            try:
+                customer = create_customer(session, ctx, data, actor="customer")
+            except AccountError as error:
+                return _register_page(request, values, {error.field or "form": _(str(error))}, 400)
+            send_verification(ctx, session, customer, f"verify_email:{customer.id}:0")
+    return render(request, "client/registered.html", {"email": email})
+
+
+def values_without(values: dict[str, str], *names: str) -> dict[str, str]:
+    """``values`` minus ``names``."""
+    return {key: value for key, value in values.items() if key not in names}
+
+
+@open_page
+def verify(request: Request) -> Response:
+    """Open the link from the verification email: mark the email verified."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    with ctx.db.transaction() as session:
+        try:
+            customer = read_verify_token(session, ctx, request.path_params["token"])
+        except TokenError as error:
+            message = (
+                _("This link has expired. Log in and ask for a new one.")
+                if error.reason == "expired"
+                else _("This link is not valid.")
+            )
+            return render(
+                request,
+                "client/message.html",
+                {"title": _("Email not verified"), "message": message},
+                400,
+            )
+        if customer.email_verified_at is None:
+            customer.email_verified_at = ctx.now()
+            audit.record(session, f"customer:{customer.id}", "customer.verify_email", customer)
+    return render(
+        request,
+        "client/message.html",
+        {
+            "title": _("Email verified"),
+            "message": _("Your email address is verified."),
+            "link": ("/client/", _("Go to your client area")),
+        },
+    )
+
+
+def resend_verification(request: Request) -> Response:
+    """Send the verification email again (rate-limited)."""
+    ctx = ctx_of(request)
+    customer = me(request)
+    _ = gettext_for(request)
+    if customer.is_verified:
+        return RedirectResponse("/client/", status_code=303)
+    refusal = rate_limited(request, RESEND_LIMIT, "resend", str(customer.id))
+    if refusal:
+        flash(request, refusal, "error")
+        return RedirectResponse("/client/", status_code=303)
+    with ctx.db.transaction() as session:
+        fresh = session.get(Customer, customer.id)
+        assert fresh is not None
+        send_verification(ctx, session, fresh, f"verify_email:{fresh.id}:{ctx.now().isoformat()}")
+    flash(request, _("We have sent the verification email again."), "ok")
+    return RedirectResponse("/client/", status_code=303)
+
+
+@open_page
+def login(request: Request) -> Response:
+    """GET: the login form. POST: check the password and start a fresh session."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    next_url = safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return render(request, "client/login.html", {"next": next_url, "error": "", "email": ""})
+    raw = text_fields(read_form(request))
+    email = normalise_email(raw.get("email", ""))
+    page = {"next": next_url, "email": email}
+    refusal = rate_limited(request, LOGIN_LIMIT, "login", client_ip(request), email)
+    if refusal:
+        return render(request, "client/login.html", {**page, "error": refusal}, 429)
+    with ctx.db.transaction() as session:
+        customer = find_customer(session, email) if email else None
+        if (
+            customer is None
+            or customer.disabled
+            or not verify_password(customer.password_hash, raw.get("password", ""))
+        ):
+            audit.record(
+                session,
+                "anonymous",
+                "customer.login_failed",
+                ("Customer", ""),
+                after={"email": email[:100]},
+                ip=client_ip(request),
+            )
+            return render(
+                request, "client/login.html", {**page, "error": _("Wrong email or password.")}, 400
+            )
+        audit.record(
+            session, f"customer:{customer.id}", "customer.login", customer, ip=client_ip(request)
+        )
+        start_session(request, customer)
+    return RedirectResponse(next_url, status_code=303)
+
+
+@open_page
+def logout(request: Request) -> Response:
+    """End this session (the language choice stays)."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    return RedirectResponse("/client/login", status_code=303)
+
+
+@open_page
+def forgot(request: Request) -> Response:
+    """GET: ask for the email. POST: send a reset link if the account exists; same answer."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    if request.method == "GET":
+        return render(request, "client/forgot.html", {"error": "", "email": ""})
+    email = normalise_email(text_fields(read_form(request)).get("email", ""))
+    problem = email_problem(email, _)
+    if problem:
+        return render(request, "client/forgot.html", {"error": problem, "email": email}, 400)
+    refusal = rate_limited(request, RESET_LIMIT, "reset", client_ip(request))
+    if refusal:
+        return render(request, "client/forgot.html", {"error": refusal, "email": email}, 429)
+    with ctx.db.transaction() as session:
+        customer = find_customer(session, email)
+        if customer is not None and not customer.disabled:
+            link = ctx.url(f"/client/password/reset/{make_reset_token(ctx, customer)}")
+            enqueue_email(
+                session,
+                ctx,
+                "password_reset",
+                to=customer.email,
+                language=customer.language,
+                context={"customer": customer, "link": link},
+                dedupe_key=f"password_reset:{customer.id}:{ctx.now().isoformat()}",
+                customer_id=customer.id,
+            )
+    return render(
+        request,
+        "client/message.html",
+        {
+            "title": _("Check your email"),
+            "message": _(
+                "If an account exists for that address, we have sent it a link to choose a "
+                "new password. The link works once and expires in one hour."
+            ),
+        },
+    )
+
+
+def _token_refusal(request: Request, error: TokenError) -> Response:
+    _ = gettext_for(request)
+    message = {
+        "expired": _("This link has expired."),
+        "used": _("This link has already been used."),
+    }.get(error.reason, _("This link is not valid."))
+    return render(
+        request,
+        "client/message.html",
+        {
+            "title": _("Password not changed"),
+            "message": message,
+            "link": ("/client/password/forgot", _("Ask for a new link")),
+        },
+        400,
+    )
+
+
+@open_page
+def reset(request: Request) -> Response:
+    """GET: the new-password form for a valid link. POST: set it (the link then stops
+    working, other sessions end) and go to the login page."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    token = request.path_params["token"]
+    with ctx.db.transaction() as session:
+        try:
+            customer = read_reset_token(session, ctx, token)
+        except TokenError as error:
+            return _token_refusal(request, error)
+        if request.method == "GET":
+            return render(request, "client/reset.html", {"errors": {}, "token": token})
+        raw = text_fields(read_form(request))
+        password = raw.get("password", "")
+        errors: dict[str, str] = {}
+        problem = password_problem(password, customer.email)
+        if problem:
+            errors["password"] = _(problem)
+        elif password != raw.get("password2", ""):
+            errors["password2"] = _("The two passwords do not match.")
+        if errors:
+            return render(request, "client/reset.html", {"errors": errors, "token": token}, 400)
+        try:
+            set_customer_password(session, customer, password, f"customer:{customer.id}")
+        except AccountError as error:
+            return render(
+                request,
+                "client/reset.html",
+                {"errors": {"password": _(str(error))}, "token": token},
+                400,
+            )
+        if customer.email_verified_at is None:
+            customer.email_verified_at = ctx.now()
+    flash(request, _("Your password has been changed. Log in with the new one."), "ok")
+    return RedirectResponse("/client/login", status_code=303)
+
+
+def routes() -> list[Route]:
+    """Authentication routes of the client section."""
+    return [
+        Route("/register", register, methods=["GET", "POST"]),
+        Route("/verify/resend", resend_verification, methods=["POST"]),
+        Route("/verify/{token}", verify, methods=["GET"]),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/password/forgot", forgot, methods=["GET", "POST"]),
+        Route("/password/reset/{token}", reset, methods=["GET", "POST"]),
+    ]

@@ -1,0 +1,132 @@
+"""The catalog with prices as they will be billed to this customer, and ordering."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from facturo.documents import BillingError, customer_treatment
+from facturo.models import Customer, Product, ProductPrice
+from facturo.orders import place_order
+from facturo.taxes import TaxTreatment, tax_amount
+from facturo.web.client_common import ctx_of, me, read_form, unverified_refusal
+from facturo.web.rendering import flash, gettext_for, render
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One price of a product as the customer will pay it."""
+
+    price: ProductPrice
+    net: Decimal
+    gross: Decimal
+
+
+def offers(product: Product, currency: str, treatment: TaxTreatment) -> list[Offer]:
+    """The product's prices in ``currency`` with tax as ``treatment`` applies it."""
+    return [
+        Offer(price, price.amount, price.amount + tax_amount(price.amount, treatment.rate))
+        for price in sorted(product.prices, key=lambda p: p.months)
+        if price.currency == currency
+    ]
+
+
+def sellable(session: Session) -> list[Product]:
+    """Main products on sale, with their prices and add-ons loaded."""
+    query = (
+        select(Product)
+        .where(Product.parent_id.is_(None), Product.retired.is_(False))
+        .options(selectinload(Product.prices), selectinload(Product.addons))
+        .order_by(Product.position, Product.id)
+    )
+    return list(session.scalars(query))
+
+
+def catalog_values(ctx: Any, session: Session, customer: Customer) -> dict[str, Any]:
+    """What the catalog page shows to ``customer``."""
+    treatment = customer_treatment(ctx, customer, ctx.today())
+    currency = ctx.settings.currency
+    items = []
+    for product in sellable(session):
+        addons = [
+            {"product": addon, "offers": offers(addon, currency, treatment)}
+            for addon in sorted(product.addons, key=lambda a: (a.position, a.id))
+            if not addon.retired
+        ]
+        items.append(
+            {"product": product, "offers": offers(product, currency, treatment), "addons": addons}
+        )
+    return {"items": items, "treatment": treatment, "currency": currency}
+
+
+def catalog(request: Request) -> Response:
+    """Products, cycles, prices with this customer's tax, add-ons; the order form."""
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        fresh = session.get(Customer, me(request).id)
+        assert fresh is not None
+        return render(request, "client/catalog.html", catalog_values(ctx, session, fresh))
+
+
+def order(request: Request) -> Response:
+    """Place an order (product, cycle, add-ons, label) and land on its proforma's page."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    customer = me(request)
+    form = read_form(request)
+    if not customer.is_verified:
+        with ctx.db.read_session() as session:
+            refusal = unverified_refusal(
+                request, "client/catalog.html", catalog_values(ctx, session, customer)
+            )
+            assert refusal is not None
+            return refusal
+    try:
+        with ctx.db.transaction() as session:
+            fresh = session.get(Customer, customer.id)
+            assert fresh is not None
+            product = _product(session, form.get("product"))
+            cycle = str(form.get("cycle") or "")
+            addons = []
+            for raw in form.getlist(f"addon_{product.id}"):
+                addon_id, _sep, addon_cycle = str(raw).partition(":")
+                addons.append((_product(session, addon_id), addon_cycle))
+            label = str(form.get("label") or "").strip()[:200]
+            _services, document = place_order(
+                session, ctx, fresh, product, cycle, addons, label=label
+            )
+            document_id = document.id
+    except (BillingError, ValueError):
+        with ctx.db.read_session() as session:
+            values = catalog_values(ctx, session, customer)
+            values["error"] = _(
+                "This order cannot be placed. Choose a product and a cycle from the list."
+            )
+            return render(request, "client/catalog.html", values, 400)
+    flash(request, _("Your order has been placed. Pay it to activate your services."), "ok")
+    return RedirectResponse(f"/client/documents/{document_id}", status_code=303)
+
+
+def _product(session: Session, raw: Any) -> Product:
+    try:
+        product = session.get(Product, int(str(raw)))
+    except (TypeError, ValueError):
+        product = None
+    if product is None:
+        raise ValueError("no such product")
+    return product
+
+
+def routes() -> list[Route]:
+    """Catalog and ordering routes of the client section."""
+    return [
+        Route("/catalog", catalog, methods=["GET"]),
+        Route("/order", order, methods=["POST"]),
+    ]

@@ -1,0 +1,108 @@
+"""The customer's documents: list with a status filter, HTML view, PDF, payment state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from facturo.builtin.pdf import document_context
+from facturo.documents import BillingError, customer_documents, document_pdf, services_billed
+from facturo.models import Document, Payment
+from facturo.web.client_common import ctx_of, me, owned
+from facturo.web.errors import error_page
+from facturo.web.rendering import gettext_for, render, request_language
+
+STATUSES = ("unpaid", "paid", "cancelled", "issued")
+REFRESH_SECONDS = 5
+
+
+def documents(request: Request) -> Response:
+    """The customer's documents, unpaid first; ``?status=`` filters."""
+    ctx = ctx_of(request)
+    status = request.query_params.get("status", "")
+    if status not in STATUSES:
+        status = ""
+    with ctx.db.read_session() as session:
+        rows = customer_documents(session, me(request).id, status or None)
+        return render(
+            request,
+            "client/documents.html",
+            {"documents": rows, "status": status, "statuses": STATUSES},
+        )
+
+
+def _view_values(request: Request, session: Session, document: Document) -> dict[str, Any]:
+    ctx = ctx_of(request)
+    lang = request_language(request)
+    values = document_context(ctx, document, lang)
+    if not me(request).is_verified:
+        values["options"] = []
+    payments = [p for p in document_payments(session, document) if p.status == "applied"]
+    return {
+        "document": document,
+        "doc": values,
+        "services": services_billed(session, document),
+        "payments": payments,
+    }
+
+
+def document_payments(session: Session, document: Document) -> list[Payment]:
+    """Payments recorded against ``document``, oldest first."""
+    from sqlalchemy import select
+
+    query = select(Payment).where(Payment.document_id == document.id).order_by(Payment.id)
+    return list(session.scalars(query))
+
+
+def document_page(request: Request) -> Response:
+    """The document as HTML; unpaid ones show the payment options plugins contribute."""
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        document = owned(session, Document, request.path_params["id"], me(request).id)
+        return render(request, "client/document.html", _view_values(request, session, document))
+
+
+def document_status(request: Request) -> Response:
+    """Where the customer lands after paying online: the real state of the document, paid
+    with its invoice number or waiting for the bank (the page refreshes until it changes)."""
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        document = owned(session, Document, request.path_params["id"], me(request).id)
+        waiting = document.status == "unpaid"
+        return render(
+            request,
+            "client/document_status.html",
+            {"document": document, "waiting": waiting, "refresh": REFRESH_SECONDS},
+        )
+
+
+def document_download(request: Request) -> Response:
+    """The document's PDF as an attachment."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    with ctx.db.transaction() as session:
+        document = owned(session, Document, request.path_params["id"], me(request).id)
+        try:
+            pdf = document_pdf(ctx, session, document)
+        except BillingError:
+            return error_page(request, 500, _("The PDF could not be produced. Try again later."))
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in document.display_number)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+    )
+
+
+def routes() -> list[Route]:
+    """Document routes of the client section."""
+    return [
+        Route("/documents", documents, methods=["GET"]),
+        Route("/documents/{id}", document_page, methods=["GET"]),
+        Route("/documents/{id}/status", document_status, methods=["GET"]),
+        Route("/documents/{id}/pdf", document_download, methods=["GET"]),
+    ]

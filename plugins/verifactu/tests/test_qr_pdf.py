@@ -55,3 +55,27 @@ def test_html_invoice_shows_qr_and_proforma_does_not(make_context) -> None:  # t
     assert body.index("QR tributario:") < body.index(paid.number)  # first thing on the page
     assert "data:image/png;base64," in html
     assert "QR tributario:" not in proforma_html
+
+
+def test_client_invoice_page_shows_the_qr_first(make_context) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from facturo.models import Customer
+    from facturo.testing import logged_in_cookies, serve_in_thread, stop_server
+    from facturo.web.app import create_app
+
+    ctx = make_context(plugins=("verifactu",))
+    who = customer(ctx)
+    paid = invoice(ctx, who)
+    with ctx.db.read_session() as session:
+        owner = session.get(Customer, who.id)
+    live = serve_in_thread(create_app(ctx))
+    try:
+        client = httpx.Client(base_url=live.url, cookies=logged_in_cookies(ctx, customer=owner))
+        page = client.get(f"/client/documents/{paid.id}")
+    finally:
+        stop_server(live)
+    assert page.status_code == 200
+    main = page.text[page.text.index("<main>") :]
+    assert "QR tributario:" in main and "VERI*FACTU" in main
+    assert main.index("QR tributario:") < main.index("<h1>")

@@ -53,7 +53,11 @@ def common_passwords() -> frozenset[str]:
     """The list of common passwords that are refused (lowercase)."""
     global _common
     if _common is None:
-        text = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8") if COMMON_PASSWORDS_FILE.exists() else ""
+        text = (
+            COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
+            if COMMON_PASSWORDS_FILE.exists()
+            else ""
+        )
         _common = frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
     return _common
 
@@ -77,7 +81,9 @@ def normalise_email(email: str) -> str:
 
 def find_customer(session: Session, email: str) -> Customer | None:
     """The customer with ``email`` (case-insensitive), or None."""
-    return session.scalar(select(Customer).where(func.lower(Customer.email) == normalise_email(email)))
+    return session.scalar(
+        select(Customer).where(func.lower(Customer.email) == normalise_email(email))
+    )
 
 
 @dataclass
@@ -96,7 +102,9 @@ class NewCustomer:
     phone: str = ""
 
 
-def create_customer(session: Session, ctx: Context, data: NewCustomer, verified: bool = False, actor: str = "system") -> Customer:
+def create_customer(
+    session: Session, ctx: Context, data: NewCustomer, verified: bool = False, actor: str = "system"
+) -> Customer:
     """Create a customer; raise AccountError when the email is taken or the password weak."""
     email = normalise_email(data.email)
     if find_customer(session, email) is not None:
@@ -122,7 +130,13 @@ def create_customer(session: Session, ctx: Context, data: NewCustomer, verified:
     session.add(customer)
     session.flush()
     audit.record(session, actor, "customer.create", customer, after={"email": email})
-    enqueue_event(session, ctx, "customer_registered", {"customer_id": customer.id}, f"customer_registered:{customer.id}")
+    enqueue_event(
+        session,
+        ctx,
+        "customer_registered",
+        {"customer_id": customer.id},
+        f"customer_registered:{customer.id}",
+    )
     return customer
 
 
@@ -136,7 +150,14 @@ def set_customer_password(session: Session, customer: Customer, password: str, a
     audit.record(session, actor, "customer.password", customer)
 
 
-def create_staff(session: Session, email: str, name: str, role: str, password: str | None = None, actor: str = "system") -> tuple[StaffUser, str]:
+def create_staff(
+    session: Session,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None = None,
+    actor: str = "system",
+) -> tuple[StaffUser, str]:
     """Create a staff user; return it and its password (generated when not given)."""
     if role not in STAFF_ROLES:
         raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}", field="role")
@@ -149,7 +170,9 @@ def create_staff(session: Session, email: str, name: str, role: str, password: s
     problem = password_problem(secret, email)
     if problem:
         raise AccountError(problem, field="password")
-    staff = StaffUser(email=email, name=name, role=role, password_hash=hash_password(secret), recovery_codes=[])
+    staff = StaffUser(
+        email=email, name=name, role=role, password_hash=hash_password(secret), recovery_codes=[]
+    )
     session.add(staff)
     session.flush()
     audit.record(session, actor, "staff.create", staff, after={"email": email, "role": role})

@@ -224,7 +224,7 @@ def billing() -> None:
 @friendly
 def billing_run_command(click_ctx: click.Context, on: str | None, dry_run: bool) -> None:
     """Create renewal proformas, send reminders, suspend and terminate overdue services."""
-    from facturo.renewals import billing_run, due_services_query
+    from facturo.renewals import billing_run, count_due_services
 
     try:
         day = date.fromisoformat(on) if on else None
@@ -232,11 +232,10 @@ def billing_run_command(click_ctx: click.Context, on: str | None, dry_run: bool)
         raise Failure(f"--date must be YYYY-MM-DD, not {on!r}") from exc
     ctx = context_from(click_ctx.obj["config"])
     day = day or ctx.today()
-    with ctx.db.read_session() as session:
-        total = len(list(session.execute(due_services_query(ctx, day))))
-    if total > 1000 and not dry_run:
+    total = count_due_services(ctx, day)
+    if total > 1000:
         with click.progressbar(length=total, label="renewals", file=sys.stderr) as bar:
-            report = billing_run(ctx, day, dry_run=dry_run, progress=lambda n: bar.update(n * 5))
+            report = billing_run(ctx, day, dry_run=dry_run, progress=bar.update)
     else:
         report = billing_run(ctx, day, dry_run=dry_run)
     click.echo(report.summary())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-CONFIG_TEMPLATE = '''# Facturo configuration. Every key can be overridden by an environment variable:
+CONFIG_TEMPLATE = """# Facturo configuration. Every key can be overridden by an environment variable:
 # FACTURO_<KEY> for top-level keys, FACTURO_<TABLE>__<KEY> inside tables,
 # e.g. FACTURO_DATABASE_URL, FACTURO_SMTP__PASSWORD, FACTURO_PLUGIN__RURALVIA__SECRET_KEY.
 
@@ -60,7 +60,7 @@ enabled = []
 # account_holder = "Your Company S.L."
 # iban = "ES91 2100 0418 4502 0005 1332"
 # bic = "CAIXESBBXXX"
-'''
+"""
 
 
 def config_template(secret_key: str, database_url: str) -> str:

@@ -63,7 +63,9 @@ def demo_settings_mapping(folder: Path, base_url: str) -> dict[str, Any]:
     }
 
 
-def prepare_demo(folder: Path, base_url: str = "http://127.0.0.1:8000") -> tuple[Context, list[str]]:
+def prepare_demo(
+    folder: Path, base_url: str = "http://127.0.0.1:8000"
+) -> tuple[Context, list[str]]:
     """Create or reuse the demo: migrate, seed once, return the context and credential lines."""
     from facturo.bootstrap import create_context, upgrade_database
 
@@ -96,8 +98,16 @@ def seed(ctx: Context) -> bool:
             provisioner="prestaimport_license" if licensed else None,
             position=0,
         )
-        licence.prices.append(ProductPrice(cycle="annual", months=12, currency=ctx.settings.currency, amount=Decimal("149.00")))
-        licence.prices.append(ProductPrice(cycle="monthly", months=1, currency=ctx.settings.currency, amount=Decimal("15.00")))
+        licence.prices.append(
+            ProductPrice(
+                cycle="annual", months=12, currency=ctx.settings.currency, amount=Decimal("149.00")
+            )
+        )
+        licence.prices.append(
+            ProductPrice(
+                cycle="monthly", months=1, currency=ctx.settings.currency, amount=Decimal("15.00")
+            )
+        )
         session.add(licence)
         session.flush()
         for position, (code, supplier, price) in enumerate(SUPPLIER_ADDONS, start=1):
@@ -112,16 +122,35 @@ def seed(ctx: Context) -> bool:
                 parent_id=licence.id,
                 position=position,
             )
-            addon.prices.append(ProductPrice(cycle="annual", months=12, currency=ctx.settings.currency, amount=price))
-            addon.prices.append(ProductPrice(cycle="monthly", months=1, currency=ctx.settings.currency, amount=(price / 10).quantize(Decimal("0.01"))))
+            addon.prices.append(
+                ProductPrice(
+                    cycle="annual", months=12, currency=ctx.settings.currency, amount=price
+                )
+            )
+            addon.prices.append(
+                ProductPrice(
+                    cycle="monthly",
+                    months=1,
+                    currency=ctx.settings.currency,
+                    amount=(price / 10).quantize(Decimal("0.01")),
+                )
+            )
             session.add(addon)
         customer = create_customer(
             session,
             ctx,
             NewCustomer(
-                email=DEMO_CUSTOMER[0], password=DEMO_CUSTOMER[1], name="Lucía Martín",
-                company="Tienda Demo S.L.", tax_id="B76543214", address="Calle Mayor 10",
-                postal_code="28013", city="Madrid", region="Madrid", country="ES", language="es",
+                email=DEMO_CUSTOMER[0],
+                password=DEMO_CUSTOMER[1],
+                name="Lucía Martín",
+                company="Tienda Demo S.L.",
+                tax_id="B76543214",
+                address="Calle Mayor 10",
+                postal_code="28013",
+                city="Madrid",
+                region="Madrid",
+                country="ES",
+                language="es",
             ),
             verified=True,
         )

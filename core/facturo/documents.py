@@ -74,10 +74,17 @@ def compute_totals(amounts_and_rates: Sequence[tuple[Decimal, Decimal]]) -> Tota
 
 def customer_treatment(ctx: Context, customer: Customer, on: date) -> TaxTreatment:
     """The VAT treatment for ``customer`` on ``on`` (asks the VIES hook when a plugin has one)."""
+    return treatment_of(ctx, customer.country, customer.tax_id, customer.postal_code, on)
+
+
+def treatment_of(
+    ctx: Context, country: str, tax_id: str, postal_code: str, on: date
+) -> TaxTreatment:
+    """The VAT treatment of a customer given by its address data (see customer_treatment)."""
     vies: bool | None = None
-    if customer.tax_id and customer.country != "ES":
-        vies = ctx.hook.check_vat_number(ctx=ctx, country=customer.country, number=customer.tax_id)
-    return treatment_for(customer.country, customer.tax_id, customer.postal_code, on, vies)
+    if tax_id and country != "ES":
+        vies = ctx.hook.check_vat_number(ctx=ctx, country=country, number=tax_id)
+    return treatment_for(country, tax_id, postal_code, on, vies)
 
 
 def seller_snapshot(ctx: Context) -> dict[str, Any]:
@@ -142,12 +149,28 @@ def create_proforma(
             )
         )
     totals = compute_totals(priced)
-    document.subtotal, document.tax_total, document.total = totals.subtotal, totals.tax_total, totals.total
+    document.subtotal, document.tax_total, document.total = (
+        totals.subtotal,
+        totals.tax_total,
+        totals.total,
+    )
     document.tax_breakdown = totals.breakdown
     session.add(document)
     session.flush()
-    audit.record(session, actor, "document.create", document, after={"reference": document.reference, "total": document.total})
-    enqueue_event(session, ctx, "invoice_created", {"document_id": document.id}, f"invoice_created:{document.id}")
+    audit.record(
+        session,
+        actor,
+        "document.create",
+        document,
+        after={"reference": document.reference, "total": document.total},
+    )
+    enqueue_event(
+        session,
+        ctx,
+        "invoice_created",
+        {"document_id": document.id},
+        f"invoice_created:{document.id}",
+    )
     if customer.credit_balance > 0 and document.total > 0:
         applied = min(customer.credit_balance, document.total)
         customer.credit_balance -= applied
@@ -160,7 +183,9 @@ def create_proforma(
     return document
 
 
-def queue_document_email(session: Session, ctx: Context, document: Document, template: str, key: str | None = None) -> bool:
+def queue_document_email(
+    session: Session, ctx: Context, document: Document, template: str, key: str | None = None
+) -> bool:
     """Queue ``template`` about ``document`` to its customer, with the document's PDF attached."""
     customer = session.get(Customer, document.customer_id)
     assert customer is not None
@@ -170,17 +195,25 @@ def queue_document_email(session: Session, ctx: Context, document: Document, tem
         template,
         to=customer.email,
         language=customer.language,
-        context={"document": document, "customer": customer, "url": ctx.url(f"/client/documents/{document.id}")},
+        context={
+            "document": document,
+            "customer": customer,
+            "url": ctx.url(f"/client/documents/{document.id}"),
+        },
         dedupe_key=key or f"{template}:{document.id}",
         customer_id=customer.id,
         attachments=[{"document_id": document.id}],
     )
 
 
-def cancel_proforma(session: Session, ctx: Context, document: Document, actor: str = "system", reason: str = "") -> None:
+def cancel_proforma(
+    session: Session, ctx: Context, document: Document, actor: str = "system", reason: str = ""
+) -> None:
     """Cancel an unpaid proforma; its credit goes back to the customer. Paid ones raise."""
     if document.status != "unpaid" or document.is_issued:
-        raise BillingError(f"only unpaid proformas can be cancelled ({document.reference} is {document.status})")
+        raise BillingError(
+            f"only unpaid proformas can be cancelled ({document.reference} is {document.status})"
+        )
     if document.amount_paid > 0:
         raise BillingError("a partly paid proforma cannot be cancelled; refund or complete it")
     customer = session.get(Customer, document.customer_id)
@@ -192,9 +225,18 @@ def cancel_proforma(session: Session, ctx: Context, document: Document, actor: s
     document.reason = reason
     from facturo.models import BilledPeriod
 
-    for period in session.scalars(select(BilledPeriod).where(BilledPeriod.document_id == document.id)):
+    for period in session.scalars(
+        select(BilledPeriod).where(BilledPeriod.document_id == document.id)
+    ):
         session.delete(period)
-    audit.record(session, actor, "document.cancel", document, before={"status": "unpaid"}, after={"status": "cancelled", "reason": reason})
+    audit.record(
+        session,
+        actor,
+        "document.cancel",
+        document,
+        before={"status": "unpaid"},
+        after={"status": "cancelled", "reason": reason},
+    )
 
 
 def settle(session: Session, ctx: Context, document: Document, paid_at: datetime) -> None:
@@ -211,7 +253,9 @@ def settle(session: Session, ctx: Context, document: Document, paid_at: datetime
     document.status = "paid"
     document.paid_at = paid_at
     document.invoice_date = invoice_date
-    document.number = numbering.allocate(session, "invoice", invoice_date.year, ctx.settings.billing.invoice_format)
+    document.number = numbering.allocate(
+        session, "invoice", invoice_date.year, ctx.settings.billing.invoice_format
+    )
     document.seller = seller_snapshot(ctx)
     document.customer_data = customer.snapshot()
     session.flush()
@@ -219,7 +263,9 @@ def settle(session: Session, ctx: Context, document: Document, paid_at: datetime
     from facturo.services import apply_paid_lines
 
     apply_paid_lines(session, ctx, document, invoice_date)
-    enqueue_event(session, ctx, "invoice_paid", {"document_id": document.id}, f"invoice_paid:{document.id}")
+    enqueue_event(
+        session, ctx, "invoice_paid", {"document_id": document.id}, f"invoice_paid:{document.id}"
+    )
     queue_document_email(session, ctx, document, "payment_receipt")
 
 
@@ -269,16 +315,30 @@ def create_credit_note(
         for position, line in enumerate(invoice.lines):
             priced.append((-line.amount, line.tax_rate))
             note.lines.append(
-                DocumentLine(position=position, service_id=line.service_id, description=line.description,
-                             quantity=line.quantity, unit_price=-line.unit_price, amount=-line.amount,
-                             tax_rate=line.tax_rate, period_start=line.period_start, period_end=line.period_end)
+                DocumentLine(
+                    position=position,
+                    service_id=line.service_id,
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=-line.unit_price,
+                    amount=-line.amount,
+                    tax_rate=line.tax_rate,
+                    period_start=line.period_start,
+                    period_end=line.period_end,
+                )
             )
     else:
         priced = _split_partial(invoice, gross)
         for position, (base, rate) in enumerate(priced):
             note.lines.append(
-                DocumentLine(position=position, description=f"Rectificación parcial de {invoice.number} / Partial credit of {invoice.number}",
-                             quantity=Decimal("1"), unit_price=base, amount=base, tax_rate=rate)
+                DocumentLine(
+                    position=position,
+                    description=f"Rectificación parcial de {invoice.number} / Partial credit of {invoice.number}",
+                    quantity=Decimal("1"),
+                    unit_price=base,
+                    amount=base,
+                    tax_rate=rate,
+                )
             )
     totals = compute_totals(priced)
     # A partial credit must add up exactly to the amount asked: put any cent of rounding on tax.
@@ -290,15 +350,31 @@ def create_credit_note(
         totals.breakdown[0]["base"] = str(Decimal(totals.breakdown[0]["base"]) + drift)
     note.subtotal, note.tax_total, note.total = totals.subtotal, totals.tax_total, totals.total
     note.tax_breakdown = totals.breakdown
-    note.number = numbering.allocate(session, "credit_note", today.year, ctx.settings.billing.credit_note_format)
-    note.reference = note.number
+    number = numbering.allocate(
+        session, "credit_note", today.year, ctx.settings.billing.credit_note_format
+    )
+    note.reference = number
     note.seller = seller_snapshot(ctx)
     note.customer_data = dict(invoice.customer_data or {})
     session.add(note)
     invoice.refunded_total = invoice.refunded_total + gross
+    # Lines first, then the number: the immutability triggers refuse lines of a numbered document.
+    session.flush()
+    note.number = number
     session.flush()
     ctx.hook.on_document_issued(ctx=ctx, session=session, document=note)
-    audit.record(session, actor, "credit_note.create", note, after={"number": note.number, "original": invoice.number, "total": note.total, "reason": reason})
+    audit.record(
+        session,
+        actor,
+        "credit_note.create",
+        note,
+        after={
+            "number": note.number,
+            "original": invoice.number,
+            "total": note.total,
+            "reason": reason,
+        },
+    )
     queue_document_email(session, ctx, note, "credit_note")
     return note
 
@@ -307,7 +383,11 @@ def _split_partial(invoice: Document, gross: Decimal) -> list[tuple[Decimal, Dec
     parts: list[tuple[Decimal, Decimal]] = []
     for row in invoice.tax_breakdown:
         rate = Decimal(row["rate"])
-        share = (Decimal(row["base"]) + Decimal(row["tax"])) / invoice.total if invoice.total else Decimal(1)
+        share = (
+            (Decimal(row["base"]) + Decimal(row["tax"])) / invoice.total
+            if invoice.total
+            else Decimal(1)
+        )
         part_gross = to_money(gross * share)
         base = to_money(part_gross / (1 + rate / 100))
         parts.append((-base, rate))
@@ -328,9 +408,22 @@ def document_pdf(ctx: Context, session: Session, document: Document) -> bytes:
 
 
 FROZEN_FIELDS = (
-    "number", "kind", "customer_id", "currency", "issue_date", "invoice_date", "subtotal",
-    "tax_total", "total", "tax_treatment", "tax_breakdown", "legends", "seller",
-    "customer_data", "original_id", "reference",
+    "number",
+    "kind",
+    "customer_id",
+    "currency",
+    "issue_date",
+    "invoice_date",
+    "subtotal",
+    "tax_total",
+    "total",
+    "tax_treatment",
+    "tax_breakdown",
+    "legends",
+    "seller",
+    "customer_data",
+    "original_id",
+    "reference",
 )
 
 
@@ -363,7 +456,9 @@ def _was_issued(document: Document) -> bool:
     return bool(history.unchanged and history.unchanged[0] is not None)
 
 
-def customer_documents(session: Session, customer_id: int, status: str | None = None) -> list[Document]:
+def customer_documents(
+    session: Session, customer_id: int, status: str | None = None
+) -> list[Document]:
     """A customer's documents, unpaid first then newest first."""
     query = select(Document).where(Document.customer_id == customer_id)
     if status:

@@ -58,15 +58,20 @@ def _invoice_refunded(ctx: Context, session: Session, payload: dict[str, Any]) -
     note = session.get(Document, payload["credit_note_id"])
     refund = session.get(Refund, payload["refund_id"]) if payload.get("refund_id") else None
     if document is not None and note is not None:
-        ctx.hook.on_invoice_refunded(ctx=ctx, session=session, document=document, credit_note=note, refund=refund)
+        ctx.hook.on_invoice_refunded(
+            ctx=ctx, session=session, document=document, credit_note=note, refund=refund
+        )
 
 
 def _status_changed(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
     service = session.get(Service, payload["service_id"])
     if service is not None:
         ctx.hook.on_service_status_changed(
-            ctx=ctx, session=session, service=service,
-            old_status=payload["old_status"], new_status=payload["new_status"],
+            ctx=ctx,
+            session=session,
+            service=service,
+            old_status=payload["old_status"],
+            new_status=payload["new_status"],
         )
 
 
@@ -74,7 +79,9 @@ def _provision(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
     service = session.get(Service, payload["service_id"])
     if service is None:
         return
-    result = ctx.hook.provision_product(ctx=ctx, session=session, service=service, action=payload["action"])
+    result = ctx.hook.provision_product(
+        ctx=ctx, session=session, service=service, action=payload["action"]
+    )
     if result is None and service.product.provisioner:
         raise ProvisioningError(f"no plugin provisions {service.product.provisioner!r}")
     if isinstance(result, dict) and result:
@@ -115,7 +122,9 @@ def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
     for event_id in ids:
         try:
             with ctx.db.transaction() as session:
-                query = select(OutboxEvent).where(OutboxEvent.id == event_id, OutboxEvent.status == "pending")
+                query = select(OutboxEvent).where(
+                    OutboxEvent.id == event_id, OutboxEvent.status == "pending"
+                )
                 if not ctx.db.is_sqlite:
                     query = query.with_for_update(skip_locked=True)
                 row = session.execute(query).scalar_one_or_none()
@@ -158,4 +167,11 @@ def pending_count(session: Session) -> int:
     """How many events wait to be delivered (for the staff dashboard)."""
     from sqlalchemy import func
 
-    return int(session.scalar(select(func.count()).select_from(OutboxEvent).where(or_(OutboxEvent.status == "pending"))) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(or_(OutboxEvent.status == "pending"))
+        )
+        or 0
+    )

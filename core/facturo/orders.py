@@ -72,8 +72,16 @@ def place_order(
         services.append(service)
     session.flush()
     lines = [_line(ctx, s, s.product, customer.language) for s in services]
-    document = create_proforma(session, ctx, customer, lines, actor=actor or f"customer:{customer.id}")
-    audit.record(session, actor or f"customer:{customer.id}", "order.place", document, after={"services": [s.id for s in services]})
+    document = create_proforma(
+        session, ctx, customer, lines, actor=actor or f"customer:{customer.id}"
+    )
+    audit.record(
+        session,
+        actor or f"customer:{customer.id}",
+        "order.place",
+        document,
+        after={"services": [s.id for s in services]},
+    )
     return services, document
 
 
@@ -100,11 +108,24 @@ def order_addon(
     service = _new_service(ctx, customer, addon, cycle, parent.id, label)
     session.add(service)
     session.flush()
-    document = create_proforma(session, ctx, customer, [_line(ctx, service, addon, customer.language)], actor=actor or f"customer:{customer.id}")
+    document = create_proforma(
+        session,
+        ctx,
+        customer,
+        [_line(ctx, service, addon, customer.language)],
+        actor=actor or f"customer:{customer.id}",
+    )
     return service, document
 
 
-def _new_service(ctx: Context, customer: Customer, product: Product, cycle: str, parent_id: int | None, label: str) -> Service:
+def _new_service(
+    ctx: Context,
+    customer: Customer,
+    product: Product,
+    cycle: str,
+    parent_id: int | None,
+    label: str,
+) -> Service:
     price = product.price_for(cycle, ctx.settings.currency)
     assert price is not None
     return Service(

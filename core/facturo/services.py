@@ -57,13 +57,28 @@ def change_status(
     elif new_status == "terminated":
         service.terminated_at = ctx.now()
     session.flush()
-    audit.record(session, actor, f"service.{action or new_status}", service, before={"status": old_status}, after={"status": new_status, "reason": reason})
+    audit.record(
+        session,
+        actor,
+        f"service.{action or new_status}",
+        service,
+        before={"status": old_status},
+        after={"status": new_status, "reason": reason},
+    )
     suffix = key or ctx.now().isoformat()
     if action:
-        enqueue_event(session, ctx, "provision", {"service_id": service.id, "action": action}, f"provision:{service.id}:{action}:{suffix}")
+        enqueue_event(
+            session,
+            ctx,
+            "provision",
+            {"service_id": service.id, "action": action},
+            f"provision:{service.id}:{action}:{suffix}",
+        )
     if new_status != old_status:
         enqueue_event(
-            session, ctx, "service_status_changed",
+            session,
+            ctx,
+            "service_status_changed",
             {"service_id": service.id, "old_status": old_status, "new_status": new_status},
             f"status:{service.id}:{old_status}:{new_status}:{suffix}",
         )
@@ -91,9 +106,21 @@ def apply_paid_lines(session: Session, ctx: Context, document: Document, paid_on
             service.next_due_date = add_months(start, months_of(service.cycle))
             if service.status == "suspended" and service.suspension_reason == "overdue":
                 change_status(session, ctx, service, "active", "unsuspend", key=key)
-                enqueue_event(session, ctx, "provision", {"service_id": service.id, "action": "renew"}, f"provision:{service.id}:renew:{key}")
+                enqueue_event(
+                    session,
+                    ctx,
+                    "provision",
+                    {"service_id": service.id, "action": "renew"},
+                    f"provision:{service.id}:renew:{key}",
+                )
             else:
-                enqueue_event(session, ctx, "provision", {"service_id": service.id, "action": "renew"}, f"provision:{service.id}:renew:{key}")
+                enqueue_event(
+                    session,
+                    ctx,
+                    "provision",
+                    {"service_id": service.id, "action": "renew"},
+                    f"provision:{service.id}:renew:{key}",
+                )
 
 
 def days_overdue(service: Service, today: date) -> int:

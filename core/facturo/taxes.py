@@ -120,14 +120,18 @@ def treatment_for(
     country = country.upper()
     if country == "ES":
         if is_special_territory(country, postal_code):
-            return TaxTreatment("special_territory", ZERO_RATE, country, LEGENDS["special_territory"])
+            return TaxTreatment(
+                "special_territory", ZERO_RATE, country, LEGENDS["special_territory"]
+            )
         return TaxTreatment("domestic", standard_rate("ES", on), country)
     if country in EU_COUNTRIES:
         business = bool(tax_id) and valid_eu_vat_number(country, tax_id)
         if vies_valid is not None:
             business = business and vies_valid
         if business:
-            return TaxTreatment("eu_reverse_charge", ZERO_RATE, country, LEGENDS["eu_reverse_charge"])
+            return TaxTreatment(
+                "eu_reverse_charge", ZERO_RATE, country, LEGENDS["eu_reverse_charge"]
+            )
         return TaxTreatment("eu_oss", standard_rate(country, on), country)
     return TaxTreatment("not_subject", ZERO_RATE, country, LEGENDS["not_subject"])
 

@@ -32,7 +32,9 @@ def alembic_config(engine: Engine, plugin_version_dirs: Iterable[str | Path] = (
     return cfg
 
 
-def upgrade(engine: Engine, plugin_version_dirs: Iterable[str | Path] = (), target: str = "heads") -> None:
+def upgrade(
+    engine: Engine, plugin_version_dirs: Iterable[str | Path] = (), target: str = "heads"
+) -> None:
     """Upgrade the database to ``target`` (default: every head)."""
     cfg = alembic_config(engine, plugin_version_dirs)
     with engine.begin() as connection:
@@ -40,7 +42,9 @@ def upgrade(engine: Engine, plugin_version_dirs: Iterable[str | Path] = (), targ
         command.upgrade(cfg, target)
 
 
-def downgrade(engine: Engine, plugin_version_dirs: Iterable[str | Path] = (), target: str = "base") -> None:
+def downgrade(
+    engine: Engine, plugin_version_dirs: Iterable[str | Path] = (), target: str = "base"
+) -> None:
     """Downgrade the database to ``target`` (default: empty)."""
     cfg = alembic_config(engine, plugin_version_dirs)
     with engine.begin() as connection:
@@ -60,6 +64,8 @@ def pending(engine: Engine, plugin_version_dirs: Iterable[str | Path] = ()) -> b
     current = current_heads(engine)
     applied: set[str] = set()
     if current:
-        for revision in script.revision_map.iterate_revisions(tuple(current), "base", select_for_downgrade=True):
+        for revision in script.revision_map.iterate_revisions(
+            tuple(current), "base", select_for_downgrade=True
+        ):
             applied.add(revision.revision)
     return not set(script.get_heads()) <= applied

@@ -43,7 +43,9 @@ class Product(Base):
         back_populates="product", order_by="ProductPrice.months", cascade="all, delete-orphan"
     )
     parent: Mapped[Product | None] = relationship(remote_side=[id], back_populates="addons")
-    addons: Mapped[list[Product]] = relationship(back_populates="parent", order_by="Product.position")
+    addons: Mapped[list[Product]] = relationship(
+        back_populates="parent", order_by="Product.position"
+    )
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_es

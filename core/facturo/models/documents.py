@@ -60,7 +60,7 @@ class Document(Base):
     amount_paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     credit_applied: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     refunded_total: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    tax_treatment: Mapped[str] = mapped_column(String(16), default="domestic")
+    tax_treatment: Mapped[str] = mapped_column(String(32), default="domestic")
     tax_breakdown: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     legends: Mapped[list[str]] = mapped_column(JSON, default=list)
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON)

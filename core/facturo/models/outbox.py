@@ -18,7 +18,9 @@ class OutboxMessage(Base):
     """An email waiting to be sent; ``dedupe_key`` makes a repeat harmless."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_next_attempt_at", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -43,7 +45,9 @@ class OutboxEvent(Base):
     """An event hook to call after commit (``on_invoice_paid`` …) or a provisioning action."""
 
     __tablename__ = "outbox_events"
-    __table_args__ = (Index("ix_outbox_events_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_events_status_next_attempt_at", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)

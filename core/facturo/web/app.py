@@ -19,8 +19,8 @@ from facturo.context import Context
 from facturo.i18n import LANGUAGES
 from facturo.web.errors import http_exception, server_error
 from facturo.web.ratelimit import RateLimiter
-from facturo.web.security import SecurityHeadersMiddleware
 from facturo.web.sections import guard_routes
+from facturo.web.security import SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "facturo_session"
@@ -31,7 +31,12 @@ def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
     """The core's routes of ``section`` plus every plugin's, all guarded."""
     from facturo.web import admin, api, client, public
 
-    core = {"client": client.routes, "admin": admin.routes, "api": api.routes, "public": public.routes}[section]()
+    core = {
+        "client": client.routes,
+        "admin": admin.routes,
+        "api": api.routes,
+        "public": public.routes,
+    }[section]()
     routes: list[BaseRoute] = list(core)
     for contributed in ctx.hook.web_routes(ctx=ctx, section=section):
         routes.extend(contributed)
@@ -57,7 +62,9 @@ async def health(request: Request) -> Response:
     return Response("ok", media_type="text/plain")
 
 
-def create_app(ctx: Context, embedded_worker: bool = False, worker_interval: float = 5.0) -> Starlette:
+def create_app(
+    ctx: Context, embedded_worker: bool = False, worker_interval: float = 5.0
+) -> Starlette:
     """Build the web app for ``ctx``; optionally run the worker in a background thread."""
     routes: list[BaseRoute] = [
         Route("/", home),
@@ -88,7 +95,12 @@ def create_app(ctx: Context, embedded_worker: bool = False, worker_interval: flo
         if embedded_worker:
             from facturo.worker import run_forever
 
-            thread = threading.Thread(target=run_forever, args=(ctx, worker_interval, stop), daemon=True, name="facturo-worker")
+            thread = threading.Thread(
+                target=run_forever,
+                args=(ctx, worker_interval, stop),
+                daemon=True,
+                name="facturo-worker",
+            )
             thread.start()
         yield
         stop.set()
@@ -98,9 +110,17 @@ def create_app(ctx: Context, embedded_worker: bool = False, worker_interval: flo
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={404: http_exception, 405: http_exception, 500: server_error, 400: http_exception, 403: http_exception},
+        exception_handlers={
+            404: http_exception,
+            405: http_exception,
+            500: server_error,
+            400: http_exception,
+            403: http_exception,
+        },
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.limiter = RateLimiter(ctx.settings.plugin_table("ratelimit").get("storage", "memory://") if False else "memory://")
+    app.state.limiter = RateLimiter(
+        ctx.settings.plugin_table("ratelimit").get("storage", "memory://") if False else "memory://"
+    )
     return app

@@ -1,0 +1,233 @@
+"""Benchmark the billing run: N active services due for renewal over M customers.
+
+    .venv/bin/python benchmarks/billing_run.py [--services 100000] [--customers 20000]
+        [--database-url URL ...]
+
+Without --database-url it runs on a temporary SQLite file and on
+postgresql://postgres@127.0.0.1:5432/facturo_bench (dropped and created afresh). The fixture
+data is built with Core bulk inserts in one child process; the run is timed in another, so the
+peak memory printed (ru_maxrss of that child) is the billing run's own, next to the child's
+memory before the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/facturo_bench"
+RUN_DAY = date(2026, 3, 2)
+CHUNK = 10_000
+
+
+def context_for(url: str, data_dir: Path) -> Any:
+    from facturo.bootstrap import create_context
+    from facturo.config import settings_from_mapping
+    from facturo.testing import base_settings_mapping
+
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    settings = settings_from_mapping(base_settings_mapping(data_dir, url))
+    return create_context(settings, clock=lambda: now)
+
+
+def recreate_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    base, _, name = url.rpartition("/")
+    admin = create_engine(
+        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def build(url: str, services: int, customers: int, data_dir: Path) -> dict[str, Any]:
+    """Migrate an empty database and bulk-insert the catalog, customers and services."""
+    from sqlalchemy import insert, select
+
+    from facturo.bootstrap import upgrade_database
+    from facturo.models import Customer, Product, ProductPrice, Service
+
+    started = time.perf_counter()
+    if url.startswith("postgresql"):
+        recreate_postgres(url)
+    elif url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    ctx = context_for(url, data_dir)
+    upgrade_database(ctx)
+    rng = random.Random(2026)
+    with ctx.db.transaction() as session:
+        products = []
+        for code, name, price in (
+            ("licence", "Licencia", "149.00"),
+            ("addon-a", "Proveedor A", "39.00"),
+            ("addon-b", "Proveedor B", "29.00"),
+        ):
+            product = Product(code=code, name_es=name, name_en=name.replace("Licencia", "Licence"))
+            product.prices.append(
+                ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal(price))
+            )
+            session.add(product)
+            products.append(product)
+        session.flush()
+        product_rows = [(p.id, p.prices[0].amount) for p in products]
+        countries = [("ES", "12345678Z", "28001")] * 6 + [
+            ("FR", "", "75001"),
+            ("DE", "", "10115"),
+            ("DE", "DE136695976", "10115"),
+            ("US", "", "10001"),
+            ("ES", "12345678Z", "35001"),
+        ]
+        for start in range(0, customers, CHUNK):
+            rows = []
+            for n in range(start, min(customers, start + CHUNK)):
+                country, tax_id, postal = countries[n % len(countries)]
+                rows.append(
+                    {
+                        "email": f"customer{n}@example.com",
+                        "name": f"Cliente Ñú {n}",
+                        "language": "en" if n % 4 == 0 else "es",
+                        "country": country,
+                        "tax_id": tax_id,
+                        "postal_code": postal,
+                        "credit_balance": Decimal("10.00") if n % 50 == 0 else Decimal("0.00"),
+                        "email_verified_at": ctx.now(),
+                    }
+                )
+            session.execute(insert(Customer.__table__), rows)  # type: ignore[arg-type]
+        customer_ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+        for start in range(0, services, CHUNK):
+            rows = []
+            for n in range(start, min(services, start + CHUNK)):
+                product_id, amount = product_rows[n % len(product_rows)]
+                rows.append(
+                    {
+                        "customer_id": customer_ids[n % len(customer_ids)],
+                        "product_id": product_id,
+                        "status": "active",
+                        "cycle": "annual",
+                        "price": amount,
+                        "currency": "EUR",
+                        "next_due_date": RUN_DAY + timedelta(days=rng.randint(0, 14)),
+                        "provisioner_data": {},
+                        "label": "",
+                    }
+                )
+            session.execute(insert(Service.__table__), rows)  # type: ignore[arg-type]
+    ctx.db.dispose()
+    return {"build_seconds": round(time.perf_counter() - started, 1)}
+
+
+def run(url: str, data_dir: Path) -> dict[str, Any]:
+    """Time one billing run over the built data; return figures and what it created."""
+    from sqlalchemy import func, select
+
+    from facturo.models import BilledPeriod, Document, OutboxMessage
+    from facturo.renewals import billing_run
+
+    ctx = context_for(url, data_dir)
+    with ctx.db.read_session() as session:  # warm up: imports, templates, connections
+        session.scalar(select(func.count()).select_from(Document))
+    before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    progressed = [0]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = billing_run(
+        ctx, RUN_DAY, progress=lambda n: progressed.__setitem__(0, progressed[0] + n)
+    )
+    seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with ctx.db.read_session() as session:
+        documents = session.scalar(select(func.count()).select_from(Document))
+        periods = session.scalar(select(func.count()).select_from(BilledPeriod))
+        emails = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.template == "proforma_issued")
+        )
+    again = billing_run(ctx, RUN_DAY)
+    ctx.db.dispose()
+    return {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "services": report.services_billed,
+        "documents": documents,
+        "billed_periods": periods,
+        "emails": emails,
+        "progress": progressed[0],
+        "second_run_documents": again.renewal_count,
+        "rss_before_mib": round(before_kib / 1024, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+    }
+
+
+def child(phase: str, url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        phase,
+        "--database-url",
+        url,
+        "--services",
+        str(args.services),
+        "--customers",
+        str(args.customers),
+        "--data-dir",
+        str(data_dir),
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--database-url", action="append", default=None)
+    parser.add_argument("--phase", choices=("build", "run"), help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        url = args.database_url[0]
+        data_dir = Path(args.data_dir)
+        if args.phase == "build":
+            result = build(url, args.services, args.customers, data_dir)
+        else:
+            result = run(url, data_dir)
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory(prefix="facturo-bench-") as tmp:
+        urls = args.database_url or [f"sqlite:///{tmp}/bench.db", PG_DEFAULT]
+        for url in urls:
+            label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+            built = child("build", url, args, Path(tmp))
+            result = child("run", url, args, Path(tmp))
+            rate = result["services"] / result["seconds"] if result["seconds"] else 0.0
+            print(
+                f"{label}: {result['services']} services over {args.customers} customers "
+                f"→ {result['documents']} proformas, {result['emails']} emails in "
+                f"{result['seconds']:.2f} s = {rate:,.0f} services/s "
+                f"(this process's CPU time {result['cpu_seconds']:.2f} s); "
+                f"peak RSS {result['peak_rss_mib']} MiB (before run {result['rss_before_mib']} MiB); "
+                f"second run created {result['second_run_documents']}; "
+                f"fixture built in {built['build_seconds']} s"
+            )
+
+
+if __name__ == "__main__":
+    main()

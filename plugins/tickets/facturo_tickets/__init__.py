@@ -1,3 +1,142 @@
-"""Facturo plugin `tickets`: its hook implementations (see facturo.hookspecs)."""
+"""Facturo plugin `tickets`: support tickets with departments, priorities, a staff queue and
+email intake. Hook implementations only; the logic lives in the modules they import."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from facturo.plugin import (
+    Context,
+    Customer,
+    MenuItem,
+    Panel,
+    PeriodicJob,
+    PluginSettings,
+    SearchHit,
+    StaffUser,
+    hookimpl,
+)
+
+HERE = Path(__file__).resolve().parent
+
+
+@hookimpl
+def settings_schema(ctx: Context) -> PluginSettings:
+    from .settings import schema
+
+    return schema(ctx)
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from .settings import demo
+
+    return demo()
+
+
+@hookimpl
+def db_migrations() -> list[Path]:
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def locale_dirs() -> list[Path]:
+    return [HERE / "locale"]
+
+
+@hookimpl
+def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
+    if section == "client":
+        from .client_views import client_routes
+
+        return client_routes()
+    if section == "admin":
+        from .admin_views import admin_routes
+
+        return admin_routes()
+    return []
+
+
+@hookimpl
+def client_menu_items() -> list[MenuItem]:
+    return [MenuItem(label={"es": "Soporte", "en": "Support"}, url="/client/tickets", order=60)]
+
+
+@hookimpl
+def client_dashboard_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
+    from .panels import client_panel
+
+    return [client_panel(ctx, session, customer, language)]
+
+
+@hookimpl
+def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
+    return [
+        MenuItem(label={"es": "Tickets", "en": "Tickets"}, url="/admin/tickets", order=40),
+    ]
+
+
+@hookimpl
+def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+    from .panels import admin_customer_panel
+
+    return [admin_customer_panel(ctx, session, customer)]
+
+
+@hookimpl
+def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
+    from .panels import admin_dashboard_panel
+
+    return [admin_dashboard_panel(session, staff)]
+
+
+@hookimpl
+def customer_search(ctx: Context, session: Session, query: str) -> list[SearchHit]:
+    from .panels import search
+
+    return search(session, query)
+
+
+@hookimpl
+def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
+    from .autoclose import run_autoclose
+    from .imap import run_imap_poll
+    from .settings import config
+
+    jobs = [PeriodicJob(name="tickets_autoclose", interval_seconds=3600, run=run_autoclose)]
+    cfg = config(ctx)
+    if cfg.imap_enabled and cfg.imap_accounts:
+        jobs.append(
+            PeriodicJob(
+                name="tickets_imap_poll",
+                interval_seconds=cfg.imap_interval_seconds,
+                run=run_imap_poll,
+            )
+        )
+    return jobs
+
+
+@hookimpl
+def cli_commands() -> list[click.Command]:
+    from .cli import tickets
+
+    return [tickets]
+
+
+@hookimpl
+def demo_seed(ctx: Context, session: Session, customer: Customer) -> None:
+    from .demo import seed
+
+    seed(ctx, session, customer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email import message_from_string
@@ -10,16 +9,10 @@ from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 
-# The plugin may not be pip-installed yet while the core is being built: import it from source.
-_PLUGIN_ROOT = str(Path(__file__).resolve().parents[1])
-if _PLUGIN_ROOT not in sys.path:
-    sys.path.insert(0, _PLUGIN_ROOT)
-
-from facturo_tickets.intake import ParsedMessage, parse_message  # noqa: E402
+from facturo_tickets.intake import ParsedMessage, parse_message
 
 OUR_DOMAINS = ("facturo.es",)
 SUPPORT = "soporte@facturo.es"
@@ -100,3 +93,87 @@ def bounce() -> MIMEMultipart:
     original_part.set_payload(f"From: {SUPPORT}\nSubject: [#T-7] Su factura\n")
     report.attach(original_part)
     return report
+
+
+# --- the wired plugin ------------------------------------------------------------------------
+
+from collections.abc import Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+from facturo.plugin import Context, Customer, StaffUser  # noqa: E402
+from facturo.testing import Clock, SmtpServer, make_customer  # noqa: E402
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Desk:
+    """A context with the tickets plugin, three departments, two customers and staff."""
+
+    ctx: Context
+    smtp: SmtpServer
+    support: int  # department ids
+    billing: int
+    licences: int
+    ana: Customer
+    eve: Customer
+    admin: StaffUser
+    agent: StaffUser  # role support
+    accountant: StaffUser  # role billing
+
+
+@pytest.fixture
+def desk(make_context: Callable[..., Context], smtp_server: SmtpServer, clock: Clock) -> Desk:
+    from facturo.accounts import create_staff
+    from facturo_tickets.service import save_department
+
+    clock.set(T0)
+    ctx = make_context(plugins=("tickets",), overrides=smtp_server.settings())
+    with ctx.db.transaction() as session:
+        support = save_department(
+            session,
+            name="Soporte técnico",
+            email=SUPPORT,
+            default_priority="medium",
+            roles=("support",),
+        )
+        billing = save_department(
+            session,
+            name="Facturación",
+            email=BILLING,
+            default_priority="high",
+            roles=("billing",),
+        )
+        licences = save_department(
+            session,
+            name="Licencias",
+            email="licencias@facturo.es",
+            default_priority="urgent",
+            roles=("support", "billing"),
+        )
+        ids = (support.id, billing.id, licences.id)
+        staff: list[Any] = []
+        for email, role in (
+            ("admin@facturo.es", "admin"),
+            ("agente@facturo.es", "support"),
+            ("conta@facturo.es", "billing"),
+        ):
+            user, _ = create_staff(session, email, email.split("@")[0].title(), role, None)
+            staff.append(user)
+        session.flush()
+        session.expunge_all()
+    ana = make_customer(ctx, email="juan@cliente.es")
+    eve = make_customer(ctx, email="eve@example.com", language="en")
+    return Desk(ctx, smtp_server, *ids, ana, eve, *staff)
+
+
+@pytest.fixture
+def live_desk(desk: Desk) -> Iterator[tuple[Desk, str]]:
+    """The app served over real HTTP; yields the desk and the base URL."""
+    from facturo.testing import serve_in_thread, stop_server
+    from facturo.web.app import create_app
+
+    server = serve_in_thread(create_app(desk.ctx))
+    yield desk, server.url
+    stop_server(server)

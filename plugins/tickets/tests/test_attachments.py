@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
 from facturo_tickets.attachments import (
     MAX_FILE_BYTES,
     AttachmentPolicy,

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from email.message import EmailMessage
 
 import pytest
+
 from facturo_tickets.decision import (
     AutoReply,
     CustomerMatch,

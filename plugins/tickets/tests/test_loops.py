@@ -6,6 +6,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 import pytest
+
 from facturo_tickets.loops import LOOP_HEADER, LoopReason, is_automatic
 
 Factory = Callable[..., EmailMessage]  # the new_mail fixture

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from facturo_tickets.references import (
     find_header_reference,
     find_subject_reference,

@@ -5,7 +5,7 @@ supplier add-ons each), serves the app under uvicorn with 2 workers, and loads i
 process with wrk (a Lua script posting JSON bodies that rotate over the N keys). In the same run
 it measures a bare Starlette JSON endpoint served the same way, for comparison.
 
-    .venv/bin/python benchmarks/license_validate.py [--duration 15] [--connections 32]
+    .venv/bin/python benchmarks/license_validate.py [--duration 15] [--connections 16] [--key-limit off]
 
 Prints requests per second and p50/p99 latency for both. The per-IP limit is switched off
 (every request comes from 127.0.0.1); the per-key limit stays on.
@@ -218,7 +218,7 @@ def check_answer(port: int, body: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--licences", type=int, default=LICENCES)
     parser.add_argument("--log-batch", type=int, default=200)
     parser.add_argument("--key-limit", default="100000/hour", help="per-key limit (off = none)")

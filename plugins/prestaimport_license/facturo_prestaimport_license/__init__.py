@@ -1,3 +1,138 @@
-"""Facturo plugin `prestaimport_license`: its hook implementations (see facturo.hookspecs)."""
+"""Facturo plugin ``prestaimport_license``: shop licences with per-supplier add-ons, a signed
+validation API and offline leases (see README.md and licensing.md §6)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+from starlette.routing import BaseRoute
+
+from facturo.plugin import (
+    Context,
+    Customer,
+    MenuItem,
+    Panel,
+    PluginSettings,
+    SearchHit,
+    Service,
+    StaffUser,
+    hookimpl,
+)
+
+HERE = Path(__file__).resolve().parent
+PLUGIN = "prestaimport_license"
+
+
+@hookimpl
+def settings_schema() -> PluginSettings:
+    from .settings import schema
+
+    return schema()
+
+
+@hookimpl
+def demo_settings() -> dict[str, Any]:
+    from .settings import demo_settings as settings
+
+    return settings()
+
+
+@hookimpl
+def db_migrations() -> list[Path]:
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
+
+
+@hookimpl
+def locale_dirs() -> list[Path]:
+    return [HERE / "locale"]
+
+
+@hookimpl
+def provision_product(
+    ctx: Context, session: Session, service: Service, action: str
+) -> dict[str, Any] | None:
+    if service.product.provisioner != PLUGIN:
+        return None
+    from .service import provision
+
+    return provision(ctx, session, service, action)
+
+
+@hookimpl
+def web_routes(section: str) -> list[BaseRoute]:
+    if section == "api":
+        from .api import api_routes
+
+        return list(api_routes())
+    if section == "client":
+        from .views import client_routes
+
+        return list(client_routes())
+    if section == "admin":
+        from .admin import admin_routes
+
+        return list(admin_routes())
+    if section == "public":
+        from .views import public_routes
+
+        return list(public_routes())
+    return []
+
+
+@hookimpl
+def client_menu_items(customer: Customer) -> list[MenuItem]:
+    return [MenuItem(label={"es": "Licencias", "en": "Licences"}, url="/client/licences", order=30)]
+
+
+@hookimpl
+def client_dashboard_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
+    from .views import dashboard_panel
+
+    panel = dashboard_panel(ctx, session, customer, language)
+    return [panel] if panel is not None else []
+
+
+@hookimpl
+def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
+    return [
+        MenuItem(
+            label={"es": "Licencias", "en": "Licences"},
+            url="/admin/licences",
+            order=40,
+            roles=("admin", "support", "billing"),
+        )
+    ]
+
+
+@hookimpl
+def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+    from .admin import customer_panel
+
+    panel = customer_panel(ctx, session, customer)
+    return [panel] if panel is not None else []
+
+
+@hookimpl
+def customer_search(ctx: Context, session: Session, query: str) -> list[SearchHit]:
+    from .service import find_by_key
+
+    licence = find_by_key(session, ctx, query)
+    if licence is None:
+        return []
+    return [SearchHit(customer_id=licence.customer_id, label=f"Licence lic_{licence.id}")]
+
+
+@hookimpl
+def demo_seed(ctx: Context, session: Session, customer: Customer) -> None:
+    from .demo import seed
+
+    seed(ctx, session, customer)

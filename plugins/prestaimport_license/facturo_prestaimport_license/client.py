@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -214,6 +215,7 @@ def normalize_host(url: str) -> str:
     return host
 
 
+@lru_cache(maxsize=4096)
 def normalize_shop(shop: Shop) -> NormalizedShop:
     """Normalise a shop reference and compute its fingerprint, or raise ShopError.
 

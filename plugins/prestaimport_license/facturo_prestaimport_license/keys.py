@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -138,6 +139,7 @@ def mask_key(value: str) -> str:
     return "…" + key_hint(value)
 
 
+@lru_cache(maxsize=32)
 def _derive(secret: bytes | str, info: bytes) -> bytes:
     material = secret.encode("utf-8") if isinstance(secret, str) else secret
     if len(material) < 16:

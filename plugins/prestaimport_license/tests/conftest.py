@@ -1,20 +1,11 @@
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime
-from importlib.util import find_spec
-from pathlib import Path
 
 import pytest
 
-PLUGIN_DIR = Path(__file__).resolve().parents[1]
-
-# The plugin may be run from a checkout where it is not pip-installed yet.
-if find_spec("facturo_prestaimport_license") is None:
-    sys.path.insert(0, str(PLUGIN_DIR))
-
-from facturo_prestaimport_license.client import Shop  # noqa: E402
-from facturo_prestaimport_license.signing import KeyEntry, Keyring, load_private_key  # noqa: E402
+from facturo_prestaimport_license.client import Shop
+from facturo_prestaimport_license.signing import KeyEntry, Keyring, load_private_key
 
 # Fixed seeds so that failures are reproducible; they sign nothing outside the tests.
 SEED_A = bytes(range(32))
@@ -44,3 +35,33 @@ def shop() -> Shop:
 @pytest.fixture
 def other_shop() -> Shop:
     return Shop(platform="prestashop", url="https://other-shop.example/")
+
+
+# --- the wired plugin ------------------------------------------------------------------------
+
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from facturo.plugin import Context  # noqa: E402
+from facturo.testing import Clock, serve_in_thread, stop_server  # noqa: E402
+from facturo_prestaimport_license.testing import T0, Live  # noqa: E402
+
+
+@pytest.fixture
+def lctx(make_context: Callable[..., Context], clock: Clock) -> Context:
+    """A context with the licence plugin enabled and the clock at T0."""
+    clock.set(T0)
+    return make_context(plugins=("prestaimport_license",))
+
+
+@pytest.fixture
+def live(lctx: Context) -> Iterator[Live]:
+    """The app served over real HTTP, with a client."""
+    import httpx
+
+    from facturo.web.app import create_app
+
+    app = create_app(lctx)
+    server = serve_in_thread(app)
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield Live(lctx, client, app)
+    stop_server(server)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from facturo_prestaimport_license.client import (
     AddonStatus,
     ClientCode,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from facturo_prestaimport_license.client import Shop, ShopError, normalize_shop
 from facturo_prestaimport_license.evaluation import (
     AddonState,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from facturo_prestaimport_license.client import ALPHABET
 from facturo_prestaimport_license.keys import (
     KeyDecryptionError,

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+
 from facturo_prestaimport_license.client import ClientCode
 from facturo_prestaimport_license.signing import (
     EnvelopeError,

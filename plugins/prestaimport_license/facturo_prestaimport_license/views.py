@@ -1,0 +1,326 @@
+"""Client area "Licences" pages, the dashboard panel and the copy-button script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from facturo.plugin import (
+    Context,
+    Customer,
+    Document,
+    DocumentLine,
+    OrderError,
+    Panel,
+    Product,
+    Service,
+    error_page,
+    flash,
+    order_addon,
+    render,
+    request_language,
+)
+
+from .evaluation import AddonState, addon_status
+from .models import Addon, Licence, Supplier
+from .service import (
+    LicenceError,
+    addon_rows,
+    binding_of,
+    current_key,
+    customer_licences,
+    move_allowance,
+    move_shop,
+    regenerate_key,
+    supplier_code,
+)
+from .settings import config
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def say(request: Request, message: str, kind: str = "info") -> None:
+    """Flash ``message`` in the visitor's language."""
+    ctx: Context = request.app.state.ctx
+    flash(request, ctx.translations(request_language(request)).gettext(message), kind)
+
+
+@dataclass(frozen=True)
+class AddonView:
+    """One add-on as the pages show it."""
+
+    addon_id: int
+    supplier: str
+    code: str
+    active: bool
+    expires_at: datetime | None
+    status: str
+
+
+def addon_views(ctx: Context, rows: list[tuple[Addon, Supplier]]) -> list[AddonView]:
+    """Add-ons with their status at ``ctx.now()`` (the same rule as the validation API)."""
+    now, grace = ctx.now(), config(ctx).grace
+    views = []
+    for addon, supplier in rows:
+        status, _ = addon_status(
+            AddonState(
+                supplier.code, addon.active, starts_at=addon.starts_at, expires_at=addon.expires_at
+            ),
+            now,
+            grace,
+        )
+        views.append(
+            AddonView(
+                addon.id, supplier.name, supplier.code, addon.active, addon.expires_at, status
+            )
+        )
+    return views
+
+
+def _licence_context(ctx: Context, session: Session, licence: Licence) -> dict[str, Any]:
+    service = session.get(Service, licence.service_id) if licence.service_id else None
+    owned = {code for _, code in _addon_codes(session, licence)}
+    buyable: list[Product] = []
+    if service is not None and service.status not in ("terminated", "cancelled"):
+        for product in service.product.addons:
+            code = supplier_code(product.provisioner_options or "")
+            if (
+                product.retired
+                or code is None
+                or product.price_for("annual", ctx.settings.currency) is None
+            ):
+                continue
+            if code not in owned or _addon_lapsed(session, ctx, licence, code):
+                buyable.append(product)
+    return {
+        "licence": licence,
+        "key": current_key(session, ctx, licence),
+        "binding": binding_of(session, licence.id),
+        "allowance": move_allowance(session, ctx, licence.id),
+        "addons": addon_views(ctx, addon_rows(session, licence.id)),
+        "buyable": buyable,
+        "renewal": pending_renewal(session, licence),
+    }
+
+
+def _addon_codes(session: Session, licence: Licence) -> list[tuple[int, str]]:
+    return [
+        (row[0], row[1])
+        for row in session.execute(
+            select(Addon.id, Supplier.code)
+            .join(Supplier, Supplier.id == Addon.supplier_id)
+            .where(Addon.licence_id == licence.id)
+        )
+    ]
+
+
+def _addon_lapsed(session: Session, ctx: Context, licence: Licence, code: str) -> bool:
+    for view in addon_views(ctx, addon_rows(session, licence.id)):
+        if view.code == code:
+            service = session.scalar(
+                select(Service)
+                .join(Addon, Addon.service_id == Service.id)
+                .where(Addon.id == view.addon_id)
+            )
+            return service is None or service.status in ("terminated", "cancelled")
+    return True
+
+
+def pending_renewal(session: Session, licence: Licence) -> Document | None:
+    """The unpaid proforma billing the licence or one of its add-ons, if any."""
+    if licence.service_id is None:
+        return None
+    service_ids = select(Service.id).where(
+        (Service.id == licence.service_id) | (Service.parent_id == licence.service_id)
+    )
+    return session.scalar(
+        select(Document)
+        .join(DocumentLine, DocumentLine.document_id == Document.id)
+        .where(
+            DocumentLine.service_id.in_(service_ids),
+            Document.kind == "proforma",
+            Document.status == "unpaid",
+        )
+        .order_by(Document.id)
+        .limit(1)
+    )
+
+
+def _own_licence(request: Request, session: Session) -> Licence | None:
+    customer: Customer = request.state.customer
+    licence = session.get(Licence, int(request.path_params["licence_id"]))
+    if licence is None or licence.customer_id != customer.id:
+        return None
+    return licence
+
+
+def licences_page(request: Request) -> Response:
+    """List the customer's licences with key, shop, add-ons and actions."""
+    ctx: Context = request.app.state.ctx
+    customer: Customer = request.state.customer
+    with ctx.db.read_session() as session:
+        items = [
+            _licence_context(ctx, session, lic) for lic in customer_licences(session, customer.id)
+        ]
+    return render(request, "prestaimport_license/licences.html", {"items": items})
+
+
+def buy_addon(request: Request) -> Response:
+    """Order a supplier add-on for the licence and go to its bill."""
+    ctx: Context = request.app.state.ctx
+    customer: Customer = request.state.customer
+    form = _form(request)
+    try:
+        with ctx.db.transaction() as session:
+            licence = _own_licence(request, session)
+            if licence is None or licence.service_id is None:
+                return error_page(request, 404, "Licence not found.")
+            parent = session.get(Service, licence.service_id)
+            product = session.get(Product, _int(form.get("product_id")))
+            if parent is None or product is None or product.parent_id != parent.product_id:
+                say(request, "Choose one of the offered add-ons.", "error")
+                return RedirectResponse("/client/licences", status_code=303)
+            me = session.get(Customer, customer.id)
+            assert me is not None
+            _, document = order_addon(session, ctx, me, parent, product, "annual")
+            document_id = document.id
+    except OrderError as exc:
+        say(request, str(exc), "error")
+        return RedirectResponse("/client/licences", status_code=303)
+    return RedirectResponse(f"/client/documents/{document_id}", status_code=303)
+
+
+def renew(request: Request) -> Response:
+    """Go to the pending renewal bill of the licence (or back, saying there is none)."""
+    ctx: Context = request.app.state.ctx
+    with ctx.db.read_session() as session:
+        licence = _own_licence(request, session)
+        if licence is None:
+            return error_page(request, 404, "Licence not found.")
+        document = pending_renewal(session, licence)
+    if document is None:
+        say(request, "There is no renewal to pay right now.", "info")
+        return RedirectResponse("/client/licences", status_code=303)
+    return RedirectResponse(f"/client/documents/{document.id}", status_code=303)
+
+
+def move(request: Request) -> Response:
+    """Release the shop so that the next validation from the new shop binds it."""
+    ctx: Context = request.app.state.ctx
+    customer: Customer = request.state.customer
+    try:
+        with ctx.db.transaction() as session:
+            licence = _own_licence(request, session)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            move_shop(session, ctx, licence, f"customer:{customer.id}")
+    except LicenceError as exc:
+        say(request, MOVE_MESSAGES.get(exc.code, exc.detail), "error")
+        return RedirectResponse("/client/licences", status_code=303)
+    say(request, "The licence was released: it binds to the next shop that validates it.", "ok")
+    return RedirectResponse("/client/licences", status_code=303)
+
+
+MOVE_MESSAGES = {
+    "MOVE_NOT_BOUND": "The licence is not bound to a shop yet.",
+    "REBIND_LIMIT_REACHED": "You have used every move allowed this year.",
+    "REBIND_COOLDOWN": "The licence was moved recently; try again later.",
+}
+
+
+def regenerate(request: Request) -> Response:
+    """Replace the licence key; the old key stops working (KEY_REPLACED)."""
+    ctx: Context = request.app.state.ctx
+    customer: Customer = request.state.customer
+    with ctx.db.transaction() as session:
+        licence = _own_licence(request, session)
+        if licence is None:
+            return error_page(request, 404, "Licence not found.")
+        regenerate_key(session, ctx, licence, f"customer:{customer.id}")
+    say(request, "A new key was generated; the old key no longer works.", "ok")
+    return RedirectResponse("/client/licences", status_code=303)
+
+
+async def _with_form(request: Request, handler: Any) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    request.state.form = dict(await request.form())
+    return await run_in_threadpool(handler, request)
+
+
+async def buy_addon_endpoint(request: Request) -> Response:
+    return await _with_form(request, buy_addon)
+
+
+async def move_endpoint(request: Request) -> Response:
+    return await _with_form(request, move)
+
+
+async def regenerate_endpoint(request: Request) -> Response:
+    return await _with_form(request, regenerate)
+
+
+def _form(request: Request) -> dict[str, Any]:
+    return getattr(request.state, "form", {})
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def dashboard_panel(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> Panel | None:
+    """A short panel: each licence's shop and how many add-ons are usable."""
+    licences = customer_licences(session, customer.id)
+    if not licences:
+        return None
+    parts = []
+    for licence in licences:
+        binding = binding_of(session, licence.id)
+        views = addon_views(ctx, addon_rows(session, licence.id))
+        usable = sum(1 for view in views if view.status in ("ACTIVE", "GRACE"))
+        shop = (
+            binding.shop_host if binding else ("sin tienda" if language == "es" else "no shop yet")
+        )
+        label = "proveedores activos" if language == "es" else "suppliers active"
+        parts.append(f"<li>lic_{licence.id} · {escape(shop)} · {usable}/{len(views)} {label}</li>")
+    link = "Ver licencias" if language == "es" else "See licences"
+    return Panel(
+        title={"es": "Licencias", "en": "Licences"},
+        html=f'<ul>{"".join(parts)}</ul><p><a href="/client/licences">{link}</a></p>',
+        order=30,
+    )
+
+
+async def copy_script(request: Request) -> Response:
+    """The copy-to-clipboard script (CSP allows scripts from 'self' only)."""
+    return FileResponse(STATIC / "copy.js", media_type="text/javascript")
+
+
+def client_routes() -> list[BaseRoute]:
+    """Routes mounted under /client."""
+    return [
+        Route("/licences", licences_page),
+        Route("/licences/{licence_id:int}/addons", buy_addon_endpoint, methods=["POST"]),
+        Route("/licences/{licence_id:int}/renew", renew),
+        Route("/licences/{licence_id:int}/move", move_endpoint, methods=["POST"]),
+        Route("/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["POST"]),
+    ]
+
+
+def public_routes() -> list[BaseRoute]:
+    """Routes mounted under /public."""
+    return [Route("/prestaimport_license/copy.js", copy_script)]

@@ -1,0 +1,218 @@
+"""Provisioning driven by real orders, payments and billing runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from facturo.plugin import (
+    Context,
+    Customer,
+    Document,
+    Product,
+    Service,
+    change_status,
+    order_addon,
+)
+from facturo.renewals import billing_run
+from facturo.testing import Clock, drain, make_catalog, make_customer
+from facturo_prestaimport_license.models import Addon, Licence, Supplier
+from facturo_prestaimport_license.service import add_months_dt, current_key
+from facturo_prestaimport_license.testing import T0, Live, body, order, pay, payload
+
+PLUGIN = "prestaimport_license"
+
+
+def addon_expiries(ctx: Context) -> dict[str, tuple[bool, datetime | None]]:
+    with ctx.db.read_session() as session:
+        return {
+            supplier.code: (addon.active, addon.expires_at)
+            for addon, supplier in session.execute(
+                select(Addon, Supplier).join(Supplier, Supplier.id == Addon.supplier_id)
+            )
+        }
+
+
+def test_payments_and_billing_runs_drive_licence_and_addons(live: Live, clock: Clock) -> None:
+    ctx = live.ctx
+    make_catalog(ctx, provisioner=PLUGIN)
+    customer = make_customer(ctx)
+    licence_service_id, document_id = order(ctx, customer)
+    drain(ctx)
+    with ctx.db.read_session() as session:
+        assert session.scalar(select(Licence)) is None  # nothing before the payment
+
+    pay(ctx, document_id, "t-1")
+    with ctx.db.read_session() as session:
+        licence = session.scalars(select(Licence)).one()
+        assert licence.service_id == licence_service_id and licence.status == "ACTIVE"
+        key = current_key(session, ctx, licence)
+    assert key is not None
+    year = add_months_dt(T0, 12)
+    assert addon_expiries(ctx) == {"addon-a": (True, year)}
+
+    # Delivering the same provisioning again changes nothing.
+    with ctx.db.transaction() as session:
+        for service in session.scalars(select(Service)):
+            ctx.hook.provision_product(ctx=ctx, session=session, service=service, action="create")
+    assert addon_expiries(ctx) == {"addon-a": (True, year)}
+
+    # Three months later the customer adds supplier B: its own service, bill and cycle.
+    clock.set(T0 + timedelta(days=90))
+    with ctx.db.transaction() as session:
+        parent = session.get(Service, licence_service_id)
+        product_b = session.scalar(select(Product).where(Product.code == "addon-b"))
+        me = session.get(Customer, customer.id)
+        assert parent is not None and product_b is not None and me is not None
+        _, bill_b = order_addon(session, ctx, me, parent, product_b, "annual")
+        bill_b_id = bill_b.id
+    pay(ctx, bill_b_id, "t-2")
+    b_year = add_months_dt(T0 + timedelta(days=90), 12)
+    assert addon_expiries(ctx)["addon-b"] == (True, b_year)
+
+    # The yearly renewal of the licence and supplier A is billed and paid: A extends from its
+    # old expiry, not from the payment date.
+    clock.set(year - timedelta(days=14))
+    billing_run(ctx)
+    drain(ctx)
+    with ctx.db.read_session() as session:
+        renewal = session.scalars(
+            select(Document).where(Document.status == "unpaid", Document.source == "renewal")
+        ).one()
+        renewal_id = renewal.id
+    clock.set(year - timedelta(days=10))
+    pay(ctx, renewal_id, "t-3")
+    assert addon_expiries(ctx)["addon-a"] == (True, add_months_dt(year, 12))
+
+    # Supplier B's renewal is never paid: after the billing run suspends it, B is inactive
+    # while the licence and A stay valid.
+    clock.set(b_year - timedelta(days=14))
+    billing_run(ctx)
+    drain(ctx)
+    clock.set(b_year + timedelta(days=8))
+    billing_run(ctx)
+    drain(ctx)
+    with ctx.db.read_session() as session:
+        service_b = session.scalars(
+            select(Service).join(Product).where(Product.code == "addon-b")
+        ).one()
+        assert service_b.status == "suspended"
+    assert addon_expiries(ctx)["addon-b"][0] is False
+    data = payload(live.validate(body(key)))
+    assert data["code"] == "VALID"
+    assert {a["code"]: a["status"] for a in data["addons"]} == {
+        "addon-a": "ACTIVE",
+        "addon-b": "INACTIVE",
+    }
+
+
+def test_renewal_after_lapse_extends_from_now(lctx: Context, clock: Clock) -> None:
+    ctx = lctx
+    make_catalog(ctx, provisioner=PLUGIN)
+    customer = make_customer(ctx)
+    _, document_id = order(ctx, customer)
+    pay(ctx, document_id, "t-1")
+    year = add_months_dt(T0, 12)
+    # The renewal is paid a month after the add-on lapsed: a year from the payment.
+    clock.set(year - timedelta(days=14))
+    billing_run(ctx)
+    drain(ctx)
+    with ctx.db.read_session() as session:
+        renewal_id = session.scalars(
+            select(Document.id).where(Document.status == "unpaid", Document.source == "renewal")
+        ).one()
+    late = year + timedelta(days=5)
+    clock.set(late)
+    pay(ctx, renewal_id, "t-2")
+    assert addon_expiries(ctx)["addon-a"] == (True, add_months_dt(late, 12))
+
+
+def test_suspending_the_licence_service_suspends_the_licence(live: Live) -> None:
+    ctx = live.ctx
+    make_catalog(ctx, provisioner=PLUGIN)
+    customer = make_customer(ctx)
+    licence_service_id, document_id = order(ctx, customer)
+    pay(ctx, document_id, "t-1")
+    with ctx.db.read_session() as session:
+        licence = session.scalars(select(Licence)).one()
+        key = current_key(session, ctx, licence)
+    assert key is not None
+    with ctx.db.transaction() as session:
+        service = session.get(Service, licence_service_id)
+        assert service is not None
+        change_status(session, ctx, service, "suspended", "suspend", reason="staff")
+    drain(ctx)
+    assert payload(live.validate(body(key)))["code"] == "SUSPENDED"
+    assert addon_expiries(ctx)["addon-a"][0] is True  # the add-on itself is untouched
+    with ctx.db.transaction() as session:
+        service = session.get(Service, licence_service_id)
+        assert service is not None
+        change_status(session, ctx, service, "active", "unsuspend")
+    drain(ctx)
+    assert payload(live.validate(body(key)))["code"] == "VALID"
+    with ctx.db.transaction() as session:
+        service = session.get(Service, licence_service_id)
+        assert service is not None
+        change_status(session, ctx, service, "terminated", "terminate")
+    drain(ctx)
+    assert payload(live.validate(body(key)))["code"] == "REVOKED"
+
+
+def test_terminating_an_addon_deactivates_only_it(lctx: Context) -> None:
+    ctx = lctx
+    make_catalog(ctx, provisioner=PLUGIN)
+    customer = make_customer(ctx)
+    _, document_id = order(ctx, customer)
+    pay(ctx, document_id, "t-1")
+    with ctx.db.transaction() as session:
+        addon_service = session.scalars(select(Service).where(Service.parent_id.is_not(None))).one()
+        change_status(session, ctx, addon_service, "terminated", "terminate")
+    drain(ctx)
+    assert addon_expiries(ctx)["addon-a"][0] is False
+    with ctx.db.read_session() as session:
+        assert session.scalars(select(Licence)).one().status == "ACTIVE"
+
+
+def test_billing_does_not_lift_a_staff_hold(lctx: Context) -> None:
+    from facturo_prestaimport_license.service import set_status
+
+    ctx = lctx
+    make_catalog(ctx, provisioner=PLUGIN)
+    customer = make_customer(ctx)
+    licence_service_id, document_id = order(ctx, customer)
+    pay(ctx, document_id, "t-1")
+    with ctx.db.transaction() as session:
+        licence = session.scalars(select(Licence)).one()
+        set_status(session, licence, "SUSPENDED", "fraud review", "staff:1")
+        service = session.get(Service, licence_service_id)
+        assert service is not None
+        ctx.hook.provision_product(ctx=ctx, session=session, service=service, action="unsuspend")
+    with ctx.db.read_session() as session:
+        assert session.scalars(select(Licence)).one().status == "SUSPENDED"
+
+
+def test_a_lost_first_check_race_does_not_rebind(lctx: Context) -> None:
+    from facturo_prestaimport_license.api import bind
+    from facturo_prestaimport_license.client import Shop
+    from facturo_prestaimport_license.evaluation import (
+        LicenseState,
+        LicenseStatus,
+        ValidationRequest,
+        evaluate,
+    )
+    from facturo_prestaimport_license.keys import generate_key
+    from facturo_prestaimport_license.models import ShopBindingRow
+    from facturo_prestaimport_license.testing import seed_licence
+
+    seeded = seed_licence(lctx)
+    state = LicenseState(license_id=f"lic_{seeded.licence_id}", status=LicenseStatus.ACTIVE)
+    answers = [
+        evaluate(state, ValidationRequest(generate_key(), Shop("prestashop", url)), now=T0)
+        for url in ("one.example", "two.example")
+    ]
+    assert all(answer.binds for answer in answers)
+    assert bind(lctx, seeded.licence_id, answers[0]) is True
+    assert bind(lctx, seeded.licence_id, answers[1]) is False
+    with lctx.db.read_session() as session:
+        assert session.scalars(select(ShopBindingRow)).one().shop_host == "one.example"

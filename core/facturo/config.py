@@ -89,6 +89,7 @@ class Settings:
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     embedded_worker: bool = True
     demo: bool = False
+    rate_limit_storage: str = "memory://"
     admin_two_factor_required: bool = False
     source: Path | None = None
 
@@ -231,6 +232,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         enabled_plugins=plugins.names("enabled"),
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
+        rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
     )

@@ -120,7 +120,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.limiter = RateLimiter(
-        ctx.settings.plugin_table("ratelimit").get("storage", "memory://") if False else "memory://"
-    )
+    app.state.limiter = RateLimiter(ctx.settings.rate_limit_storage)
     return app

@@ -414,3 +414,29 @@ def logged_in_cookies(
     if staff is not None:
         data.update(staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=True)
     return {"facturo_session": session_cookie(ctx, data)}
+
+
+# --- the browser suite ---------------------------------------------------------------------
+
+CHROMIUM_PATH = "/usr/bin/chromium"  # Debian's Chromium; Playwright never downloads a browser
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+SCREENSHOTS_DIR = Path("test-artifacts") / "screenshots"
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Launch Debian's Chromium headless through a Playwright (sync) instance."""
+    return playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
+
+
+def screenshot_path(name: str) -> str:
+    """Where a browser test saves the screenshot ``name`` (a test artifact)."""
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return str(SCREENSHOTS_DIR / f"{name}.png")

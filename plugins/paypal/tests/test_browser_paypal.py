@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from facturo.testing import logged_in_cookies
+from facturo.testing import launch_chromium, logged_in_cookies, screenshot_path
 
 from .helpers import document, order_proforma, payments, paypal_world, wait_for
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
 
 @pytest.mark.browser
 def test_customer_pays_with_paypal_in_a_browser(make_context: Any) -> None:
     from playwright.sync_api import sync_playwright
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with paypal_world(make_context) as world:
         customer, proforma = order_proforma(world.ctx)
         cookie = logged_in_cookies(world.ctx, customer)["facturo_session"]
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = launch_chromium(p)
             try:
                 context = browser.new_context(locale="es-ES")
                 context.add_cookies(
@@ -42,11 +28,11 @@ def test_customer_pays_with_paypal_in_a_browser(make_context: Any) -> None:
                 page = context.new_page()
                 page.goto(f"{world.live.url}/client/paypal/pay/{proforma.id}")
                 assert "Pagar con PayPal" in page.content()
-                page.screenshot(path=str(SHOTS / "paypal-1-pay.png"), full_page=True)
+                page.screenshot(path=screenshot_path("paypal-1-pay"), full_page=True)
                 page.click("#paypal-continue")
                 page.wait_for_url("**/public/paypal/sandbox/checkoutnow?token=*")
                 assert "180.29 EUR" in page.content()
-                page.screenshot(path=str(SHOTS / "paypal-2-approval.png"), full_page=True)
+                page.screenshot(path=screenshot_path("paypal-2-approval"), full_page=True)
                 page.click("button[value=approve]")
                 page.wait_for_url("**/client/paypal/attempts/*")
                 state = page.locator("#paypal-state")
@@ -55,7 +41,7 @@ def test_customer_pays_with_paypal_in_a_browser(make_context: Any) -> None:
                 assert paid.number is not None
                 assert page.locator("#invoice-number").inner_text() == paid.number
                 assert "Pagado" in page.content()
-                page.screenshot(path=str(SHOTS / "paypal-3-paid.png"), full_page=True)
+                page.screenshot(path=screenshot_path("paypal-3-paid"), full_page=True)
             finally:
                 browser.close()
         wait_for(lambda: len(world.sandbox.deliveries) >= 2)

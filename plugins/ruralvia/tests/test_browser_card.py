@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from facturo.models import Document, Payment
-from facturo.testing import logged_in_cookies
+from facturo.testing import launch_chromium, logged_in_cookies, screenshot_path
 
 from .conftest import CSRF_TOKEN, CardApp, unpaid_proforma
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
 
 @pytest.mark.browser
 def test_customer_pays_a_proforma_by_card_in_the_browser(card_app: CardApp) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     ctx = card_app.ctx
     customer, document = unpaid_proforma(ctx)
     cookie = logged_in_cookies(ctx, customer, csrf=CSRF_TOKEN)["facturo_session"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(playwright)
         try:
             context = browser.new_context(locale="es-ES")
             context.add_cookies([{"name": "facturo_session", "value": cookie, "url": card_app.url}])
@@ -44,7 +29,7 @@ def test_customer_pays_a_proforma_by_card_in_the_browser(card_app: CardApp) -> N
 
             page.goto(f"{card_app.url}/client/ruralvia/pay/{document.id}")
             expect(page.locator("h1")).to_have_text("Pagar con tarjeta")
-            page.screenshot(path=str(SCREENSHOTS / "ruralvia-1-confirm.png"), full_page=True)
+            page.screenshot(path=screenshot_path("ruralvia-1-confirm"), full_page=True)
 
             # The auto-submit script takes the browser straight on to the bank's page.
             page.get_by_role("button", name="Pagar con tarjeta").click()
@@ -52,14 +37,14 @@ def test_customer_pays_a_proforma_by_card_in_the_browser(card_app: CardApp) -> N
             expect(page.locator("body")).to_contain_text(document.reference)
             expect(page.locator("body")).to_contain_text(f"{document.total} EUR")
             page.fill("input[name=card_number]", "4548810000000003")
-            page.screenshot(path=str(SCREENSHOTS / "ruralvia-2-sandbox.png"), full_page=True)
+            page.screenshot(path=screenshot_path("ruralvia-2-sandbox"), full_page=True)
 
             page.get_by_role("button", name="Pagar / Pay").click()
             page.wait_for_url("**/client/ruralvia/return/*")
             state = page.locator("#payment-state")
             expect(state).to_have_attribute("data-state", "paid")
             expect(state).to_contain_text("Pago recibido")
-            page.screenshot(path=str(SCREENSHOTS / "ruralvia-3-paid.png"), full_page=True)
+            page.screenshot(path=screenshot_path("ruralvia-3-paid"), full_page=True)
             number = page.locator("#invoice-number").inner_text()
             assert not [e for e in errors if "Content Security Policy" in e], errors
         finally:

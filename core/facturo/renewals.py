@@ -8,10 +8,12 @@ taken and creates nothing; reminders and notices are emails with dedupe keys.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
 
@@ -20,12 +22,10 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
-    bindparam,
     exists,
     func,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from facturo import numbering
 from facturo.cycles import period_for
 from facturo.documents import (
+    Totals,
     cancel_proforma,
     compute_totals,
     queue_document_email,
@@ -211,7 +212,7 @@ def create_renewals(
     """
     names = _product_names(ctx)
     stamp = EmailStamp(ctx, "proforma_issued")
-    treatments: dict[tuple[str, str, str], TaxTreatment] = {}
+    treatments: dict[tuple[str, str, str], _Treatment] = {}
     for chunk in _customer_chunks(ctx, day):
         if report.dry_run:
             for (customer_id, due), items in groupby(chunk, key=lambda r: (r.customer_id, r.due)):
@@ -222,6 +223,28 @@ def create_renewals(
                 _bill_chunk(session, ctx, day, chunk, names, stamp, treatments, report)
         if progress:
             progress(len(chunk))
+
+
+@dataclass(frozen=True)
+class _Treatment:
+    """A tax treatment with what a run derives from it, computed once per run: equal
+    legends and tax breakdowns are then one shared object each, serialised once per batch."""
+
+    treatment: TaxTreatment
+    legends: list[str]
+    totals: dict[tuple[Decimal, ...], Totals] = field(default_factory=dict)
+
+    def totals_of(self, amounts: tuple[Decimal, ...]) -> Totals:
+        found = self.totals.get(amounts)
+        if found is None:
+            rate = self.treatment.rate
+            found = self.totals[amounts] = compute_totals([(a, rate) for a in amounts])
+        return found
+
+
+_period_for = lru_cache(maxsize=4096)(period_for)
+_to_money = lru_cache(maxsize=4096)(to_money)
+_NO_HEADERS: dict[str, str] = {}
 
 
 def _product_names(ctx: Context) -> dict[int, tuple[str, str]]:
@@ -264,7 +287,7 @@ def _bill_chunk(
     chunk: list[_Due],
     names: dict[int, tuple[str, str]],
     stamp: EmailStamp,
-    treatments: dict[tuple[str, str, str], TaxTreatment],
+    treatments: dict[tuple[str, str, str], _Treatment],
     report: RunReport,
 ) -> None:
     won = _claim(session, chunk)
@@ -293,14 +316,18 @@ def _bill_chunk(
     for ((customer_id, due), items), reference in zip(groups, references, strict=True):
         customer = customers[customer_id]
         tkey = (customer.country, customer.tax_id, customer.postal_code)
-        treatment = treatments.get(tkey)
-        if treatment is None:
-            treatment = treatments[tkey] = treatment_of(ctx, *tkey, day)
+        known = treatments.get(tkey)
+        if known is None:
+            found = treatment_of(ctx, *tkey, day)
+            legends = [found.legend] if found.legend else []
+            known = treatments[tkey] = _Treatment(found, legends)
+        treatment = known.treatment
+        name_index = 1 if customer.language == "en" else 0
         lines: list[dict[str, Any]] = []
         for position, item in enumerate(items):
-            name = names[item.product_id][1 if customer.language == "en" else 0]
-            period_start, period_end = period_for(due, item.cycle)
-            amount = to_money(item.price)
+            name = names[item.product_id][name_index]
+            period_start, period_end = _period_for(due, item.cycle)
+            amount = _to_money(item.price)
             lines.append(
                 {
                     "position": position,
@@ -315,7 +342,7 @@ def _bill_chunk(
                     "period_end": period_end,
                 }
             )
-        totals = compute_totals([(line["amount"], treatment.rate) for line in lines])
+        totals = known.totals_of(tuple(line["amount"] for line in lines))
         credit = ZERO
         if customer.credit_balance > 0 and totals.total > 0:
             credit = min(customer.credit_balance, totals.total)
@@ -337,7 +364,7 @@ def _bill_chunk(
                 "refunded_total": ZERO,
                 "tax_treatment": treatment.code,
                 "tax_breakdown": totals.breakdown,
-                "legends": [treatment.legend] if treatment.legend else [],
+                "legends": known.legends,
                 "reason": "",
                 "source": "renewal",
                 "language": customer.language,
@@ -424,21 +451,32 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if not _is_postgres(session):
         _sqlite_executemany(session, table, rows)
         return
-    from psycopg.types.json import Json
-
     columns = list(rows[0])
-    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
     names = ", ".join(f'"{name}"' for name in columns)
     raw = session.connection().connection.driver_connection
     assert raw is not None
+    # JSON values go as text (the server parses them, as it would psycopg's Json); a value
+    # object shared by many rows (a legend list, a tax breakdown) is serialised once. Keyed
+    # by id(): every row, hence every such object, stays alive until the COPY ends.
+    encoded: dict[int, str] = {}
+
+    def dumped(value: Any) -> Any:
+        if value is None:
+            return None
+        found = encoded.get(id(value))
+        if found is None:
+            found = encoded[id(value)] = json.dumps(value)
+        return found
+
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
         for row in rows:
-            copy.write_row(
-                [
-                    Json(row[name]) if name in as_json and row[name] is not None else row[name]
-                    for name in columns
-                ]
-            )
+            values = [row[name] for name in columns]
+            for index, is_json in enumerate(as_json):
+                if is_json:
+                    values[index] = dumped(values[index])
+            write(values)
 
 
 def _sqlite_executemany(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -446,28 +484,29 @@ def _sqlite_executemany(session: Session, table: Table, rows: list[dict[str, Any
     (the same conversion SQLAlchemy applies, without its per-row statement overhead)."""
     dialect = session.get_bind().dialect
     columns = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
-    memos: list[dict[Any, Any]] = [{} for _ in columns]
-
-    def convert(index: int, value: Any) -> Any:
-        process = processors[index]
-        if process is None or value is None:
-            return value
-        if isinstance(value, dict | list):
-            return process(value)
-        memo = memos[index]  # a run repeats the same dates, instants and amounts a lot
-        found = memo.get(value, memo)
-        if found is memo:
-            found = memo[value] = process(value)
-        return found
-
+    converted: list[list[Any]] = []
+    for name in columns:
+        column_type = table.c[name].type
+        process = column_type._cached_bind_processor(dialect)
+        values = [row[name] for row in rows]
+        if process is not None:
+            if isinstance(column_type, JSON):
+                # by id(): an object shared by many rows is serialised once; the rows keep
+                # every such object alive meanwhile, so an id cannot be reused
+                by_id = {id(v): v for v in values if v is not None}
+                done = {key: process(v) for key, v in by_id.items()}
+                values = [None if v is None else done[id(v)] for v in values]
+            else:  # a run repeats the same dates, instants and amounts a lot
+                memo = {v: process(v) for v in set(values) if v is not None}
+                values = [None if v is None else memo[v] for v in values]
+        converted.append(values)
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
     cursor = session.connection().connection.cursor()
     try:
         cursor.executemany(
             f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
-            [[convert(i, row[name]) for i, name in enumerate(columns)] for row in rows],
+            list(zip(*converted, strict=True)),
         )
     finally:
         cursor.close()
@@ -491,15 +530,24 @@ def _link_periods(session: Session, links: list[dict[str, Any]]) -> None:
             },
         )
         return
-    session.execute(
-        update(periods)
-        .where(
-            periods.c.service_id == bindparam("b_sid"),
-            periods.c.period_start == bindparam("b_start"),
+    # one DBAPI executemany (dates converted by the column type's own bind processor)
+    process = periods.c.period_start.type._cached_bind_processor(session.get_bind().dialect)
+    dates: dict[date, Any] = {}
+    params = []
+    for link in links:
+        start = link["b_start"]
+        stored = dates.get(start)
+        if stored is None:
+            stored = dates[start] = process(start) if process else start
+        params.append((link["b_doc"], link["b_sid"], stored))
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(
+            "UPDATE billed_periods SET document_id = ? WHERE service_id = ? AND period_start = ?",
+            params,
         )
-        .values(document_id=bindparam("b_doc")),
-        links,
-    )
+    finally:
+        cursor.close()
 
 
 def _event_row(ctx: Context, doc_id: int, now: datetime) -> dict[str, Any]:
@@ -585,7 +633,7 @@ def _email_row(
         "subject": subject,
         "text_body": text,
         "html_body": html,
-        "headers": {},
+        "headers": _NO_HEADERS,
         "attachments": [{"document_id": doc_id}],
         "status": "pending",
         "attempts": 0,

@@ -27,6 +27,7 @@ from facturo.models import (
     StaffUser,
 )
 from facturo.models.catalog import CYCLES
+from facturo.money import CENT, MAX_AMOUNT
 from facturo.payments import PaymentOutcome, record_payment
 
 if TYPE_CHECKING:
@@ -328,7 +329,11 @@ def parse_money(raw: str, field: str) -> Decimal:
         value = Decimal(raw.strip().replace(",", "."))
     except (InvalidOperation, AttributeError):
         raise StaffError("not an amount", field=field) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+    try:
+        valid = value.is_finite() and 0 <= value <= MAX_AMOUNT and value == value.quantize(CENT)
+    except InvalidOperation:  # more digits than the decimal context holds
+        valid = False
+    if not valid:
         raise StaffError("give an amount such as 149.00", field=field)
     return value.quantize(Decimal("0.01"))
 

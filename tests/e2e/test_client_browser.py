@@ -1,8 +1,8 @@
 """The client area in a real browser (Playwright + Debian's Chromium) against uvicorn.
 
 Register → open the verification link received by the test SMTP server → log in → order the
-licence with two add-ons → see the proforma → staff record the transfer → see the invoice paid,
-numbered, the services active → download the PDF; the same in English; a phone-sized screen.
+licence with two add-ons → see the proforma → pay by card through the Ruralvía sandbox → see the
+invoice paid, numbered, the services active → download the PDF; the same in English; a phone-sized screen.
 Every page visited is saved as a screenshot under test-artifacts/screenshots/.
 """
 
@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from facturo.context import Context
 from facturo.db.types import utcnow
-from facturo.models import Document, Service
-from facturo.payments import record_payment
+from facturo.models import Document, Payment, Service
 from facturo.testing import (
     SmtpServer,
     drain,
@@ -45,6 +45,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "a-long-and-unusual-passphrase"
+APPROVED_CARD = "4548810000000003"  # the Ruralvía sandbox approves it
 
 
 @dataclass
@@ -56,10 +57,13 @@ class Live:
 
 @pytest.fixture
 def live(make_context: Callable[..., Context], smtp_server: SmtpServer) -> Iterator[Live]:
-    """The app with the transfer plugin, on the real clock; the test delivers the outbox."""
+    """The app with the transfer and ruralvia (sandbox) plugins on the port its base_url names,
+    on the real clock; the test delivers the outbox."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    ctx = make_context(plugins=("transfer",), overrides={**smtp_server.settings(), "base_url": url})
+    ctx = make_context(
+        plugins=("transfer", "ruralvia"), overrides={**smtp_server.settings(), "base_url": url}
+    )
     ctx.clock = utcnow
     server = serve_in_thread(create_app(ctx), port)
     yield Live(ctx, url, smtp_server)
@@ -83,6 +87,8 @@ class Shots:
         self.prefix = prefix
         self.count = 0
         SHOTS.mkdir(parents=True, exist_ok=True)
+        for stale in SHOTS.glob(f"{prefix}-*.png"):  # shots of an earlier run of this test
+            stale.unlink()
 
     def __call__(self, page: Page, name: str) -> None:
         self.count += 1
@@ -141,7 +147,7 @@ def test_register_order_pay_and_download_in_spanish(live: Live, browser: Browser
     _login(page, live, shot, "nuria@example.com")
     assert page.url.endswith("/client/") and "Hola, Nuria Pérez" in page.content()
     assert "Verifica tu dirección" not in page.content()
-    page.click("header nav >> text=Contratar")
+    page.click("header nav a[href='/client/catalog']")
     shot(page, "catalog")
     assert "180,29" in page.content()  # 149 € + 21 % IVA, Spanish format
     page.check("input[name=cycle][value=annual]")
@@ -153,18 +159,32 @@ def test_register_order_pay_and_download_in_spanish(live: Live, browser: Browser
     assert re.search(r"/client/documents/\d+$", page.url)
     assert "Proforma" in page.content() and "262,57" in page.content()
     document_id = int(page.url.rsplit("/", 1)[1])
-    with live.ctx.db.transaction() as session:
+    card_link = page.get_by_role("link", name="Pagar con tarjeta")
+    expect(card_link).to_have_attribute("href", f"/client/ruralvia/pay/{document_id}")
+    card_link.click()
+    page.wait_for_url(f"**/client/ruralvia/pay/{document_id}")
+    shot(page, "card-confirm")
+    page.get_by_role("button", name="Pagar con tarjeta").click()
+    page.wait_for_url("**/public/ruralvia/sandbox/sis/realizarPago")
+    shot(page, "card-sandbox")
+    assert "262.57 EUR" in page.content()
+    page.fill("input[name=card_number]", APPROVED_CARD)
+    page.get_by_role("button", name="Pagar / Pay").click()
+    page.wait_for_url("**/client/ruralvia/return/*")
+    state = page.locator("#payment-state")
+    expect(state).to_have_attribute("data-state", "paid", timeout=20_000)
+    expect(state).to_contain_text("Pago recibido")
+    shot(page, "card-return")
+    number = page.locator("#invoice-number").inner_text()
+    with live.ctx.db.read_session() as session:
         doc = session.get(Document, document_id)
-        assert doc is not None and doc.status == "unpaid"
-        record_payment(
-            session, live.ctx, doc, "transfer", "BANKREF-1", doc.balance, "EUR", live.ctx.now()
-        )
+        assert doc is not None and doc.status == "paid" and doc.number == number
+        statuses = set(session.scalars(select(Service.status)))
+        gateways = [(p.gateway, p.amount) for p in session.scalars(select(Payment))]
+    assert number and statuses == {"active"}
+    assert gateways == [("ruralvia", Decimal("262.57"))]
     page.goto(f"{live.url}/client/documents/{document_id}/status")
     shot(page, "paid-status")
-    with live.ctx.db.read_session() as session:
-        number = session.scalars(select(Document.number).where(Document.id == document_id)).one()
-        statuses = set(session.scalars(select(Service.status)))
-    assert number and statuses == {"active"}
     assert f"El número de tu factura es {number}" in page.content()
     page.click("text=Ver la factura")
     shot(page, "invoice")
@@ -179,7 +199,7 @@ def test_register_order_pay_and_download_in_spanish(live: Live, browser: Browser
     assert page.locator("span.status.active").count() == 3
     page.goto(f"{live.url}/client/payments")
     shot(page, "payments")
-    assert "BANKREF-1" in page.content()
+    assert "262,57" in page.content()
     context.close()
 
 
@@ -206,6 +226,42 @@ def test_register_in_english(live: Live, browser: Browser) -> None:
     page.click("text=Español")
     shot(page, "switched")
     assert "Panel" in page.content()
+    context.close()
+
+
+def test_card_button_works_without_javascript(live: Live, browser: Browser) -> None:
+    """The document page's card button is a plain link; the bank's form has a visible button."""
+    make_catalog(live.ctx)
+    shot = Shots("nojs")
+    context = browser.new_context(locale="es-ES", java_script_enabled=False)
+    page = context.new_page()
+    _register(page, live, shot, "sinjs@example.com", "es")
+    page.goto(_verification_link(live, 1))
+    _login(page, live, shot, "sinjs@example.com")
+    page.goto(f"{live.url}/client/catalog")
+    page.check("input[name=cycle][value=annual]")
+    page.click("section.card form button[type=submit]")
+    shot(page, "proforma")
+    document_id = int(page.url.rsplit("/", 1)[1])
+    card_link = page.get_by_role("link", name="Pagar con tarjeta")
+    expect(card_link).to_have_attribute("href", f"/client/ruralvia/pay/{document_id}")
+    card_link.click()
+    page.wait_for_url(f"**/client/ruralvia/pay/{document_id}")
+    shot(page, "card-confirm")
+    page.get_by_role("button", name="Pagar con tarjeta").click()
+    shot(page, "card-redirect")  # no script ran: the bank's form waits for its button
+    assert "/client/ruralvia/pay/" in page.url
+    page.locator("form[data-autosubmit] button[type=submit]").click()
+    page.wait_for_url("**/public/ruralvia/sandbox/sis/realizarPago")
+    shot(page, "card-sandbox")
+    page.fill("input[name=card_number]", APPROVED_CARD)
+    page.get_by_role("button", name="Pagar / Pay").click()
+    page.wait_for_url("**/client/ruralvia/return/*")
+    shot(page, "card-return")
+    assert page.locator("#payment-state").get_attribute("data-state") in ("paid", "waiting")
+    with live.ctx.db.read_session() as session:
+        doc = session.get(Document, document_id)
+        assert doc is not None and doc.status == "paid" and doc.number
     context.close()
 
 

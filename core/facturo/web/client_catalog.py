@@ -116,9 +116,11 @@ def order(request: Request) -> Response:
 
 def _product(session: Session, raw: Any) -> Product:
     try:
-        product = session.get(Product, int(str(raw)))
+        product_id = int(str(raw))
     except (TypeError, ValueError):
-        product = None
+        product_id = 0
+    # ids beyond a database integer are no product (SQLite/PostgreSQL would raise)
+    product = session.get(Product, product_id) if 0 < product_id < 2**31 else None
     if product is None:
         raise ValueError("no such product")
     return product

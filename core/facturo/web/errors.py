@@ -13,6 +13,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    411: "Length required",
     413: "Too large",
     429: "Too many requests",
     500: "Something went wrong",

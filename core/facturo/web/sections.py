@@ -9,7 +9,9 @@
 * ``public``: no authentication (gateway callbacks, sandboxes).
 
 State-changing requests in ``client`` and ``admin`` must carry the session's CSRF token (form
-field ``csrf_token`` or header ``X-CSRF-Token``).
+field ``csrf_token`` or header ``X-CSRF-Token``). Multipart requests in every section must
+declare a Content-Length (else 411) of at most the endpoint's ``facturo_max_body`` (default
+``DEFAULT_MAX_BODY``; else 413), checked before the form is read.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from facturo.web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 Endpoint = Callable[[Request], Any]
+#: The largest multipart body an endpoint accepts unless it sets ``facturo_max_body``.
+DEFAULT_MAX_BODY = 30 * 1024 * 1024
 
 
 def open_page(endpoint: Endpoint) -> Endpoint:
@@ -118,18 +122,43 @@ def api_error(status: int, code: str, detail: str, field: str | None = None) -> 
     )
 
 
+def multipart_refusal(request: Request, limit: int) -> Response | None:
+    """411 for a multipart request without a Content-Length, 413 when it declares more than
+    ``limit`` bytes (or an unreadable length); None when the body may be read."""
+    if request.method not in UNSAFE_METHODS or not request.headers.get(
+        "content-type", ""
+    ).lower().startswith("multipart/"):
+        return None
+    from facturo.web.errors import error_page
+
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return error_page(request, 411, "Uploads must declare their length.")
+    try:
+        too_large = int(declared) > limit
+    except ValueError:
+        too_large = True
+    if too_large:
+        return error_page(request, 413, "The upload is too large.")
+    return None
+
+
 def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
     """Wrap ``endpoint`` with the access rule of ``section`` and the CSRF check."""
     is_open = getattr(endpoint, "facturo_open", False)
     roles: Sequence[str] = getattr(endpoint, "facturo_roles", ())
     needs_write = getattr(endpoint, "facturo_write", False)
     is_async = inspect.iscoroutinefunction(endpoint)
+    body_limit: int = getattr(endpoint, "facturo_max_body", DEFAULT_MAX_BODY)
 
     async def call(request: Request) -> Response:
         result = await endpoint(request) if is_async else await run_in_threadpool(endpoint, request)
         return result  # type: ignore[no-any-return]
 
     async def guarded(request: Request) -> Response:
+        refusal = multipart_refusal(request, body_limit)
+        if refusal is not None:
+            return refusal
         if section == "public":
             return await call(request)
         if section == "api":

@@ -30,7 +30,7 @@ from .service import (
     ticket_by_number,
     visible_departments,
 )
-from .webcommon import body_too_large, download, int_or_none, read_uploads
+from .webcommon import MAX_BODY_BYTES, body_too_large, download, int_or_none, read_uploads
 
 STAFF_ROLES = ("admin", "billing", "support")
 
@@ -141,6 +141,9 @@ async def reply(request: Request) -> Response:
         return await run_in_threadpool(_view, request, {"files": "; ".join(problems)}, 400)
     internal = form.get("internal") in ("1", "on", "true")
     return await run_in_threadpool(_reply, request, str(form.get("body") or ""), internal, files)
+
+
+reply.facturo_max_body = MAX_BODY_BYTES  # type: ignore[attr-defined]
 
 
 def _reply(request: Request, body: str, internal: bool, files: list[Any]) -> Response:

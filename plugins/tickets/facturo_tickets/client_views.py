@@ -22,7 +22,7 @@ from .service import (
     thread,
     ticket_by_number,
 )
-from .webcommon import body_too_large, download, int_or_none, read_uploads
+from .webcommon import MAX_BODY_BYTES, body_too_large, download, int_or_none, read_uploads
 
 #: How many tickets a customer may open through the web per hour (spam and accidents).
 OPEN_LIMIT = "20/hour"
@@ -100,6 +100,9 @@ async def new_ticket(request: Request) -> Response:
     if errors:
         return await _run(_new_form, request, values, errors, 400)
     return await _run(_create, request, values, files)
+
+
+new_ticket.facturo_max_body = MAX_BODY_BYTES  # type: ignore[attr-defined]
 
 
 async def _run(func: Callable[..., Response], *args: Any) -> Response:
@@ -181,6 +184,9 @@ async def reply(request: Request) -> Response:
     if problems:
         return await _run(_view, request, {"files": "; ".join(problems)}, 400)
     return await _run(_reply, request, str(form.get("body") or ""), files)
+
+
+reply.facturo_max_body = MAX_BODY_BYTES  # type: ignore[attr-defined]
 
 
 def _reply(request: Request, body: str, files: list[Any]) -> Response:

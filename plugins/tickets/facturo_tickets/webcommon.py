@@ -84,8 +84,10 @@ def download(ctx: Context, attachment: TicketAttachment) -> Response:
 
 
 def int_or_none(value: object) -> int | None:
-    """``value`` as an int, or None when it is empty or not a number."""
+    """``value`` as an int, or None when it is empty, not a number or beyond a database
+    integer."""
     try:
-        return int(str(value)) if value not in (None, "") else None
+        number = int(str(value)) if value not in (None, "") else None
     except ValueError:
         return None
+    return number if number is not None and -(2**31) < number < 2**31 else None

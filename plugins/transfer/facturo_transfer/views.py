@@ -79,7 +79,10 @@ async def confirm(request: Request) -> Response:
     """Confirm the chosen proposals in one step: each becomes a payment."""
     ctx = request.app.state.ctx
     form = await request.form()
-    ids = [int(v) for v in form.getlist("line") if isinstance(v, str) and v.isdigit()]
+    # ids beyond a database integer are no line (the database would raise on them)
+    ids = [
+        int(v) for v in form.getlist("line") if isinstance(v, str) and v.isdigit() and len(v) < 10
+    ]
     staff = request.state.staff
     with ctx.db.transaction() as session:
         payments = confirm_lines(session, ctx, ids, f"staff:{staff.id}")

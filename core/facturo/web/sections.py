@@ -159,6 +159,8 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
         refusal = multipart_refusal(request, body_limit)
         if refusal is not None:
             return refusal
+        if await carries_nul(request, parse_form=section in ("client", "admin")):
+            return nul_refusal(request, section)
         if section == "public":
             return await call(request)
         if section == "api":
@@ -203,6 +205,44 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
         return await call(request)
 
     return guarded
+
+
+NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def carries_nul(request: Request, parse_form: bool) -> bool:
+    """True when the query string or a text field of the body holds a NUL character.
+
+    No text column accepts NUL (PostgreSQL refuses it outright), so such input is refused at
+    the door instead of failing deep inside a query. File parts of uploads are not looked at.
+    Raw bodies (JSON, gateway callbacks) are read once and cached for the handler.
+    """
+    if "%00" in request.url.query or "\x00" in request.url.query:
+        return True
+    if request.method not in UNSAFE_METHODS:
+        return False
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        if not parse_form:
+            return False
+        form = await request.form()
+        return any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items())
+    if content_type.startswith(FORM_TYPES) and parse_form:
+        form = await request.form()
+        return any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items())
+    body = await request.body()
+    return any(marker in body for marker in NUL_MARKERS)
+
+
+def nul_refusal(request: Request, section: str) -> Response:
+    """400 for input holding a NUL character: JSON under the API, a page elsewhere."""
+    detail = "The input contains a NUL character, which is not allowed."
+    if section in ("api", "public"):
+        return api_error(400, "invalid_input", detail)
+    from facturo.web.errors import error_page
+
+    return error_page(request, 400, detail)
 
 
 def guard_routes(section: str, routes: Sequence[BaseRoute]) -> list[BaseRoute]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from facturo.models import Customer, Document, OutboxEvent, Payment, Refund, Service
@@ -133,8 +133,7 @@ def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
                 handler = HANDLERS.get(row.name)
                 if handler is None:
                     raise LookupError(f"no handler for event {row.name!r}")
-                with session.begin_nested():
-                    handler(ctx, session, dict(row.payload))
+                handler(ctx, session, dict(row.payload))
                 row.status = "done"
                 row.attempts += 1
                 row.done_at = ctx.now()
@@ -161,17 +160,3 @@ def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
             else:
                 report.retried += 1
     return report
-
-
-def pending_count(session: Session) -> int:
-    """How many events wait to be delivered (for the staff dashboard)."""
-    from sqlalchemy import func
-
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(OutboxEvent)
-            .where(or_(OutboxEvent.status == "pending"))
-        )
-        or 0
-    )

@@ -106,21 +106,13 @@ def apply_paid_lines(session: Session, ctx: Context, document: Document, paid_on
             service.next_due_date = add_months(start, months_of(service.cycle))
             if service.status == "suspended" and service.suspension_reason == "overdue":
                 change_status(session, ctx, service, "active", "unsuspend", key=key)
-                enqueue_event(
-                    session,
-                    ctx,
-                    "provision",
-                    {"service_id": service.id, "action": "renew"},
-                    f"provision:{service.id}:renew:{key}",
-                )
-            else:
-                enqueue_event(
-                    session,
-                    ctx,
-                    "provision",
-                    {"service_id": service.id, "action": "renew"},
-                    f"provision:{service.id}:renew:{key}",
-                )
+            enqueue_event(
+                session,
+                ctx,
+                "provision",
+                {"service_id": service.id, "action": "renew"},
+                f"provision:{service.id}:renew:{key}",
+            )
 
 
 def days_overdue(service: Service, today: date) -> int:

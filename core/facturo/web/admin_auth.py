@@ -14,25 +14,16 @@ from facturo.models import StaffUser
 from facturo.web.admin_common import actor, client_ip, ctx_of, form_data
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import open_page
+from facturo.web.security import local_next, rotate_session
 
 PENDING = "staff_pending_id"
 SETUP_SECRET = "staff_totp_secret"
 
 
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/admin") or target.startswith("//"):
-        return "/admin/"
-    return target
-
-
 def _start_session(request: Request, staff: StaffUser, verified: bool) -> None:
     """Rotate the session (drop everything, new CSRF token) and bind it to ``staff``."""
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
-    request.session.update(
-        staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=verified
+    rotate_session(
+        request.session, staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=verified
     )
 
 
@@ -41,7 +32,7 @@ def login(request: Request) -> Response:
     """GET: the login form. POST: check the password, then go on to two-factor if needed."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
-    next_url = _safe_next(request.query_params.get("next"))
+    next_url = local_next(request.query_params.get("next"), "admin")
     if request.method == "GET":
         return render(request, "admin/login.html", {"next": next_url, "error": ""})
     form = form_data(request)
@@ -100,7 +91,7 @@ def _pending_staff(request: Request) -> StaffUser | None:
 def second_factor(request: Request) -> Response:
     """GET: ask for the authenticator code. POST: check it (or a recovery code)."""
     _ = gettext_for(request)
-    next_url = _safe_next(request.query_params.get("next"))
+    next_url = local_next(request.query_params.get("next"), "admin")
     pending = _pending_staff(request)
     if pending is None or not pending.totp_secret:
         return RedirectResponse("/admin/login", status_code=303)

@@ -41,6 +41,7 @@ from facturo.web.client_common import (
 from facturo.web.client_profile import clean_profile, email_problem
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import open_page
+from facturo.web.security import local_next, rotate_session
 
 LOGIN_LIMIT = "5/minute"
 REGISTER_LIMIT = "5/hour"
@@ -48,20 +49,9 @@ RESET_LIMIT = "5/hour"
 RESEND_LIMIT = "3/hour"
 
 
-def safe_next(target: str | None) -> str:
-    """A local /client target to go to after login, else the dashboard."""
-    if not target or not target.startswith("/client") or target.startswith("//"):
-        return "/client/"
-    return target
-
-
 def start_session(request: Request, customer: Customer) -> None:
     """Rotate the session (drop everything, new CSRF token) and bind it to ``customer``."""
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
-    request.session.update(customer_id=customer.id, customer_epoch=customer.session_epoch)
+    rotate_session(request.session, customer_id=customer.id, customer_epoch=customer.session_epoch)
 
 
 def send_verification(ctx: Context, session: Any, customer: Customer, key: str) -> None:
@@ -206,7 +196,7 @@ def login(request: Request) -> Response:
     """GET: the login form. POST: check the password and start a fresh session."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
-    next_url = safe_next(request.query_params.get("next"))
+    next_url = local_next(request.query_params.get("next"), "client")
     if request.method == "GET":
         return render(request, "client/login.html", {"next": next_url, "error": "", "email": ""})
     raw = text_fields(read_form(request))

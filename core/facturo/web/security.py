@@ -60,3 +60,22 @@ def csrf_valid(session: dict[str, Any], submitted: str | None) -> bool:
     if not isinstance(expected, str) or not expected or not submitted:
         return False
     return hmac.compare_digest(expected, submitted)
+
+
+def rotate_session(session: dict[str, Any], **values: Any) -> None:
+    """Start a new session at login: drop everything (a new CSRF token follows) but the
+    language choice, then store ``values``."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session.update(values)
+
+
+def local_next(target: str | None, section: str) -> str:
+    """``target`` when it is a path inside ``/<section>``, else the section's home (no open
+    redirects to other sites)."""
+    home = f"/{section}/"
+    if not target or not target.startswith(f"/{section}") or target.startswith("//"):
+        return home
+    return target

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     JSON,
-    Select,
     Table,
     and_,
     exists,
@@ -133,15 +132,6 @@ def due_filters(ctx: Context, day: date) -> list[Any]:
         Service.next_due_date <= horizon,
         ~already,
     ]
-
-
-def due_services_query(ctx: Context, day: date) -> Select[int, int, date | None]:
-    """(id, customer_id, next_due_date) of the services a run on ``day`` would renew."""
-    return (
-        select(Service.id, Service.customer_id, Service.next_due_date)
-        .where(*due_filters(ctx, day))
-        .order_by(Service.customer_id, Service.next_due_date, Service.id)
-    )
 
 
 def count_due_services(ctx: Context, day: date) -> int:

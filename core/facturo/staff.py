@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.accounts import normalise_email, verify_password
+from facturo.accounts import find_customer, normalise_email, verify_password
 from facturo.documents import BillingError
 from facturo.models import (
     ApiToken,
@@ -186,12 +186,15 @@ def update_staff(session: Session, staff: StaffUser, role: str, disabled: bool, 
 # --- API tokens -----------------------------------------------------------------------------
 
 
+def token_hash(token: str) -> str:
+    """How API tokens are stored: their SHA-256 in hex."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def create_token(
     session: Session, staff: StaffUser, name: str, scope: str, actor: str
 ) -> tuple[ApiToken, str]:
     """A new API token for ``staff``; return it and the secret (shown once, stored hashed)."""
-    from facturo.web.sections import token_hash
-
     if scope not in TOKEN_SCOPES:
         raise StaffError("scope must be read or read-write", field="scope")
     if not name.strip():
@@ -281,12 +284,8 @@ def update_customer(
         clean["email"] = normalise_email(clean["email"])
         if "@" not in clean["email"]:
             raise StaffError("not an email address", field="email")
-        other = session.scalar(
-            select(Customer).where(
-                func.lower(Customer.email) == clean["email"], Customer.id != customer.id
-            )
-        )
-        if other is not None:
+        other = find_customer(session, clean["email"])
+        if other is not None and other.id != customer.id:
             raise StaffError("another customer has that email", field="email")
     if "name" in clean and not clean["name"]:
         raise StaffError("the name is required", field="name")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def document_context(
-    ctx: Context, document: Document, language: str | None = None
+    ctx: Context, document: Document, language: str | None = None, fmt: str = "html"
 ) -> dict[str, Any]:
     """Everything the invoice template shows: seller, customer, lines, taxes, payment options."""
     from dataclasses import asdict
@@ -41,7 +41,7 @@ def document_context(
         "customer": customer,
         "breakdown": breakdown,
         "options": options,
-        "extras": invoice_extras(ctx, document, "html"),
+        "extras": invoice_extras(ctx, document, fmt),
         "lang": lang,
         "original": document.original,
         "gettext": translations.gettext,
@@ -72,9 +72,8 @@ def render_html(
     ctx: Context, document: Document, for_pdf: bool, language: str | None = None
 ) -> str:
     """The document as HTML (the PDF flavour inlines payment options' ``pdf_html``)."""
-    values = document_context(ctx, document, language)
+    values = document_context(ctx, document, language, "pdf" if for_pdf else "html")
     values["for_pdf"] = for_pdf
-    values["extras"] = invoice_extras(ctx, document, "pdf" if for_pdf else "html")
     return str(ctx.templates.get_template("invoice/document.html").render(values))
 
 

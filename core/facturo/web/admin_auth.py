@@ -179,10 +179,7 @@ def account(request: Request) -> Response:
 @open_page
 def logout(request: Request) -> Response:
     """End the staff session."""
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    rotate_session(request.session)
     return RedirectResponse("/admin/login", status_code=303)
 
 

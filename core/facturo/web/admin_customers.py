@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -30,11 +31,12 @@ def customer_page(request: Request) -> Response:
         customer = get_or_404(session, Customer, request.path_params["id"])
         services = list(
             session.scalars(
-                select(Service).where(Service.customer_id == customer.id).order_by(Service.id)
+                select(Service)
+                .options(selectinload(Service.product))
+                .where(Service.customer_id == customer.id)
+                .order_by(Service.id)
             )
         )
-        for service in services:
-            _ = service.product.code
         documents = list(
             session.scalars(
                 select(Document)

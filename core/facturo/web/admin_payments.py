@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -51,7 +51,11 @@ def filter_payments(
 ) -> list[Payment]:
     """Payments filtered by ``status``, ``gateway``, ``customer_id``, ``from``/``to`` (date
     paid, business days), newest first."""
-    query = select(Payment).order_by(Payment.paid_at.desc(), Payment.id.desc())
+    query = (
+        select(Payment)
+        .options(selectinload(Payment.document))
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+    )
     if params.get("status"):
         query = query.where(Payment.status == params["status"])
     if params.get("gateway"):
@@ -69,10 +73,7 @@ def filter_payments(
         )
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    rows = list(session.scalars(query))
-    for row in rows:
-        _ = row.document
-    return rows
+    return list(session.scalars(query))
 
 
 @roles_required("billing")

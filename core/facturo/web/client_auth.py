@@ -233,10 +233,7 @@ def login(request: Request) -> Response:
 @open_page
 def logout(request: Request) -> Response:
     """End this session (the language choice stays)."""
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    rotate_session(request.session)
     return RedirectResponse("/client/login", status_code=303)
 
 

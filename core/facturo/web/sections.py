@@ -16,7 +16,6 @@ declare a Content-Length (else 411) of at most the endpoint's ``facturo_max_body
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -87,11 +86,6 @@ def load_staff(request: Request) -> StaffUser | None:
     return staff
 
 
-def token_hash(token: str) -> str:
-    """How API tokens are stored: their SHA-256 in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def load_api_token(request: Request) -> ApiToken | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -99,6 +93,8 @@ def load_api_token(request: Request) -> ApiToken | None:
         return None
     ctx = request.app.state.ctx
     from sqlalchemy import select
+
+    from facturo.staff import token_hash
 
     with ctx.db.transaction() as session:
         row = session.scalar(

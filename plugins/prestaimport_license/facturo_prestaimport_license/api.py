@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from facturo.plugin import Context
+from facturo.plugin import Context, open_page
 
 from .client import KeyFormatError, Shop
 from .evaluation import (
@@ -414,6 +414,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
+@open_page
 async def validate(request: Request) -> Response:
     """Validate a licence key for a shop; 200 with a signed envelope for every evaluated
     answer, 400 for a malformed request or key (before any database access), 429 when rate
@@ -536,14 +537,11 @@ def _too_many(retry_after: int) -> Response:
     return response
 
 
+@open_page
 async def public_keys(request: Request) -> Response:
     """The Ed25519 public keys (JWKS) leases are signed with."""
     cfg = config(request.app.state.ctx)
     return JSONResponse(cfg.keyring.jwks(), headers={"Cache-Control": "public, max-age=300"})
-
-
-validate.facturo_open = True  # type: ignore[attr-defined]
-public_keys.facturo_open = True  # type: ignore[attr-defined]
 
 
 def api_routes() -> Sequence[BaseRoute]:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -65,35 +64,18 @@ class CardApp:
 CSRF_TOKEN = "ruralvia-test-csrf"
 
 
-def serve_on(app: Any, port: int) -> tuple[Any, threading.Thread]:
-    """Run ``app`` under uvicorn on ``port`` in a thread until ``server.should_exit``."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not server.started:
-        raise RuntimeError("uvicorn did not start")
-    return server, thread
-
-
 @pytest.fixture
 def card_app(make_context: Callable[..., Any]) -> Iterator[CardApp]:
     """The app on a free port whose base_url is that port, so the sandbox reaches it."""
-    from facturo.testing import free_port
+    from facturo.testing import free_port, serve_in_thread, stop_server
     from facturo.web.app import create_app
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     ctx = make_context(plugins=("ruralvia",), overrides={"base_url": url})
-    server, thread = serve_on(create_app(ctx), port)
-    yield CardApp(ctx, url, server, thread)
-    server.should_exit = True
-    thread.join(timeout=10)
+    live = serve_in_thread(create_app(ctx), port=port)
+    yield CardApp(ctx, url, live.server, live.thread)
+    stop_server(live)
 
 
 def unpaid_proforma(ctx: Any, email: str = "ana@example.com") -> tuple[Any, Any]:

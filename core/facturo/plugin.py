@@ -6,6 +6,7 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 from __future__ import annotations
 
 from facturo.audit import record as audit_record
+from facturo.billing.qr import QrImage, qr_image
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -74,6 +75,7 @@ __all__ = [
     "PaymentOutcome",
     "PeriodicJob",
     "PluginSettings",
+    "QrImage",
     "Product",
     "ProductPrice",
     "Rate",
@@ -108,6 +110,7 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "qr_image",
     "record_payment",
     "refund_invoice",
     "render",

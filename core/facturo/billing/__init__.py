@@ -1,0 +1,1 @@
+"""Billing: documents, numbering, taxes, money and how documents are presented."""

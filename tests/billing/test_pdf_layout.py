@@ -127,6 +127,7 @@ def test_reverse_charge_invoice_shows_the_vat_number_and_the_legend(ctx: Context
     assert "Tax ID: DE136695976" in text and "VAT 0 %" in text
     assert "Reverse charge" in text and "Inversión del sujeto pasivo" in text
     assert "€149.00" in text and "Page 1/1" in text
+    assert "Paid 2 Mar 2026 11:00" in text  # dates as English writes them, in Madrid time
 
 
 def test_without_a_logo_the_seller_name_heads_the_page_and_no_image_is_drawn(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, tzinfo
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -63,8 +64,20 @@ def document_context(
         "_": translations.gettext,
         "num": lambda value: plain_number(value, lang),
         "zone": ctx.settings.zone,
+        "paid_on": moment(document.paid_at, lang, ctx.settings.zone),
         "page_count": PAGE_COUNT_MARK,
     }
+
+
+def moment(value: datetime | None, language: str, zone: tzinfo) -> str:
+    """An instant as the documents write it, in the business time zone: the date as the
+    language writes dates (``02/03/2026``, ``2 Mar 2026``) and the time (``11:00``)."""
+    if value is None:
+        return ""
+    from facturo.templating import date_filter
+
+    local = value.astimezone(zone)
+    return f"{date_filter(local.date(), language)} {local:%H:%M}"
 
 
 def plain_number(value: Any, language: str) -> str:

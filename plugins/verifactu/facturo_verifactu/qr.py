@@ -45,11 +45,11 @@ def qr_block(ctx: Context, document: Document, fmt: str = "pdf") -> list[str]:
     code = qr_image(url, scale=QR_PIXELS_PER_MODULE, border=QR_BORDER_MODULES)
     side_pt = QR_SIDE_MM * _POINTS_PER_MM * (code.modules + 2 * code.border) / code.modules
     html = (
-        '<div class="verifactu-qr" style="text-align: center; font-size: 9pt;">'
-        "<strong>QR tributario:</strong><br>"
+        '<div class="verifactu-qr" style="text-align: center; font-size: 9pt; font-weight: bold;">'
+        "QR tributario:<br>"
         f'<img src="{code.data_uri}" style="width: {side_pt:.1f}pt; '
         f'height: {side_pt:.1f}pt;{_PIXELATED if fmt == "html" else ""}" alt="{escape(url)}"><br>'
-        "<strong>VERI*FACTU</strong>"
+        "VERI*FACTU"
         "</div>"
     )
     return [html]

@@ -67,9 +67,9 @@ def make_context(folder: Path, plugins: tuple[str, ...]) -> Any:
 
 def seed(ctx: Any, count: int, pay: bool) -> list[int]:
     """``count`` documents of 4 lines for a Madrid company, paid (invoices) or not (proformas)."""
-    from facturo.documents import LineSpec, create_proforma
+    from facturo.billing.documents import LineSpec, create_proforma
+    from facturo.billing.payments import record_payment
     from facturo.models import Customer
-    from facturo.payments import record_payment
 
     period = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
     lines = [

@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
+from facturo.billing.payments import record_payment
+from facturo.billing.pdf import document_pdf
 from facturo.billing.presentation import address_lines, postal_line
 from facturo.builtin.pdf import PAGE_COUNT_MARK, page_count, paginated_pdf, render_html
 from facturo.config import ConfigError
 from facturo.context import Context
-from facturo.documents import LineSpec, create_credit_note, create_proforma, document_pdf
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from facturo.pdftesting import drawn_images, image_sizes, pages_text
 from facturo.testing import make_customer, save_document_artifact
 

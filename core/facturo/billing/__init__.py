@@ -1,1 +1,1 @@
-"""Billing: documents, numbering, taxes, money and how documents are presented."""
+"""Billing: money, taxes, documents and their numbering, orders, services, payments, renewals, and how documents are presented."""

@@ -40,7 +40,7 @@ def test_pdf_qr_decodes_to_the_validation_url(make_context) -> None:  # type: ig
 
 
 def test_html_invoice_shows_qr_and_proforma_does_not(make_context) -> None:  # type: ignore[no-untyped-def]
-    from facturo.documents import LineSpec, create_proforma
+    from facturo.billing.documents import LineSpec, create_proforma
 
     ctx = make_context(plugins=("verifactu",))
     who = customer(ctx)
@@ -84,7 +84,7 @@ def test_client_invoice_page_shows_the_qr_first(make_context) -> None:  # type: 
 def test_qr_heads_the_first_page_only_at_30_to_40_mm(make_context) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from facturo.documents import LineSpec, create_proforma
+    from facturo.billing.documents import LineSpec, create_proforma
     from facturo.pdftesting import drawn_images, page_height, pages_text, qr_texts, text_top
     from facturo.testing import save_document_artifact
     from facturo_verifactu.testing import pay

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from facturo.billing.payments import record_payment
 from facturo.models import Document, Payment, Service
-from facturo.payments import record_payment
 from facturo.testing import make_catalog
 from tests.web.client.conftest import Site, logged_in, make_customer, post_form
 
@@ -191,7 +191,7 @@ def test_invoice_and_credit_note_pages_show_what_their_pdfs_show(site: Site) -> 
     from datetime import date
     from decimal import Decimal
 
-    from facturo.documents import LineSpec, create_credit_note, create_proforma
+    from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
     from facturo.models import Customer
 
     owner = make_customer(site.ctx, language="es")

@@ -52,7 +52,7 @@ credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"
 
 [plugins]
-# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu
+# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu, vies
 enabled = []
 
 # Each enabled plugin reads its own table, e.g.:

@@ -6,6 +6,7 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 from __future__ import annotations
 
 from facturo.audit import record as audit_record
+from facturo.billing.retax import recheck_pending, reprice_unpaid
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -19,6 +20,7 @@ from facturo.contributions import (
     RefundResult,
     SearchHit,
     SettingField,
+    VatCheck,
 )
 from facturo.cycles import add_months, months_of, period_for
 from facturo.db.base import Base
@@ -43,6 +45,7 @@ from facturo.models import (
     Refund,
     Service,
     StaffUser,
+    TaxEvidence,
 )
 from facturo.money import format_money, parse_amount, to_money
 from facturo.notifications import log_notification, mark_notification
@@ -83,7 +86,9 @@ __all__ = [
     "Service",
     "SettingField",
     "StaffUser",
+    "TaxEvidence",
     "UTCDateTime",
+    "VatCheck",
     "add_months",
     "api_write",
     "audit_record",
@@ -108,9 +113,11 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "recheck_pending",
     "record_payment",
     "refund_invoice",
     "render",
+    "reprice_unpaid",
     "request_language",
     "roles_required",
     "to_money",

@@ -31,13 +31,13 @@ from sqlalchemy.orm import Session
 
 from facturo import numbering
 from facturo.cycles import period_for
+from facturo.billing.vat import legends_of, treatment_of
 from facturo.documents import (
     Totals,
     cancel_proforma,
     compute_totals,
     queue_document_email,
     settle,
-    treatment_of,
 )
 from facturo.mail import EmailStamp
 from facturo.models import (
@@ -50,6 +50,7 @@ from facturo.models import (
     OutboxMessage,
     Product,
     Service,
+    TaxEvidence,
 )
 from facturo.money import ZERO, to_money
 from facturo.outbox import enqueue_email
@@ -64,6 +65,7 @@ CLAIM_BATCH = 1000
 REPORT_SAMPLE = 200
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
+EVIDENCE = cast(Table, TaxEvidence.__table__)
 PERIODS = cast(Table, BilledPeriod.__table__)
 AUDITS = cast(Table, AuditEvent.__table__)
 EVENTS = cast(Table, OutboxEvent.__table__)
@@ -303,13 +305,14 @@ def _bill_chunk(
     currency = ctx.settings.currency
     documents: list[dict[str, Any]] = []
     lines_of: list[list[dict[str, Any]]] = []
+    checks: list[dict[str, Any] | None] = []
     for ((customer_id, due), items), reference in zip(groups, references, strict=True):
         customer = customers[customer_id]
         tkey = (customer.country, customer.tax_id, customer.postal_code)
         known = treatments.get(tkey)
         if known is None:
-            found = treatment_of(ctx, *tkey, day)
-            legends = [found.legend] if found.legend else []
+            found = treatment_of(ctx, *tkey, day, session)
+            legends = legends_of(found, customer.tax_id)
             known = treatments[tkey] = _Treatment(found, legends)
         treatment = known.treatment
         name_index = 1 if customer.language == "en" else 0
@@ -362,7 +365,10 @@ def _bill_chunk(
             }
         )
         lines_of.append(lines)
+        checks.append(_evidence_row(treatment, customer.tax_id, now))
     ids = _insert_documents(session, documents)
+    evidence = [{**row, "document_id": i} for i, row in zip(ids, checks, strict=True) if row]
+    bulk_insert(session, EVIDENCE, evidence)
     line_rows = []
     links = []
     for doc_id, lines in zip(ids, lines_of, strict=True):
@@ -402,6 +408,28 @@ def _bill_chunk(
         document = session.get(Document, doc_id)
         assert document is not None
         settle(session, ctx, document, paid_at=now)
+
+
+def _evidence_row(treatment: TaxTreatment, tax_id: str, now: datetime) -> dict[str, Any] | None:
+    """The tax-evidence row of a renewal priced after a VAT-number check (None: no check)."""
+    check = treatment.vat_check
+    if check is None:
+        return None
+    return {
+        "vat_number": tax_id,
+        "vat_status": check.status,
+        "vat_reference": check.reference[:64],
+        "vat_checked_at": check.checked_at,
+        "vat_detail": check.detail,
+        "vat_source": check.source[:32],
+        "billing_country": "",
+        "payment_country": "",
+        "payment_source": "",
+        "conflict": False,
+        "reviewed_by": "",
+        "review_note": "",
+        "updated_at": now,
+    }
 
 
 def _insert_documents(session: Session, documents: list[dict[str, Any]]) -> list[int]:

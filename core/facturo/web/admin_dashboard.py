@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from facturo.billing.evidence import open_conflicts
 from facturo.context import Context
 from facturo.mail import retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
@@ -58,6 +59,7 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
                 .limit(20)
             )
         ),
+        "evidence_conflicts": open_conflicts(session),
         "runs": sorted(runs.values(), key=lambda r: r.name),
         "billing_run": runs.get("billing_run"),
         "worker_last": last_beat,

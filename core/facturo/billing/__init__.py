@@ -1,0 +1,1 @@
+"""Billing domain modules (documents, numbering, taxes and their evidence)."""

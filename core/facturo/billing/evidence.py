@@ -109,7 +109,7 @@ def open_conflicts(session: Session, limit: int = 50) -> list[tuple[TaxEvidence,
         .order_by(Document.id)
         .limit(limit)
     )
-    return [(row, document) for row, document in session.execute(query).tuples()]
+    return [(row.TaxEvidence, row.Document) for row in session.execute(query)]
 
 
 def review_conflict(

@@ -42,11 +42,22 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     if not me(request).is_verified:
         values["options"] = []
     payments = [p for p in document_payments(session, document) if p.status == "applied"]
+    from facturo.billing.consent import terms_of
+    from facturo.billing.evidence import evidence_of
+    from facturo.billing.withdrawal import withdrawal_status
+
+    evidence = evidence_of(session, document.id)
     return {
         "document": document,
         "doc": values,
         "services": services_billed(session, document),
         "payments": payments,
+        "vat_pending": bool(
+            evidence and evidence.vat_status == "unknown" and document.status == "unpaid"
+        ),
+        "evidence": evidence,
+        "terms": terms_of(session, document.id),
+        "withdrawal": withdrawal_status(session, ctx, document),
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 from dataclasses import dataclass, field
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -117,23 +118,27 @@ def check_input(request: Request) -> None:
             raise ProtocolError(f"not a VIES country and number: {code} {value}")
 
 
+def _elements(prefix: str, fields: list[tuple[str, str]]) -> str:
+    return "".join(f"<{prefix}:{name}>{escape(value)}</{prefix}:{name}>" for name, value in fields)
+
+
 def request_envelope(request: Request) -> bytes:
     """The SOAP 1.1 envelope of ``checkVatApprox`` with the requester fields filled in."""
     check_input(request)
-    ET.register_namespace("soapenv", SOAP_NS)
-    ET.register_namespace("urn", TYPES_NS)
-    envelope = ET.Element(f"{{{SOAP_NS}}}Envelope")
-    ET.SubElement(envelope, f"{{{SOAP_NS}}}Header")
-    body = ET.SubElement(envelope, f"{{{SOAP_NS}}}Body")
-    operation = ET.SubElement(body, f"{{{TYPES_NS}}}checkVatApprox")
-    for name, value in (
-        ("countryCode", request.country),
-        ("vatNumber", request.number),
-        ("requesterCountryCode", request.requester_country),
-        ("requesterVatNumber", request.requester_number),
-    ):
-        ET.SubElement(operation, f"{{{TYPES_NS}}}{name}").text = value
-    return ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
+    fields = _elements(
+        "urn",
+        [
+            ("countryCode", request.country),
+            ("vatNumber", request.number),
+            ("requesterCountryCode", request.requester_country),
+            ("requesterVatNumber", request.requester_number),
+        ],
+    )
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_NS}" xmlns:urn="{TYPES_NS}">'
+        f"<soapenv:Header/><soapenv:Body><urn:checkVatApprox>{fields}</urn:checkVatApprox>"
+        "</soapenv:Body></soapenv:Envelope>"
+    ).encode()
 
 
 def _parse(payload: bytes) -> ET.Element:
@@ -185,7 +190,7 @@ def parse_answer(payload: bytes) -> Answer | Fault:
     values = {name: _text(element, name) for name in _FIELDS}
     if values["valid"] not in ("true", "false", "1", "0"):
         raise ProtocolError("the answer has no valid element")
-    extra = {k: v for k, v in values.items() if k.startswith("trader") and v}
+    extra = {k: v for k, v in values.items() if k.startswith("trader") and v not in ("", "---")}
     extra.pop("traderName", None)
     extra.pop("traderAddress", None)
     return Answer(
@@ -202,12 +207,6 @@ def parse_answer(payload: bytes) -> Answer | Fault:
 
 def answer_envelope(answer: Answer) -> bytes:
     """A ``checkVatApproxResponse`` envelope as VIES sends it (``env``/``ns2`` prefixes)."""
-    ET.register_namespace("env", SOAP_NS)
-    ET.register_namespace("ns2", TYPES_NS)
-    envelope = ET.Element(f"{{{SOAP_NS}}}Envelope")
-    ET.SubElement(envelope, f"{{{SOAP_NS}}}Header")
-    body = ET.SubElement(envelope, f"{{{SOAP_NS}}}Body")
-    response = ET.SubElement(body, f"{{{TYPES_NS}}}checkVatApproxResponse")
     fields = [
         ("countryCode", answer.country),
         ("vatNumber", answer.number),
@@ -221,17 +220,17 @@ def answer_envelope(answer: Answer) -> bytes:
             ("traderAddress", answer.trader_address),
         ]
     fields.append(("requestIdentifier", answer.request_identifier))
-    for name, value in fields:
-        ET.SubElement(response, f"{{{TYPES_NS}}}{name}").text = value
-    return ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
+    return (
+        f'<env:Envelope xmlns:env="{SOAP_NS}"><env:Header/><env:Body>'
+        f'<ns2:checkVatApproxResponse xmlns:ns2="{TYPES_NS}">{_elements("ns2", fields)}'
+        "</ns2:checkVatApproxResponse></env:Body></env:Envelope>"
+    ).encode()
 
 
 def fault_envelope(code: str) -> bytes:
     """A SOAP fault as VIES sends it: ``soap:Server`` with the error code as faultstring."""
-    ET.register_namespace("soap", SOAP_NS)
-    envelope = ET.Element(f"{{{SOAP_NS}}}Envelope")
-    body = ET.SubElement(envelope, f"{{{SOAP_NS}}}Body")
-    fault = ET.SubElement(body, f"{{{SOAP_NS}}}Fault")
-    ET.SubElement(fault, "faultcode").text = "soap:Server"
-    ET.SubElement(fault, "faultstring").text = code
-    return ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
+    return (
+        f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Body><soap:Fault>'
+        f"<faultcode>soap:Server</faultcode><faultstring>{escape(code)}</faultstring>"
+        "</soap:Fault></soap:Body></soap:Envelope>"
+    ).encode()

@@ -42,9 +42,12 @@ def consent_text(language: str) -> str:
 
 
 def is_consumer(customer: Customer, treatment_code: str) -> bool:
-    """A customer buying as a consumer: no company name and not reverse-charged as an EU
-    business (⚠ a business with only a personal name is taken as a consumer)."""
-    return not customer.company.strip() and treatment_code != "eu_reverse_charge"
+    """A customer buying as a consumer: no company name, no tax ID other than a Spanish NIF
+    (which consumers give too), and not reverse-charged as an EU business. ⚠ A sole trader
+    with a Spanish NIF and no company name is taken as a consumer."""
+    if customer.company.strip() or treatment_code == "eu_reverse_charge":
+        return False
+    return not customer.tax_id.strip() or customer.country.upper() == "ES"
 
 
 @dataclass(frozen=True)

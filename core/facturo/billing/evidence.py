@@ -34,7 +34,7 @@ def iso_country(value: object) -> str | None:
         return text
     if text.isdigit() and len(text) <= 3:
         aliases = get_global("territory_aliases").get(text.zfill(3)) or []
-        found = next((a for a in aliases if len(a) == 2 and a.isalpha()), None)
+        found = next((a for a in aliases if len(a) == 2 and a.isalpha() and a != "ZZ"), None)
         return found.upper() if found else None
     return None
 

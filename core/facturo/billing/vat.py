@@ -64,7 +64,7 @@ def legends_of(treatment: TaxTreatment, tax_id: str = "") -> list[str]:
     legends = [treatment.legend] if treatment.legend else []
     check = treatment.vat_check
     if treatment.code == "eu_reverse_charge" and check is not None and check.status == "valid":
-        when = check.checked_at.date().isoformat() if check.checked_at else ""
+        when = check.checked_at.strftime("%d/%m/%Y") if check.checked_at else ""
         if check.source == "override":
             legends.append(
                 f"NIF-IVA {tax_id}: aceptado tras revisión del vendedor nº {check.reference} "

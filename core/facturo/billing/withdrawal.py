@@ -54,9 +54,10 @@ class WithdrawalRefused(Exception):
         self.status = status
 
 
-def deadline_of(ctx: Context, document: Document) -> datetime:
-    """The end of the withdrawal period: midnight (seller's time) after the last day."""
-    placed = document.created_at.astimezone(ctx.settings.zone).date()
+def deadline_of(ctx: Context, ordered_at: datetime) -> datetime:
+    """The end of the withdrawal period of an order placed at ``ordered_at``: midnight
+    (seller's time) after its last day."""
+    placed = ordered_at.astimezone(ctx.settings.zone).date()
     last = placed + timedelta(days=ctx.settings.legal.withdrawal_days)
     return datetime.combine(last + timedelta(days=1), datetime.min.time(), ctx.settings.zone)
 
@@ -74,7 +75,7 @@ def withdrawal_status(session: Session, ctx: Context, document: Document) -> Wit
         return WithdrawalStatus(
             False, "The right of withdrawal is for consumers; business purchases do not have it."
         )
-    deadline = deadline_of(ctx, document)
+    deadline = deadline_of(ctx, terms.created_at)
     if terms.immediate_supply and terms.consent_at is not None:
         return WithdrawalStatus(
             False,

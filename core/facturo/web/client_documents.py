@@ -45,6 +45,7 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     from facturo.billing.consent import terms_of
     from facturo.billing.evidence import evidence_of
     from facturo.billing.withdrawal import withdrawal_status
+    from facturo.models import Withdrawal
 
     evidence = evidence_of(session, document.id)
     return {
@@ -58,13 +59,12 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
         "evidence": evidence,
         "terms": terms_of(session, document.id),
         "withdrawal": withdrawal_status(session, ctx, document),
+        "withdrawn": session.scalar(select(Withdrawal).where(Withdrawal.document_id == document.id)),
     }
 
 
 def document_payments(session: Session, document: Document) -> list[Payment]:
     """Payments recorded against ``document``, oldest first."""
-    from sqlalchemy import select
-
     query = select(Payment).where(Payment.document_id == document.id).order_by(Payment.id)
     return list(session.scalars(query))
 

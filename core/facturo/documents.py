@@ -19,11 +19,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session, attributes
 
 from facturo import audit, numbering
+from facturo.billing.evidence import record_place_of_supply, record_vat_check
+from facturo.billing.vat import customer_treatment, legends_of
 from facturo.models import Customer, Document, DocumentLine, Service
 from facturo.money import ZERO, to_money
 from facturo.outbox import enqueue_email, enqueue_event
-from facturo.billing.evidence import record_place_of_supply, record_vat_check
-from facturo.billing.vat import customer_treatment, legends_of
 from facturo.taxes import tax_amount
 
 if TYPE_CHECKING:

@@ -30,8 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from facturo import numbering
-from facturo.cycles import period_for
 from facturo.billing.vat import legends_of, treatment_of
+from facturo.cycles import period_for
 from facturo.documents import (
     Totals,
     cancel_proforma,

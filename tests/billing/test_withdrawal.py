@@ -78,7 +78,9 @@ def pay(ctx: Context, document_id: int) -> None:
     with ctx.db.transaction() as session:
         document = session.get(Document, document_id)
         assert document is not None
-        record_payment(session, ctx, document, "gw", f"t-{document_id}", document.total, "EUR", ctx.now())
+        record_payment(
+            session, ctx, document, "gw", f"t-{document_id}", document.total, "EUR", ctx.now()
+        )
 
 
 def order_email(ctx: Context) -> OutboxMessage:
@@ -201,3 +203,32 @@ def test_another_customers_order_is_not_found(shop: Context) -> None:
     other = make_customer(shop, email="otro@example.com")
     with pytest.raises(LookupError):
         try_withdraw(shop, other, document_id)
+
+
+@pytest.mark.postgres_only
+def test_two_simultaneous_withdrawals_refund_once(shop: Context, gateway: RefundingGateway) -> None:
+    import threading
+
+    customer, document_id = order(shop, ticked=False)
+    pay(shop, document_id)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            try_withdraw(shop, customer, document_id)
+            outcomes.append("withdrawn")
+        except WithdrawalRefused as refused:
+            outcomes.append(refused.status.reason)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["You have already withdrawn from this contract.", "withdrawn"]
+    assert len(gateway.refunds) == 1
+    with shop.db.read_session() as session:
+        assert len(list(session.scalars(select(Withdrawal)))) == 1
+        assert len(list(session.scalars(select(Refund)))) == 1

@@ -74,9 +74,7 @@ def browser() -> Iterator[Browser]:
 def logged_in_page(live: Live, browser: Browser, customer: Customer) -> Page:
     context = browser.new_context(locale="es-ES")
     cookies = logged_in_cookies(live.ctx, customer=customer, csrf="x")
-    context.add_cookies(
-        [{"name": k, "value": v, "url": live.url} for k, v in cookies.items()]
-    )
+    context.add_cookies([{"name": k, "value": v, "url": live.url} for k, v in cookies.items()])
     return context.new_page()
 
 
@@ -171,9 +169,7 @@ def test_consumer_who_asks_for_immediate_supply_has_no_withdrawal(
     page.context.close()
 
 
-def test_consumer_without_consent_withdraws_and_is_refunded(
-    live: Live, browser: Browser
-) -> None:
+def test_consumer_without_consent_withdraws_and_is_refunded(live: Live, browser: Browser) -> None:
     customer = make_customer(live.ctx, email="pablo@example.com")
     shot = Shots("legal-withdraw")
     page = logged_in_page(live, browser, customer)

@@ -21,9 +21,7 @@ if TYPE_CHECKING:
     from facturo.models import Customer
 
 
-def vat_check(
-    ctx: Context, session: Session | None, country: str, tax_id: str
-) -> VatCheck | None:
+def vat_check(ctx: Context, session: Session | None, country: str, tax_id: str) -> VatCheck | None:
     """Ask the ``check_vat_number`` plugins about an EU VAT number valid in format; None when
     nothing needs checking (no number, Spain, outside the EU) or no plugin answers."""
     country = country.upper()

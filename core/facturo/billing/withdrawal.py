@@ -167,4 +167,3 @@ def withdraw(session: Session, ctx: Context, customer: Customer, document_id: in
         extra={"withdrawal": withdrawal, "statement": statement},
     )
     return withdrawal
-

@@ -129,9 +129,7 @@ def evidence_review(request: Request) -> Response:
         with ctx.db.read_session() as session:
             document = get_or_404(session, Document, request.path_params["id"])
             _unused = (document.lines, document.customer)
-            refunds = list(
-                session.scalars(select(Refund).where(Refund.document_id == document.id))
-            )
+            refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
             values = document_extras(ctx, session, document)
             values["review_error"] = _(str(exc))
             return render(

@@ -13,7 +13,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo.billing.consent import checkout_consent, is_consumer
-from facturo.documents import BillingError, customer_treatment
+from facturo.billing.vat import customer_treatment
+from facturo.documents import BillingError
 from facturo.models import Customer, Product, ProductPrice
 from facturo.orders import place_order
 from facturo.taxes import TaxTreatment, tax_amount

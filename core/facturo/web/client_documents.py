@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
@@ -59,7 +60,9 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
         "evidence": evidence,
         "terms": terms_of(session, document.id),
         "withdrawal": withdrawal_status(session, ctx, document),
-        "withdrawn": session.scalar(select(Withdrawal).where(Withdrawal.document_id == document.id)),
+        "withdrawn": session.scalar(
+            select(Withdrawal).where(Withdrawal.document_id == document.id)
+        ),
     }
 
 

@@ -11,7 +11,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo.billing.consent import checkout_consent, is_consumer
-from facturo.documents import BillingError, customer_treatment
+from facturo.billing.vat import customer_treatment
+from facturo.documents import BillingError
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 from facturo.orders import order_addon
 from facturo.web.client_catalog import offers

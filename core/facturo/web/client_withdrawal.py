@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 from facturo.billing.withdrawal import WithdrawalRefused, withdraw, withdrawal_status
 from facturo.models import Customer, Document
-from facturo.web.client_common import ctx_of, me, owned
 from facturo.templating import date_filter, datetime_filter
+from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.rendering import flash, gettext_for, render, request_language
 
 
@@ -22,11 +22,9 @@ def reason_text(request: Request, reason: str, params: dict[str, Any]) -> str:
     _ = gettext_for(request)
     ctx = ctx_of(request)
     lang = request_language(request)
-    values = {
-        key: _when(value, lang, ctx.settings.zone)
-        for key, value in params.items()
-    }
-    return _(reason) % values if values else _(reason)
+    values = {key: _when(value, lang, ctx.settings.zone) for key, value in params.items()}
+    text: str = _(reason)
+    return text % values if values else text
 
 
 def _when(value: Any, lang: str, zone: Any) -> Any:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 TYPES_NS = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"

@@ -42,7 +42,9 @@ def _customer_id(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) < 2**31 else None
 
 
-def _values(ctx: Context, customer_id: int, error: str = "", form: dict[str, str] | None = None) -> dict[str, Any] | None:
+def _values(
+    ctx: Context, customer_id: int, error: str = "", form: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     with ctx.db.read_session() as session:
         customer = session.get(Customer, customer_id)
         if customer is None:

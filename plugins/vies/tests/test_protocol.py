@@ -48,16 +48,23 @@ def test_reference_answer_is_read_whatever_the_prefixes() -> None:
 
 
 def test_faults_and_what_asking_again_can_change() -> None:
-    for code, retry in (("MS_UNAVAILABLE", True), ("TIMEOUT", True), ("SERVER_BUSY", True),
-                        ("MS_MAX_CONCURRENT_REQ", True), ("INVALID_INPUT", False),
-                        ("VAT_BLOCKED", False)):
+    for code, retry in (
+        ("MS_UNAVAILABLE", True),
+        ("TIMEOUT", True),
+        ("SERVER_BUSY", True),
+        ("MS_MAX_CONCURRENT_REQ", True),
+        ("INVALID_INPUT", False),
+        ("VAT_BLOCKED", False),
+    ):
         fault = parse_answer(fault_envelope(code))
         assert fault == Fault(code, "soap:Server")
         assert fault.retryable is retry
 
 
 def test_generated_answer_round_trips() -> None:
-    answer = Answer("FR", "40303265045", "2026-03-02+01:00", True, "WAPI0000000000AB", "ACME", "PARIS")
+    answer = Answer(
+        "FR", "40303265045", "2026-03-02+01:00", True, "WAPI0000000000AB", "ACME", "PARIS"
+    )
     assert parse_answer(answer_envelope(answer)) == answer
 
 

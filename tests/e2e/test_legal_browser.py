@@ -147,6 +147,32 @@ def test_eu_business_while_vies_is_down_is_charged_vat_and_told_why(
         document = session.get(Document, document_id)
         assert document is not None and document.tax_treatment == "eu_oss"
     page.context.close()
+    # Staff see the proof and override it with a reason: the proforma drops the VAT.
+    from facturo.accounts import create_staff
+
+    with live.ctx.db.transaction() as session:
+        staff, _ = create_staff(
+            session, "berta@facturo.test", "Berta", "billing", password="a-long-staff-pass-2026"
+        )
+    context = browser.new_context(locale="es-ES")
+    cookies = logged_in_cookies(live.ctx, staff=staff, csrf="x")
+    context.add_cookies([{"name": k, "value": v, "url": live.url} for k, v in cookies.items()])
+    admin = context.new_page()
+    admin.goto(f"{live.url}/admin/documents/{document_id}")
+    shot(admin, "staff-document")
+    assert "MS_UNAVAILABLE" in admin.content()
+    admin.goto(f"{live.url}/admin/vies/customers/{customer.id}")
+    shot(admin, "staff-vies")
+    admin.check("input[name=decision][value=valid]")
+    admin.fill("textarea[name=reason]", "Certificado de alta fiscal alemán comprobado por teléfono")
+    admin.get_by_role("button", name="Registrar la excepción").click()
+    admin.wait_for_url(f"**/admin/vies/customers/{customer.id}")
+    shot(admin, "staff-overridden")
+    expect(admin.locator("section.card").first).to_contain_text("Certificado de alta fiscal")
+    with live.ctx.db.read_session() as session:
+        document = session.get(Document, document_id)
+        assert document is not None and document.total == Decimal("149.00")
+    context.close()
 
 
 def test_consumer_who_asks_for_immediate_supply_has_no_withdrawal(

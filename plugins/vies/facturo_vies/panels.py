@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,28 +24,28 @@ STATUS = {
 }
 
 
-def _when(consultation: Consultation) -> str:
-    return consultation.checked_at.strftime("%Y-%m-%d %H:%M UTC")
+def _when(moment: datetime | None, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 
-def consultation_row(consultation: Consultation) -> str:
+def consultation_row(consultation: Consultation, zone: tzinfo) -> str:
     """One consultation as a table row."""
     status = STATUS.get(consultation.status, consultation.status)
     detail = consultation.fault_code or consultation.trader_name
     return (
-        f"<tr><td>{escape(_when(consultation))}</td><td>{escape(consultation.full_number)}</td>"
+        f"<tr><td>{escape(_when(consultation.checked_at, zone))}</td><td>{escape(consultation.full_number)}</td>"
         f"<td>{escape(status)}</td><td>{escape(consultation.request_identifier)}</td>"
         f"<td>{escape(detail)}</td></tr>"
     )
 
 
-def table(consultations: list[Consultation]) -> str:
+def table(consultations: list[Consultation], zone: tzinfo) -> str:
     """Consultations as a table (date, number, result, consultation number, name or fault)."""
     head = (
         "<tr><th>Fecha / Date</th><th>NIF-IVA / VAT no.</th><th>Resultado / Result</th>"
         "<th>Nº consulta / Consultation no.</th><th>Nombre o error / Name or fault</th></tr>"
     )
-    rows = "".join(consultation_row(c) for c in consultations)
+    rows = "".join(consultation_row(c, zone) for c in consultations)
     return f'<div class="table-wrap"><table>{head}{rows}</table></div>'
 
 
@@ -60,7 +62,10 @@ def customer_panel(ctx: Context, session: Session, customer: Customer) -> Panel 
             f"<p><strong>Excepción / Override #{override.id}: "
             f"{escape(STATUS[override.decision])}</strong> — {escape(override.reason)}</p>"
         )
-    parts.append(table(consultations) if consultations else "<p>Sin consultas / No checks</p>")
+    zone = ctx.settings.zone
+    parts.append(
+        table(consultations, zone) if consultations else "<p>Sin consultas / No checks</p>"
+    )
     parts.append(
         f'<p><a href="/admin/vies/customers/{customer.id}">'
         "Prueba, nueva consulta y excepción / Proof, check again and override</a></p>"
@@ -80,7 +85,7 @@ def document_panel(ctx: Context, session: Session, document: Document) -> Panel 
             .where(Consultation.request_identifier == evidence.vat_reference)
             .limit(1)
         )
-    when = evidence.vat_checked_at.strftime("%Y-%m-%d %H:%M UTC") if evidence.vat_checked_at else ""
+    when = _when(evidence.vat_checked_at, ctx.settings.zone)
     parts = [
         "<dl>",
         f"<dt>NIF-IVA / VAT no.</dt><dd>{escape(evidence.vat_number)}</dd>",
@@ -93,7 +98,7 @@ def document_panel(ctx: Context, session: Session, document: Document) -> Panel 
         parts.append(f"<dt>Detalle / Detail</dt><dd>{escape(evidence.vat_detail)}</dd>")
     parts.append("</dl>")
     if consultation is not None:
-        parts.append(table([consultation]))
+        parts.append(table([consultation], ctx.settings.zone))
     parts.append(
         f'<p><a href="/admin/vies/customers/{document.customer_id}">'
         "Prueba, nueva consulta y excepción / Proof, check again and override</a></p>"

@@ -56,7 +56,8 @@ def as_check(consultation: Consultation) -> VatCheck:
     """What the core hears about a consultation."""
     return VatCheck(
         CHECK_STATUS.get(consultation.status, "invalid"),
-        reference=consultation.request_identifier or f"vies-{consultation.id}",
+        reference=consultation.request_identifier
+        or (f"vies-{consultation.id}" if consultation.status == "valid" else ""),
         checked_at=consultation.checked_at,
         detail=consultation.fault_code,
         source="vies",

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.errors import BillingError
 from facturo.billing.evidence import iso_country, open_conflicts, review_conflict
-from facturo.documents import BillingError, LineSpec, create_proforma
+from facturo.billing.payments import record_payment
 from facturo.models import AuditEvent, Customer, Document, Payment, TaxEvidence
-from facturo.payments import record_payment
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing
 

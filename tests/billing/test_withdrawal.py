@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from facturo.billing.consent import checkout_consent
+from facturo.billing.orders import place_order
+from facturo.billing.payments import record_payment
 from facturo.billing.withdrawal import WithdrawalRefused, withdraw, withdrawal_status
 from facturo.context import Context
 from facturo.contributions import RefundResult
@@ -26,8 +28,6 @@ from facturo.models import (
     Service,
     Withdrawal,
 )
-from facturo.orders import place_order
-from facturo.payments import record_payment
 from facturo.plugin import hookimpl
 from facturo.testing import Clock, make_catalog, make_customer
 

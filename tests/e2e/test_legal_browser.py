@@ -148,7 +148,7 @@ def test_eu_business_while_vies_is_down_is_charged_vat_and_told_why(
         assert document is not None and document.tax_treatment == "eu_oss"
     page.context.close()
     # Staff see the proof and override it with a reason: the proforma drops the VAT.
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     with live.ctx.db.transaction() as session:
         staff, _ = create_staff(

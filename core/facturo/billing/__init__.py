@@ -1,1 +1,2 @@
-"""Billing domain modules (documents, numbering, taxes and their evidence)."""
+"""Billing: money, taxes, documents and their numbering, orders, services, payments, renewals,
+and the evidence behind their VAT (VAT-number checks, place of supply, consumer consent)."""

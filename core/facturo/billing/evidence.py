@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from facturo import audit
+from facturo.billing.errors import BillingError
 from facturo.models import Customer, Document, Payment, TaxEvidence
 
 if TYPE_CHECKING:
+    from facturo.billing.taxes import TaxTreatment
     from facturo.context import Context
-    from facturo.taxes import TaxTreatment
 
 #: Treatments where the place of supply is the customer's country of residence.
 CONSUMER_TREATMENTS = frozenset({"domestic", "eu_oss", "not_subject", "special_territory"})
@@ -116,8 +117,6 @@ def review_conflict(
     session: Session, ctx: Context, document: Document, staff_label: str, note: str
 ) -> TaxEvidence:
     """Staff decision on a flagged invoice: reviewed, with a note saying why (required)."""
-    from facturo.documents import BillingError
-
     note = note.strip()
     if not note:
         raise BillingError("write what you checked")

@@ -23,14 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.billing.evidence import evidence_of, record_vat_check
+from facturo.billing.errors import BillingError
+from facturo.billing.evidence import record_vat_check
+from facturo.billing.money import ZERO
+from facturo.billing.totals import compute_totals
 from facturo.billing.vat import customer_treatment, legends_of
-from facturo.models import Customer, Document, Payment
-from facturo.money import ZERO
+from facturo.models import Customer, Document, Payment, TaxEvidence
 
 if TYPE_CHECKING:
+    from facturo.billing.taxes import TaxTreatment
     from facturo.context import Context
-    from facturo.taxes import TaxTreatment
 
 
 def locked_customer(session: Session, ctx: Context, customer_id: int) -> Customer:
@@ -58,8 +60,6 @@ def apply_treatment(
 ) -> Decimal:
     """Re-price an unnumbered ``document`` with ``treatment`` and conserve what was paid
     (see the module); return the change of its total."""
-    from facturo.documents import BillingError, compute_totals
-
     if document.is_issued or document.status != "unpaid":
         raise BillingError("only unpaid proformas can be re-priced")
     before = {
@@ -153,8 +153,6 @@ def decide_again(
 
 def pending_vat_checks(session: Session, limit: int = 100) -> list[Document]:
     """Unpaid proformas priced while the VAT-number service could not answer."""
-    from facturo.models import TaxEvidence
-
     query = (
         select(Document)
         .join(TaxEvidence, TaxEvidence.document_id == Document.id)
@@ -167,40 +165,6 @@ def pending_vat_checks(session: Session, limit: int = 100) -> list[Document]:
         .limit(limit)
     )
     return list(session.scalars(query))
-
-
-def recheck_pending(ctx: Context) -> int:
-    """Ask again about every proforma whose VAT-number check was unknown (one transaction
-    each); re-price those whose answer changed. Returns how many were re-priced."""
-    from facturo.documents import queue_document_email
-
-    with ctx.db.read_session() as session:
-        ids = [d.id for d in pending_vat_checks(session)]
-    changed = 0
-    for document_id in ids:
-        with ctx.db.transaction() as session:
-            document = session.get(Document, document_id)
-            if document is None or document.status != "unpaid" or document.is_issued:
-                continue
-            evidence = evidence_of(session, document_id)
-            if evidence is None or evidence.vat_status != "unknown":
-                continue
-            if decide_again(session, ctx, document, ctx.today(), actor="system:vat-recheck"):
-                changed += 1
-                if document.balance == 0 and document.amount_paid + document.credit_applied > 0:
-                    from facturo.documents import settle
-
-                    settle(session, ctx, document, ctx.now())
-                else:
-                    queue_document_email(
-                        session,
-                        ctx,
-                        document,
-                        "proforma_issued",
-                        key=f"proforma_repriced:{document.id}:{document.total}",
-                        extra={"repriced": True},
-                    )
-    return changed
 
 
 def reprice_unpaid(session: Session, ctx: Context, customer: Customer, actor: str) -> int:

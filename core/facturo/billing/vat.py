@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from facturo.billing.taxes import EU_COUNTRIES, TaxTreatment, treatment_for, valid_eu_vat_number
 from facturo.contributions import VatCheck
-from facturo.taxes import EU_COUNTRIES, TaxTreatment, treatment_for, valid_eu_vat_number
 
 if TYPE_CHECKING:
     from facturo.context import Context

@@ -21,8 +21,11 @@ from sqlalchemy.orm import Session
 
 from facturo import audit
 from facturo.billing.consent import is_consumer, terms_of
+from facturo.billing.documents import cancel_proforma, queue_document_email, services_billed
+from facturo.billing.money import ZERO
+from facturo.billing.payments import refund_invoice
+from facturo.billing.services import change_status
 from facturo.models import Customer, Document, Withdrawal
-from facturo.money import ZERO
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -105,10 +108,6 @@ def withdrawal_status(session: Session, ctx: Context, document: Document) -> Wit
 def withdraw(session: Session, ctx: Context, customer: Customer, document_id: int) -> Withdrawal:
     """Withdraw ``customer`` from the order billed by ``document_id`` (see module); raises
     WithdrawalRefused, and LookupError when the document is not the customer's."""
-    from facturo.documents import cancel_proforma, services_billed
-    from facturo.payments import refund_invoice
-    from facturo.services import change_status
-
     query = select(Document).where(Document.id == document_id)
     if not ctx.db.is_sqlite:
         query = query.with_for_update()
@@ -156,7 +155,6 @@ def withdraw(session: Session, ctx: Context, customer: Customer, document_id: in
         document,
         after={"outcome": withdrawal.outcome, "amount": withdrawal.amount},
     )
-    from facturo.documents import queue_document_email
 
     queue_document_email(
         session,

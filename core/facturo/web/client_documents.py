@@ -10,9 +10,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from facturo.billing.consent import terms_of
+from facturo.billing.documents import customer_documents, services_billed
+from facturo.billing.errors import BillingError
+from facturo.billing.evidence import evidence_of
+from facturo.billing.pdf import document_pdf
+from facturo.billing.withdrawal import withdrawal_status
 from facturo.builtin.pdf import document_context
-from facturo.documents import BillingError, customer_documents, document_pdf, services_billed
-from facturo.models import Document, Payment
+from facturo.models import Document, Payment, Withdrawal
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page
 from facturo.web.rendering import gettext_for, render, request_language
@@ -43,10 +48,6 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     if not me(request).is_verified:
         values["options"] = []
     payments = [p for p in document_payments(session, document) if p.status == "applied"]
-    from facturo.billing.consent import terms_of
-    from facturo.billing.evidence import evidence_of
-    from facturo.billing.withdrawal import withdrawal_status
-    from facturo.models import Withdrawal
 
     evidence = evidence_of(session, document.id)
     return {

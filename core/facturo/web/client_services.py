@@ -11,10 +11,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo.billing.consent import checkout_consent, is_consumer
+from facturo.billing.errors import BillingError
+from facturo.billing.orders import order_addon
 from facturo.billing.vat import customer_treatment
-from facturo.documents import BillingError
 from facturo.models import Customer, Document, DocumentLine, Product, Service
-from facturo.orders import order_addon
 from facturo.web.client_catalog import offers
 from facturo.web.client_common import ctx_of, me, owned, read_form
 from facturo.web.client_dashboard import customer_services

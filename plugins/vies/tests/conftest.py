@@ -84,7 +84,7 @@ def vies_app(make_context: Callable[..., Context], standin: StandIn) -> Iterator
 
 def staff_member(ctx: Context, role: str = "billing") -> Any:
     """A staff user with ``role``."""
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     with ctx.db.transaction() as session:
         staff, _ = create_staff(

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from facturo.billing.billing_run import billing_run
 from facturo.context import Context
 from facturo.models import Customer, Document, Product, Service, TaxEvidence
 from facturo.plugin import recheck_pending
-from facturo.renewals import billing_run
 from facturo.testing import make_customer
 
 from .conftest import DOWN_DE, VALID_DE, StandIn

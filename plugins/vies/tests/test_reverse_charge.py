@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from facturo.billing.orders import place_order
+from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.models import AuditEvent, Customer, Document, OutboxMessage, Payment, Product
-from facturo.orders import place_order
-from facturo.payments import record_payment
 from facturo.plugin import recheck_pending
 from facturo.testing import Clock, make_customer
 from facturo_vies.models import Consultation

@@ -9,9 +9,9 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import select
 
+from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.models import Customer, Document, TaxEvidence
-from facturo.payments import record_payment
 from facturo.testing import logged_in_cookies, make_catalog, make_customer
 from tests.web.conftest import CSRF, new_proforma, new_staff, staff_client
 
@@ -71,8 +71,8 @@ def test_withdrawal_pages_in_english_refusals_and_other_customers(
     make_context: Callable[..., Context], serve: Callable[[Context], str]
 ) -> None:
     from facturo.billing.consent import checkout_consent
+    from facturo.billing.orders import place_order
     from facturo.models import Product
-    from facturo.orders import place_order
 
     ctx = make_context()
     url = serve(ctx)

@@ -1,1 +1,3 @@
-"""Billing: money, taxes, documents and their numbering, orders, services, payments, renewals, and how documents are presented."""
+"""Billing: money, taxes, documents and their numbering, orders, services, payments, renewals,
+the evidence behind their VAT (VAT-number checks, place of supply, consumer consent), and how
+documents are presented."""

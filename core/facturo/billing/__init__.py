@@ -1,0 +1,1 @@
+"""Billing: money, taxes, documents and their numbering, orders, services, payments, renewals."""

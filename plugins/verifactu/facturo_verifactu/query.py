@@ -193,8 +193,12 @@ def _previous_hash(data: _Element | None) -> str | None:
 def parse_query_answer(xml: bytes | _Element) -> QueryAnswer:
     """Parse an answer (bare or enveloped). Raises SoapFault for a Fault and
     SchemaValidationError when the answer breaks RespuestaConsultaLR.xsd."""
-    root = validate_query_answer(xml)
     q = NS_QUERY_ANSWER
+    root = xml if isinstance(xml, _Element) else _parse(xml)
+    for node in root.iter(f"{{{q}}}EstadoRegistro"):
+        if len(node) == 0 and node.text and node.text.strip() in STATES:
+            node.text = STATES[node.text.strip()]  # the prose spelling, before the XSD check
+    root = validate_query_answer(root)
     issuer = root.find(f"{{{q}}}Cabecera/{{{NS_SUM1}}}ObligadoEmision")
     records = []
     for node in root.iterfind(f"{{{q}}}RegistroRespuestaConsultaFactuSistemaFacturacion"):

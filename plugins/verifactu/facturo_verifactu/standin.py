@@ -231,15 +231,15 @@ class StandIn:
             return "Incorrecto", self.missing_code, "No existe el registro que se subsana."
         verdict: tuple[str, int | None, str | None] = ("Correcto", None, None)
         problem = totals_problem(record)
-        if _recomputed_hash(record, True) != _text(record, "Huella"):
+        if problem is not None:
+            code = self.totals_codes[0 if problem == "CuotaTotal" else 1]
+            verdict = ("AceptadoConErrores", code, f"{problem} no cuadra con el desglose.")
+        elif _recomputed_hash(record, True) != _text(record, "Huella"):
             verdict = (
                 "AceptadoConErrores",
                 self.warn_code,
                 "La huella no coincide con la calculada.",
             )
-        elif problem is not None:
-            code = self.totals_codes[0 if problem == "CuotaTotal" else 1]
-            verdict = ("AceptadoConErrores", code, f"{problem} no cuadra con el desglose.")
         elif self.warn_marker in description:
             verdict = (
                 "AceptadoConErrores",

@@ -1,15 +1,14 @@
-"""Send VERI*FACTU records to the AEAT and classify what came back.
+"""Send VERI*FACTU records to the AEAT, query what it holds, and classify what came back.
 
 The functions take an httpx client built by the caller. The AEAT authenticates by mutual TLS
-with a qualified certificate (PEM certificate chain and key; convert a PKCS#12 file first, e.g.
-with ``cryptography``), so the caller configures the client with it::
+with a qualified certificate (a PKCS#12 ``.p12``/``.pfx`` file and its password, or PEM files),
+so the caller configures the client with it::
 
-    httpx.Client(verify=client_tls_context(certfile, keyfile), timeout=60.0)
+    httpx.Client(verify=client_tls_context("empresa.p12", password=...), timeout=60.0)
 
-``httpx.Client(cert=(certfile, keyfile))`` does the same but is deprecated since httpx 0.28 and
-warns. Nothing here keeps
-state or sleeps: the caller stores the outcomes, and waits ``wait_seconds`` (TiempoEsperaEnvio)
-before the next submission unless 1 000 records are already pending.
+Nothing here keeps state or sleeps: the caller stores the outcomes, and waits
+``wait_seconds`` (TiempoEsperaEnvio) before the next submission unless 1 000 records are
+already pending.
 """
 
 from __future__ import annotations

@@ -278,8 +278,9 @@ def resend_alta(
 def append_cancellation(ctx: Context, session: Session, alta_id: int, reason: str) -> ChainRecord:
     """Add a registro de anulación of the alta ``alta_id`` (an invoice issued in error).
 
-    When the AEAT never registered the alta (it was rejected) the anulación says so
-    (SinRegistroPrevio). Raises ChainError for anything but a not yet cancelled alta.
+    When the AEAT never registered the invoice (every alta rejected, none waiting to be sent)
+    the anulación says so (SinRegistroPrevio=S); after a rejected anulación it is sent again
+    with RechazoPrevio=S. Raises ChainError for anything but an alta not yet cancelled.
     """
     if not reason.strip():
         raise ChainError("a cancellation needs a reason")

@@ -62,7 +62,7 @@ def test_declaration_in_order_with_the_settings_values(signed) -> None:  # type:
         assert page.status_code == 200
         text = page.text
         assert TITLE in text and "Incompleta" not in text
-        letters = [text.index(f"<dt>{letter}) ") for letter in "abcdefghijkl"]
+        letters = [text.index(f"<dt><strong>{letter}) ") for letter in "abcdefghijkl"]
         assert letters == sorted(letters)
         for value in ("Facturo", "FA", "2.3.1", "B12345674", "Calle Mayor 1, 28001 Madrid"):
             assert value in text

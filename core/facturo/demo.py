@@ -81,7 +81,7 @@ def prepare_demo(
 
 def seed(ctx: Context) -> bool:
     """Seed the catalog, a demo customer and staff, and each plugin's demo data; once only."""
-    from facturo.accounts import NewCustomer, create_customer, create_staff
+    from facturo.accounts.customers import NewCustomer, create_customer, create_staff
     from facturo.models import Product, ProductPrice, StaffUser
 
     with ctx.db.transaction() as session:

@@ -6,6 +6,14 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 from __future__ import annotations
 
 from facturo.audit import record as audit_record
+from facturo.billing.cycles import add_months, months_of, period_for
+from facturo.billing.documents import cancel_proforma, create_credit_note
+from facturo.billing.errors import BillingError, ImmutableDocumentError
+from facturo.billing.money import format_money, parse_amount, to_money
+from facturo.billing.orders import OrderError, order_addon, place_order
+from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
+from facturo.billing.pdf import document_pdf
+from facturo.billing.services import change_status
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -20,17 +28,11 @@ from facturo.contributions import (
     SearchHit,
     SettingField,
 )
-from facturo.cycles import add_months, months_of, period_for
 from facturo.db.base import Base
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
-from facturo.dbutil import insert_ignore
-from facturo.documents import (
-    BillingError,
-    ImmutableDocumentError,
-    cancel_proforma,
-    create_credit_note,
-    document_pdf,
-)
+from facturo.db.util import insert_ignore
+from facturo.delivery.outbox import enqueue_email, enqueue_event
+from facturo.gateways.notifications import log_notification, mark_notification
 from facturo.hookspecs import hookimpl
 from facturo.models import (
     Customer,
@@ -44,12 +46,6 @@ from facturo.models import (
     Service,
     StaffUser,
 )
-from facturo.money import format_money, parse_amount, to_money
-from facturo.notifications import log_notification, mark_notification
-from facturo.orders import OrderError, order_addon, place_order
-from facturo.outbox import enqueue_email, enqueue_event
-from facturo.payments import PaymentOutcome, record_payment, refund_invoice
-from facturo.services import change_status
 from facturo.web.errors import error_page
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required

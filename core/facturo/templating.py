@@ -12,7 +12,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from facturo.money import format_money
+from facturo.billing.money import format_money
 
 if TYPE_CHECKING:
     from facturo.context import Context

@@ -315,8 +315,8 @@ def stop_server(live: LiveServer) -> None:
 
 def drain(ctx: Context, rounds: int = 5) -> None:
     """Deliver every queued event and email now (what the worker would do)."""
-    from facturo.events import deliver_events
-    from facturo.mail import deliver_due
+    from facturo.delivery.events import deliver_events
+    from facturo.delivery.mail import deliver_due
 
     for _ in range(rounds):
         done = deliver_events(ctx).done
@@ -371,7 +371,7 @@ def make_customer(
     verified: bool = True,
 ) -> Customer:
     """A verified customer in Madrid unless told otherwise."""
-    from facturo.accounts import NewCustomer, create_customer
+    from facturo.accounts.customers import NewCustomer, create_customer
 
     with ctx.db.transaction() as session:
         return create_customer(

@@ -12,17 +12,19 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
-from facturo.documents import (
-    BillingError,
+from facturo import audit
+from facturo.billing.documents import (
     LineSpec,
     cancel_proforma,
     create_proforma,
-    document_pdf,
     queue_document_email,
 )
+from facturo.billing.errors import BillingError
+from facturo.billing.money import parse_money_field
+from facturo.billing.payments import refund_invoice
+from facturo.billing.pdf import document_pdf
+from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Refund
-from facturo.payments import refund_invoice
 from facturo.web.admin_common import (
     PAGE_SIZE,
     actor,
@@ -116,7 +118,6 @@ def document_resend(request: Request) -> Response:
         queue_document_email(
             session, ctx, document, template, key=f"resend:{document.id}:{uuid.uuid4().hex}"
         )
-        from facturo import audit
 
         audit.record(
             session, actor(request), "document.resend", document, after={"template": template}
@@ -153,9 +154,7 @@ def document_refund(request: Request) -> Response:
     doc_id = request.path_params["id"]
     try:
         amount = (
-            staff_ops.parse_money(form["amount"], "amount")
-            if form.get("amount", "").strip()
-            else None
+            parse_money_field(form["amount"], "amount") if form.get("amount", "").strip() else None
         )
         with ctx.db.transaction() as session:
             document = get_or_404(session, Document, doc_id)
@@ -176,7 +175,7 @@ def document_refund(request: Request) -> Response:
                 "gateway": refund.gateway,
                 "number": note.number,
             }
-    except (BillingError, staff_ops.StaffError) as exc:
+    except (BillingError, FacturoError) as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, message, "ok")
@@ -203,12 +202,12 @@ def proforma_new(request: Request) -> Response:
         if not text and not price:
             continue
         try:
-            qty = staff_ops.parse_money(form.get(f"quantity_{row}", "1") or "1", f"quantity_{row}")
-            unit = staff_ops.parse_money(price, f"price_{row}")
+            qty = parse_money_field(form.get(f"quantity_{row}", "1") or "1", f"quantity_{row}")
+            unit = parse_money_field(price, f"price_{row}")
             if not text or qty <= 0:
-                raise staff_ops.StaffError("each line needs a text and a quantity", f"line_{row}")
+                raise FacturoError("each line needs a text and a quantity", f"line_{row}")
             lines.append(LineSpec(description=text[:500], unit_price=unit, quantity=qty))
-        except staff_ops.StaffError as exc:
+        except FacturoError as exc:
             errors[f"line_{row}"] = _(str(exc))
     customer_raw = form.get("customer_id", "").strip()
     if not lines and not errors:

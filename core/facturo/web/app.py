@@ -16,7 +16,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from facturo.context import Context
+from facturo.delivery.worker import run_forever
 from facturo.i18n import LANGUAGES
+from facturo.web import admin, api, client, public
 from facturo.web.errors import http_exception, server_error
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.sections import guard_routes
@@ -29,8 +31,6 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
     """The core's routes of ``section`` plus every plugin's, all guarded."""
-    from facturo.web import admin, api, client, public
-
     core = {
         "client": client.routes,
         "admin": admin.routes,
@@ -93,8 +93,6 @@ def create_app(
         stop = threading.Event()
         thread = None
         if embedded_worker:
-            from facturo.worker import run_forever
-
             thread = threading.Thread(
                 target=run_forever,
                 args=(ctx, worker_interval, stop),

@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.documents import BillingError, customer_treatment
+from facturo.billing.documents import customer_treatment
+from facturo.billing.errors import BillingError
+from facturo.billing.orders import place_order
+from facturo.billing.taxes import TaxTreatment, tax_amount
 from facturo.models import Customer, Product, ProductPrice
-from facturo.orders import place_order
-from facturo.taxes import TaxTreatment, tax_amount
 from facturo.web.client_common import ctx_of, me, read_form, unverified_refusal
 from facturo.web.rendering import flash, gettext_for, render
 

@@ -9,8 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from facturo.billing.documents import customer_documents, services_billed
+from facturo.billing.errors import BillingError
+from facturo.billing.pdf import document_pdf
 from facturo.builtin.pdf import document_context
-from facturo.documents import BillingError, customer_documents, document_pdf, services_billed
 from facturo.models import Document, Payment
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page

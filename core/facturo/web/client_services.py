@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.documents import BillingError, customer_treatment
+from facturo.billing.documents import customer_treatment
+from facturo.billing.errors import BillingError
+from facturo.billing.orders import order_addon
 from facturo.models import Customer, Document, DocumentLine, Product, Service
-from facturo.orders import order_addon
 from facturo.web.client_catalog import offers
 from facturo.web.client_common import ctx_of, me, owned, read_form
 from facturo.web.client_dashboard import customer_services

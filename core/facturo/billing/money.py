@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
+from facturo.errors import FacturoError
+
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 #: The largest amount a money column (``Numeric(12, 2)``) holds.
@@ -41,6 +43,21 @@ def parse_amount(text: str) -> Decimal:
     if abs(amount) > MAX_AMOUNT:
         raise ValueError(f"amount too large: {text!r}")
     return amount
+
+
+def parse_money_field(raw: str, field: str) -> Decimal:
+    """A non-negative amount with at most 2 decimals; FacturoError otherwise."""
+    try:
+        value = Decimal(raw.strip().replace(",", "."))
+    except (InvalidOperation, AttributeError):
+        raise FacturoError("not an amount", field=field) from None
+    try:
+        valid = value.is_finite() and 0 <= value <= MAX_AMOUNT and value == value.quantize(CENT)
+    except InvalidOperation:  # more digits than the decimal context holds
+        valid = False
+    if not valid:
+        raise FacturoError("give an amount such as 149.00", field=field)
+    return value.quantize(Decimal("0.01"))
 
 
 def format_money(amount: Decimal, currency: str = "EUR", locale: str = "es") -> str:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from facturo.dbutil import insert_ignore
+from facturo.db.util import insert_ignore
+from facturo.delivery.messages import render_email
 from facturo.models import OutboxEvent, OutboxMessage
 
 if TYPE_CHECKING:
@@ -55,7 +56,6 @@ def enqueue_email(
     Attachments are ``{"document_id": n}`` (the document's PDF, rendered when sent) or
     ``{"filename", "content_type", "data_b64"}``.
     """
-    from facturo.mail import render_email
 
     subject, text, html = render_email(ctx, template, language, context)
     row_id = insert_ignore(

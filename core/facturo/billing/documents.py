@@ -15,25 +15,23 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, attributes
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from facturo import audit, numbering
-from facturo.models import Customer, Document, DocumentLine, Service
-from facturo.money import ZERO, to_money
-from facturo.outbox import enqueue_email, enqueue_event
-from facturo.taxes import TaxTreatment, tax_amount, treatment_for
+from facturo import audit
+from facturo.billing import (
+    immutability,  # noqa: F401  (registers the guard on every session)
+    numbering,
+)
+from facturo.billing.errors import BillingError
+from facturo.billing.money import ZERO, to_money
+from facturo.billing.services import apply_paid_lines
+from facturo.billing.taxes import TaxTreatment, tax_amount, treatment_for
+from facturo.delivery.outbox import enqueue_email, enqueue_event
+from facturo.models import BilledPeriod, Customer, Document, DocumentLine, Service
 
 if TYPE_CHECKING:
     from facturo.context import Context
-
-
-class BillingError(Exception):
-    """A billing operation is not allowed (e.g. cancelling a paid document)."""
-
-
-class ImmutableDocumentError(BillingError):
-    """An issued invoice or credit note cannot be changed or deleted."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +221,6 @@ def cancel_proforma(
     document.status = "cancelled"
     document.cancelled_at = ctx.now()
     document.reason = reason
-    from facturo.models import BilledPeriod
 
     for period in session.scalars(
         select(BilledPeriod).where(BilledPeriod.document_id == document.id)
@@ -260,7 +257,6 @@ def settle(session: Session, ctx: Context, document: Document, paid_at: datetime
     document.customer_data = customer.snapshot()
     session.flush()
     ctx.hook.on_document_issued(ctx=ctx, session=session, document=document)
-    from facturo.services import apply_paid_lines
 
     apply_paid_lines(session, ctx, document, invoice_date)
     enqueue_event(
@@ -392,68 +388,6 @@ def _split_partial(invoice: Document, gross: Decimal) -> list[tuple[Decimal, Dec
         base = to_money(part_gross / (1 + rate / 100))
         parts.append((-base, rate))
     return parts
-
-
-def document_pdf(ctx: Context, session: Session, document: Document) -> bytes:
-    """The document's PDF: an issued one is rendered once and kept; a proforma each time."""
-    if document.is_issued and document.pdf:
-        return document.pdf
-    pdf = ctx.hook.render_invoice(ctx=ctx, document=document, fmt="pdf")
-    if pdf is None:
-        raise BillingError("no renderer answered for PDF")
-    if document.is_issued:
-        document.pdf = pdf
-        session.flush()
-    return bytes(pdf)
-
-
-FROZEN_FIELDS = (
-    "number",
-    "kind",
-    "customer_id",
-    "currency",
-    "issue_date",
-    "invoice_date",
-    "subtotal",
-    "tax_total",
-    "total",
-    "tax_treatment",
-    "tax_breakdown",
-    "legends",
-    "seller",
-    "customer_data",
-    "original_id",
-    "reference",
-)
-
-
-@event.listens_for(Session, "before_flush")
-def _guard_issued_documents(session: Session, _context: Any, _instances: Any) -> None:
-    """Refuse, in Python, any change to an issued document or its lines (the database has
-    triggers that refuse it too, for callers that bypass the ORM)."""
-    for obj in session.deleted:
-        if isinstance(obj, Document) and _was_issued(obj):
-            raise ImmutableDocumentError(f"{obj.number} is issued and cannot be deleted")
-        if isinstance(obj, DocumentLine) and obj.document is not None and _was_issued(obj.document):
-            raise ImmutableDocumentError("lines of an issued document cannot be deleted")
-    for obj in session.dirty:
-        if isinstance(obj, Document) and _was_issued(obj):
-            for name in FROZEN_FIELDS:
-                if attributes.get_history(obj, name).has_changes():
-                    raise ImmutableDocumentError(f"{obj.number} is issued: {name} cannot change")
-            pdf_history = attributes.get_history(obj, "pdf")
-            if pdf_history.deleted and pdf_history.deleted[0] is not None:
-                raise ImmutableDocumentError(f"{obj.number} is issued: its PDF cannot change")
-        if isinstance(obj, DocumentLine) and obj.document is not None and _was_issued(obj.document):
-            if session.is_modified(obj):
-                raise ImmutableDocumentError("lines of an issued document cannot change")
-
-
-def _was_issued(document: Document) -> bool:
-    history = attributes.get_history(document, "number")
-    if history.deleted:
-        return history.deleted[0] is not None
-    return bool(history.unchanged and history.unchanged[0] is not None)
 
 
 def customer_documents(

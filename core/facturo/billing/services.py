@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.cycles import add_months, months_of
+from facturo.billing.cycles import add_months, months_of
+from facturo.delivery.outbox import enqueue_event
 from facturo.models import Document, Service
-from facturo.outbox import enqueue_event
 
 if TYPE_CHECKING:
     from facturo.context import Context

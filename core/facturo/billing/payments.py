@@ -10,7 +10,7 @@ changes no document.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.dbutil import insert_ignore
-from facturo.documents import BillingError, create_credit_note, settle
-from facturo.models import Customer, Document, Payment, Refund
-from facturo.money import ZERO, to_money
-from facturo.outbox import enqueue_event
+from facturo.billing.documents import create_credit_note, settle
+from facturo.billing.errors import BillingError
+from facturo.billing.money import ZERO, to_money
+from facturo.billing.services import change_status
+from facturo.db.util import insert_ignore
+from facturo.delivery.outbox import enqueue_event
+from facturo.errors import FacturoError
+from facturo.models import Customer, Document, Payment, Refund, Service
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -255,9 +258,6 @@ def refund_invoice(
         f"invoice_refunded:{note.id}",
     )
     if deprovision:
-        from facturo.models import Service
-        from facturo.services import change_status
-
         for line in invoice.lines:
             service = session.get(Service, line.service_id) if line.service_id else None
             if service is not None and service.status in ("active", "suspended"):
@@ -287,3 +287,39 @@ def payment_history(
     if customer_id is not None:
         query = query.where(Payment.customer_id == customer_id)
     return list(session.scalars(query))
+
+
+def record_transfer(
+    session: Session,
+    ctx: Context,
+    document: Document,
+    amount: Decimal,
+    paid_on: date,
+    bank_reference: str,
+    actor: str,
+) -> PaymentOutcome:
+    """Record a bank transfer checked by hand: gateway ``transfer``, txn id = the bank
+    reference; a repeat with the same reference changes nothing."""
+    reference = bank_reference.strip()
+    if not reference:
+        raise FacturoError("the bank reference is required", field="bank_reference")
+    if amount <= 0:
+        raise FacturoError("the amount must be more than zero", field="amount")
+    if paid_on > ctx.today():
+        raise FacturoError("the date cannot be in the future", field="paid_on")
+    paid_at = datetime.combine(paid_on, time(12, 0), tzinfo=ctx.settings.zone)
+    try:
+        return record_payment(
+            session,
+            ctx,
+            document,
+            "transfer",
+            reference,
+            amount,
+            document.currency,
+            paid_at,
+            raw={"source": "manual", "recorded_by": actor},
+            actor=actor,
+        )
+    except BillingError as exc:
+        raise FacturoError(str(exc), field="amount") from exc

@@ -9,27 +9,22 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
+from facturo.billing.billing_run import scheduled_billing_run
 from facturo.contributions import PeriodicJob
-from facturo.dbutil import insert_ignore
-from facturo.events import deliver_events
-from facturo.mail import deliver_due
-from facturo.models import JobRun
+from facturo.delivery.events import deliver_events
+from facturo.delivery.jobs import is_due, mark
+from facturo.delivery.mail import deliver_due
 
 if TYPE_CHECKING:
     from facturo.context import Context
 
-log = logging.getLogger("facturo.worker")
+log = logging.getLogger("facturo.delivery.worker")
 
 
 def core_jobs() -> list[PeriodicJob]:
     """The core's periodic jobs: the daily billing run."""
-    from facturo.renewals import scheduled_billing_run
-
     return [PeriodicJob(name="billing_run", interval_seconds=3600, run=scheduled_billing_run)]
 
 
@@ -39,31 +34,6 @@ def all_jobs(ctx: Context) -> list[PeriodicJob]:
     for contributed in ctx.hook.periodic_jobs(ctx=ctx):
         jobs.extend(contributed)
     return jobs
-
-
-def mark(
-    ctx: Context, name: str, status: str, detail: str = "", started: datetime | None = None
-) -> None:
-    """Record a job's run (or the worker heartbeat) in ``job_runs``."""
-    with ctx.db.transaction() as session:
-        insert_ignore(
-            session, JobRun.__table__, {"name": name, "last_status": "", "detail": ""}, ("name",)
-        )
-        row = session.get(JobRun, name)
-        assert row is not None
-        if started is not None:
-            row.last_started_at = started
-        row.last_finished_at = ctx.now()
-        row.last_status = status
-        row.detail = detail[:2000]
-
-
-def _due(ctx: Context, job: PeriodicJob) -> bool:
-    with ctx.db.read_session() as session:
-        row = session.scalar(select(JobRun).where(JobRun.name == job.name))
-    if row is None or row.last_started_at is None:
-        return True
-    return ctx.now() - row.last_started_at >= timedelta(seconds=job.interval_seconds)
 
 
 @dataclass
@@ -79,7 +49,7 @@ def run_once(ctx: Context, jobs: bool = True) -> PassReport:
     report.events_done = deliver_events(ctx).done
     if jobs:
         for job in all_jobs(ctx):
-            if not _due(ctx, job):
+            if not is_due(ctx, job):
                 continue
             started = ctx.now()
             try:

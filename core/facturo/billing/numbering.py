@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from facturo.dbutil import insert_ignore
+from facturo.db.util import insert_ignore
 from facturo.models import NumberSeries
 
 SERIES_KINDS = ("proforma", "invoice", "credit_note")

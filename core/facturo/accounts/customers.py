@@ -13,16 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
+from facturo.delivery.outbox import enqueue_event
 from facturo.models import Customer, StaffUser
 from facturo.models.accounts import STAFF_ROLES
-from facturo.outbox import enqueue_event
 
 if TYPE_CHECKING:
     from facturo.context import Context
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
 _common: frozenset[str] | None = None
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from facturo.db.util import insert_ignore
 from facturo.models import GatewayNotification
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ def log_notification(
     A repeat of the same ``event_key`` for the same gateway is not stored twice: the first
     row's id is returned with ``is_new`` False. Secret headers are never stored.
     """
-    from facturo.dbutil import insert_ignore
 
     clean = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
     with ctx.db.transaction() as session:

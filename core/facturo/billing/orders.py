@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.cycles import period_for
-from facturo.documents import BillingError, LineSpec, create_proforma
+from facturo.billing.cycles import period_for
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.errors import BillingError
 from facturo.models import Customer, Document, Product, Service
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ from itertools import count
 
 from sqlalchemy import func, select
 
-from facturo.accounts import NewCustomer, create_customer
+from facturo.accounts.customers import NewCustomer, create_customer
+from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
+from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.documents import LineSpec, create_credit_note, create_proforma
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from facturo.testing import Clock
 
 _emails = count(1)

@@ -32,9 +32,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from facturo.billing.money import ZERO
+from facturo.billing.taxes import EU_COUNTRIES
 from facturo.models import Document
-from facturo.money import ZERO
-from facturo.taxes import EU_COUNTRIES
 
 ISSUED_KINDS = ("invoice", "credit_note")
 #: The name the AEAT book wants for customers not identified on a simplified invoice.

@@ -22,8 +22,8 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from facturo.billing.money import ZERO
 from facturo.billing.vat_books import BookLine, Quarter, lines_for
-from facturo.money import ZERO
 
 #: Modelo 303 boxes (base, quota) of S1 sales by Spanish rate ⚠ (AEAT Pre303 calculation sheet).
 RATE_BOXES: dict[Decimal, tuple[str, str]] = {

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from facturo.accounts import create_staff
+from facturo.accounts.customers import create_staff
 from facturo.plugin import Context
 from facturo.testing import free_port, logged_in_cookies, serve_in_thread, stop_server
 from facturo.web.app import create_app

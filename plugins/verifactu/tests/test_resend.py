@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select, update
 from starlette.applications import Starlette
 
-from facturo.accounts import create_staff
+from facturo.accounts.customers import create_staff
+from facturo.delivery.worker import all_jobs
 from facturo.models import AuditEvent
 from facturo.plugin import Context
 from facturo.testing import free_port, logged_in_cookies, serve_in_thread, stop_server
 from facturo.web.app import create_app
-from facturo.worker import all_jobs
 from facturo_verifactu import MOUNTED_STANDINS
 from facturo_verifactu.chain import (
     ChainError,

@@ -109,7 +109,11 @@ class Difference(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reconciliation_id: Mapped[int] = mapped_column(
-        ForeignKey("verifactu_reconciliations.id"), index=True
+        # Named here: the conventional name is longer than PostgreSQL's 63 characters.
+        ForeignKey(
+            "verifactu_reconciliations.id", name="fk_verifactu_differences_reconciliation_id"
+        ),
+        index=True,
     )
     number: Mapped[str] = mapped_column(String(60))
     issue_date: Mapped[str] = mapped_column(String(10))

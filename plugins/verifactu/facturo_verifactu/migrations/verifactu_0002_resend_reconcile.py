@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["reconciliation_id"],
             ["verifactu_reconciliations.id"],
-            name="fk_verifactu_differences_reconciliation_id_verifactu_reconciliations",
+            name="fk_verifactu_differences_reconciliation_id",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_verifactu_differences"),
     )

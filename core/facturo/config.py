@@ -19,6 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 ENV_PREFIX = "FACTURO_"
 DEFAULT_CONFIG_PATH = "facturo.toml"
 SMTP_SECURITY = ("none", "starttls", "ssl")
+#: What ``[seller] logo`` may be: the first bytes of a PNG or a JPEG file, and at most 2 MB.
+LOGO_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+LOGO_MAX_BYTES = 2 * 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -118,6 +121,8 @@ class Settings:
     rate_limit_storage: str = "memory://"
     admin_two_factor_required: bool = False
     source: Path | None = None
+    #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
+    seller_logo: Path | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -264,8 +269,28 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
+        seller_logo=_logo_path(seller.text("logo", default="")),
         books=books,
     )
+
+
+def _logo_path(value: str) -> Path | None:
+    """The seller logo file (relative paths from the working directory), checked to be a
+    readable PNG or JPEG of at most 2 MB; None when not set."""
+    if not value.strip():
+        return None
+    path = Path(value.strip()).expanduser()
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ConfigError("seller.logo", f"cannot read {str(path)!r}: {exc.strerror}") from exc
+    if not head.startswith(LOGO_SIGNATURES):
+        raise ConfigError("seller.logo", f"{str(path)!r} is not a PNG or JPEG image")
+    if size > LOGO_MAX_BYTES:
+        raise ConfigError("seller.logo", f"{str(path)!r} is larger than 2 MB")
+    return path.resolve()
 
 
 def _books(table: _Reader) -> Books:

@@ -29,6 +29,8 @@ province = "Madrid"
 country = "ES"
 email = "billing@example.com"
 phone = ""
+# Optional PNG or JPEG printed at the top of invoices, proformas and credit notes.
+# logo = "branding/logo.png"
 
 [smtp]
 # Leave host empty to write emails as .eml files under var/mail/.

@@ -13,6 +13,7 @@ from facturo.billing.money import format_money, parse_amount, to_money
 from facturo.billing.orders import OrderError, order_addon, place_order
 from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
 from facturo.billing.pdf import document_pdf
+from facturo.billing.qr import QrImage, qr_image
 from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
 from facturo.billing.vat_recheck import recheck_pending
@@ -74,6 +75,7 @@ __all__ = [
     "PaymentOutcome",
     "PeriodicJob",
     "PluginSettings",
+    "QrImage",
     "Product",
     "ProductPrice",
     "Rate",
@@ -110,6 +112,7 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "qr_image",
     "recheck_pending",
     "record_payment",
     "refund_invoice",

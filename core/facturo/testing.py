@@ -441,6 +441,7 @@ CHROMIUM_ARGS = (
     "--no-first-run",
 )
 SCREENSHOTS_DIR = Path("test-artifacts") / "screenshots"
+DOCUMENTS_DIR = Path("test-artifacts") / "documents"
 
 
 def launch_chromium(playwright: Any) -> Any:
@@ -452,3 +453,11 @@ def screenshot_path(name: str) -> str:
     """Where a browser test saves the screenshot ``name`` (a test artifact)."""
     SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
     return str(SCREENSHOTS_DIR / f"{name}.png")
+
+
+def save_document_artifact(name: str, pdf: bytes) -> Path:
+    """Keep a rendered PDF as ``test-artifacts/documents/<name>.pdf`` for people to look at."""
+    DOCUMENTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = DOCUMENTS_DIR / f"{name}.pdf"
+    path.write_bytes(pdf)
+    return path

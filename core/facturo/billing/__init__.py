@@ -1,2 +1,3 @@
 """Billing: money, taxes, documents and their numbering, orders, services, payments, renewals,
-and the evidence behind their VAT (VAT-number checks, place of supply, consumer consent)."""
+the evidence behind their VAT (VAT-number checks, place of supply, consumer consent), and how
+documents are presented."""

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import io
+import re
+from datetime import datetime, tzinfo
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from facturo.billing.presentation import address_lines, load_logo
 from facturo.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from facturo.context import Context
     from facturo.models import Document
+
+#: Stands for the page count in the footer ("1/2"); replaced before xhtml2pdf sees the HTML.
+PAGE_COUNT_MARK = "__FACTURO_PAGE_COUNT__"
+_PAGES = re.compile(rb"/Count (\d+) /Kids \[[^\]]*\] /Type /Pages")
+#: Line breaks between two tags: whitespace xhtml2pdf would walk as text nodes for nothing.
+_BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
+#: Page counts seen per document layout (see ``layout_key``): the first guess of the next one.
+_pages_seen: dict[tuple[Any, ...], int] = {}
 
 
 def document_context(
@@ -38,7 +50,10 @@ def document_context(
         "document": document,
         "lines": document.lines,
         "seller": seller,
+        "seller_address": address_lines(seller),
         "customer": customer,
+        "customer_address": address_lines(customer),
+        "logo": load_logo(ctx.settings.seller_logo),
         "breakdown": breakdown,
         "options": options,
         "extras": invoice_extras(ctx, document, fmt),
@@ -49,7 +64,20 @@ def document_context(
         "_": translations.gettext,
         "num": lambda value: plain_number(value, lang),
         "zone": ctx.settings.zone,
+        "paid_on": moment(document.paid_at, lang, ctx.settings.zone),
+        "page_count": PAGE_COUNT_MARK,
     }
+
+
+def moment(value: datetime | None, language: str, zone: tzinfo) -> str:
+    """An instant as the documents write it, in the business time zone: the date as the
+    language writes dates (``02/03/2026``, ``2 Mar 2026``) and the time (``11:00``)."""
+    if value is None:
+        return ""
+    from facturo.templating import date_filter
+
+    local = value.astimezone(zone)
+    return f"{date_filter(local.date(), language)} {local:%H:%M}"
 
 
 def plain_number(value: Any, language: str) -> str:
@@ -71,21 +99,74 @@ def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
 def render_html(
     ctx: Context, document: Document, for_pdf: bool, language: str | None = None
 ) -> str:
-    """The document as HTML (the PDF flavour inlines payment options' ``pdf_html``)."""
+    """The document as HTML (the PDF flavour inlines payment options' ``pdf_html`` and leaves
+    :data:`PAGE_COUNT_MARK` where the page count goes)."""
     values = document_context(ctx, document, language, "pdf" if for_pdf else "html")
     values["for_pdf"] = for_pdf
     return str(ctx.templates.get_template("invoice/document.html").render(values))
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Convert HTML to PDF bytes with xhtml2pdf; raise RuntimeError if it reports errors."""
+@cache
+def user_agent_css() -> str:
+    """The trimmed user-agent stylesheet documents are converted with (xhtml2pdf's own has
+    rules for tables of contents, forms and lists in every script, parsed on every render)."""
+    from facturo.templating import CORE_TEMPLATES
+
+    return (CORE_TEMPLATES / "invoice" / "user-agent.css").read_text(encoding="utf-8")
+
+
+def html_to_pdf(html: str, default_css: str | None = None) -> bytes:
+    """Convert HTML to PDF bytes with xhtml2pdf (its own user-agent stylesheet unless
+    ``default_css`` is given); raise RuntimeError if it reports errors."""
     from xhtml2pdf import pisa
 
     out = io.BytesIO()
-    result = pisa.CreatePDF(html, dest=out, encoding="utf-8")
+    result = pisa.CreatePDF(html, dest=out, encoding="utf-8", default_css=default_css)
     if result.err:
         raise RuntimeError(f"xhtml2pdf reported {result.err} error(s)")
     return out.getvalue()
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages of a PDF written by ReportLab (its one ``/Type /Pages`` node)."""
+    found = _PAGES.search(pdf)
+    if found is None:
+        raise RuntimeError("no page tree in the PDF")
+    return int(found.group(1))
+
+
+def paginated_pdf(html: str, guess: int = 1) -> bytes:
+    """Convert HTML whose footer says "page n/:data:`PAGE_COUNT_MARK`" in one xhtml2pdf pass
+    when ``guess`` is right, two when it is not.
+
+    xhtml2pdf's own ``<pdf:pagecount>`` always lays the document out twice. The footer is a
+    fixed frame, so the digits written there never move the body: converting again with the
+    count the first pass produced gives the same pages, now numbered right."""
+    pages = max(guess, 1)
+    html = _BETWEEN_TAGS.sub("><", html)
+    for _ in range(3):
+        pdf = html_to_pdf(html.replace(PAGE_COUNT_MARK, str(pages)), user_agent_css())
+        produced = page_count(pdf)
+        if produced == pages:
+            return pdf
+        pages = produced
+    raise RuntimeError("the page count does not settle")
+
+
+def layout_key(document: Document, html: str) -> tuple[Any, ...]:
+    """What decides a document's page count, roughly: its kind, lines and size of markup."""
+    return (document.kind, len(document.lines), len(html) // 4096)
+
+
+def render_pdf(ctx: Context, document: Document) -> bytes:
+    """The document as a PDF with "n/N" page numbers, laid out once in the usual case."""
+    html = render_html(ctx, document, for_pdf=True)
+    key = layout_key(document, html)
+    pdf = paginated_pdf(html, _pages_seen.get(key, 1))
+    if len(_pages_seen) > 1024:
+        _pages_seen.clear()
+    _pages_seen[key] = page_count(pdf)
+    return pdf
 
 
 @hookimpl(trylast=True)
@@ -94,5 +175,5 @@ def render_invoice(ctx: Context, document: Document, fmt: str) -> bytes | None:
     if fmt == "html":
         return render_html(ctx, document, for_pdf=False).encode("utf-8")
     if fmt == "pdf":
-        return html_to_pdf(render_html(ctx, document, for_pdf=True))
+        return render_pdf(ctx, document)
     return None

@@ -23,6 +23,8 @@ from stdnum import iso11649
 from stdnum.exceptions import ValidationError
 from stdnum.iso7064 import mod_97_10
 
+from facturo.plugin import qr_image
+
 SERVICE_TAG = "BCD"
 VERSION = "002"
 CHARSET_UTF8 = "1"
@@ -189,8 +191,9 @@ def qr_svg(payload: str, *, scale: int = 4) -> str:
 
 
 def qr_png_data_uri(payload: str, *, scale: int = 4) -> str:
-    """Return the EPC QR code as a ``data:image/png;base64,...`` URI for HTML and PDF."""
-    return str(make_qr(payload).png_data_uri(scale=scale, border=4))
+    """Return the EPC QR code as a ``data:image/png;base64,...`` URI for HTML and PDF (the
+    core's level-M encoder: the same code as :func:`make_qr`, several times faster)."""
+    return qr_image(payload, scale=scale, border=4).data_uri
 
 
 def _single_line(field: str, value: str) -> str:

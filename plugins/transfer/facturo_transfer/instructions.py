@@ -23,9 +23,9 @@ LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
                 "bank": "Banco",
                 "amount": "Importe exacto",
                 "reference": "Concepto (obligatorio)",
-                "qr": "Escanee el código con la app de su banco",
-                "note": "Indique el concepto exactamente como aparece para que podamos "
-                "identificar su pago.",
+                "qr": "Escanea el código con la app de tu banco",
+                "note": "Indica el concepto exactamente como aparece para que podamos "
+                "identificar tu pago.",
             }
         ),
         "en": MappingProxyType(
@@ -44,6 +44,10 @@ LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         ),
     }
 )
+
+
+#: Pixels per module of the EPC QR image: HTML and PDF scale it up without smoothing.
+QR_PIXELS_PER_MODULE = 2
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,7 @@ def build_instructions(
         amount_display=format_money(amount, currency, lang),
         reference=reference,
         qr_payload=payload,
-        qr_data_uri=epc.qr_png_data_uri(payload) if payload else None,
+        qr_data_uri=epc.qr_png_data_uri(payload, scale=QR_PIXELS_PER_MODULE) if payload else None,
         language=lang,
         labels=LABELS[lang],
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 from html import escape
 
 from facturo.plugin import Context, Document, PaymentOption
-from facturo_transfer.instructions import build_instructions
+from facturo_transfer.instructions import TransferInstructions, build_instructions
 from facturo_transfer.settings import TransferSettings
+
+#: The printed EPC QR code, quiet zone included (about 30 mm: banking apps read it easily).
+PDF_QR_SIZE_PT = 86
 
 
 def transfer_settings(ctx: Context) -> TransferSettings:
@@ -24,22 +27,54 @@ def payment_option(ctx: Context, document: Document, language: str) -> PaymentOp
         document.currency,
         language=language,
     )
-    rows = "".join(
-        f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>'
+    return PaymentOption(
+        gateway="transfer",
+        title={"es": "Transferencia bancaria", "en": "Bank transfer"},
+        html=page_html(info),
+        pdf_html=pdf_html(info),
+        order=50,
+    )
+
+
+def _rows(info: TransferInstructions, label_style: str = "") -> str:
+    return "".join(
+        f'<tr><th scope="row"{label_style}>{escape(label)}</th><td>{escape(value)}</td></tr>'
         for label, value in info.rows()
     )
+
+
+def page_html(info: TransferInstructions) -> str:
+    """The instructions on the invoice page: the account table, the note, then the QR code."""
     qr = ""
     if info.qr_data_uri:
         qr = (
             f'<p class="transfer-qr">{escape(info.labels["qr"])}<br>'
-            f'<img src="{info.qr_data_uri}" width="140" height="140" alt="{escape(info.labels["qr"])}"></p>'
+            f'<img src="{info.qr_data_uri}" width="140" height="140" style="image-rendering: pixelated;" '
+            f'alt="{escape(info.labels["qr"])}"></p>'
         )
     note = f'<p class="muted">{escape(info.labels["note"])}</p>'
-    html = f'<table class="transfer">{rows}</table>{note}{qr}'
-    return PaymentOption(
-        gateway="transfer",
-        title={"es": "Transferencia bancaria", "en": "Bank transfer"},
-        html=html,
-        pdf_html=html,
-        order=50,
+    return f'<table class="transfer">{_rows(info)}</table>{note}{qr}'
+
+
+def pdf_html(info: TransferInstructions) -> str:
+    """The instructions on the PDF: label and value lines and the note beside the QR code, so
+    that they take a few lines of the first page rather than a page of their own. Lines, not a
+    nested table: xhtml2pdf lays out every table cell on its own, at a cost."""
+    details = "<br>".join(
+        f'<span style="color: #627d98;">{escape(label)}:</span> {escape(value)}'
+        for label, value in info.rows()
+    )
+    note = (
+        f'<br><span style="color: #627d98; font-size: 7.5pt;">{escape(info.labels["note"])}</span>'
+    )
+    if not info.qr_data_uri:
+        return f"<div>{details}{note}</div>"
+    caption = escape(info.labels["qr"])
+    return (
+        '<table class="transfer"><tr>'
+        f'<td width="76%">{details}{note}</td>'
+        f'<td width="24%" align="center" style="font-size: 7pt; color: #627d98;">'
+        f'<img src="{info.qr_data_uri}" style="width: {PDF_QR_SIZE_PT}pt; height: {PDF_QR_SIZE_PT}pt;" '
+        f'alt="{caption}"><br>{caption}</td>'
+        "</tr></table>"
     )

@@ -234,3 +234,27 @@ def test_staff_upload_review_and_confirm_over_http(transfer_ctx: Context) -> Non
     with transfer_ctx.db.read_session() as session:
         assert session.get(Document, first.id).status == "paid"
         assert session.scalar(select(func.count()).select_from(Payment)) == 3
+
+
+def test_a_proforma_with_transfer_instructions_and_qr_fits_on_one_page(
+    transfer_ctx: Context,
+) -> None:
+    from facturo.pdftesting import pages_text, qr_texts
+    from facturo.testing import save_document_artifact
+
+    customer = make_customer(transfer_ctx, language="es")
+    period = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
+    lines = [
+        LineSpec(f"Proveedor {n} — add-on anual", Decimal("39.00"), **period) for n in range(6)
+    ]
+    with transfer_ctx.db.transaction() as session:
+        document = create_proforma(session, transfer_ctx, customer, lines)
+        pdf = document_pdf(transfer_ctx, session, document)
+        reference, total = document.reference, document.total
+    save_document_artifact("proforma_transfer", pdf)
+    (page,) = pages_text(pdf)
+    assert "Página 1/1" in page and "Cómo pagar" in page
+    assert "ES91 2100 0418 4502 0005 1332" in page and reference in page
+    (payload,) = qr_texts(pdf, 0)
+    decoded = epc.decode(payload)
+    assert decoded.iban == IBAN and decoded.amount == total

@@ -67,7 +67,7 @@ def on_document_issued(ctx: Context, session: Session, document: Document) -> No
 def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
     from .qr import qr_block
 
-    return qr_block(ctx, document)
+    return qr_block(ctx, document, fmt)
 
 
 @hookimpl

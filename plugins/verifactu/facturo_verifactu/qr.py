@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
-from facturo.plugin import Context, Document
+from facturo.plugin import Context, Document, qr_image
 
 from .build import cents
-from .hashing import qr_png, qr_url
+from .hashing import qr_url
 from .settings import config
+
+#: Side of the printed code itself, quiet zone excluded: the Orden asks for 30 to 40 mm.
+QR_SIDE_MM = 32
+#: Quiet zone in modules on each side (ISO/IEC 18004's four; well over the 2 mm asked for).
+QR_BORDER_MODULES = 4
+#: Pixels per module in the PNG. The PDF scales the image up without smoothing, so the modules
+#: stay square and sharp; fewer pixels are less to decode and compress on every render.
+QR_PIXELS_PER_MODULE = 2
+_POINTS_PER_MM = 72 / 25.4
+_PIXELATED = " image-rendering: pixelated;"
 
 
 def document_qr_url(ctx: Context, document: Document) -> str | None:
@@ -26,18 +35,21 @@ def document_qr_url(ctx: Context, document: Document) -> str | None:
     )
 
 
-def qr_block(ctx: Context, document: Document) -> list[str]:
-    """HTML: "QR tributario:", the QR (PNG data URI, level M, about 32 mm), "VERI*FACTU"."""
+def qr_block(ctx: Context, document: Document, fmt: str = "pdf") -> list[str]:
+    """HTML: "QR tributario:", the QR (PNG data URI, level M, the code 32 mm wide plus its quiet
+    zone), "VERI*FACTU" — in type no smaller than the rest of the document. On a web page
+    (``fmt`` "html") browsers are told to scale the pixels without smoothing them."""
     url = document_qr_url(ctx, document)
     if url is None:
         return []
-    data = base64.b64encode(qr_png(url, scale=6, border=4)).decode("ascii")
+    code = qr_image(url, scale=QR_PIXELS_PER_MODULE, border=QR_BORDER_MODULES)
+    side_pt = QR_SIDE_MM * _POINTS_PER_MM * (code.modules + 2 * code.border) / code.modules
     html = (
-        '<div class="verifactu-qr">'
-        "<div><strong>QR tributario:</strong></div>"
-        f'<img src="data:image/png;base64,{data}" width="120" height="120" '
-        f'alt="{escape(url)}">'
-        "<div><strong>VERI*FACTU</strong></div>"
+        '<div class="verifactu-qr" style="text-align: center; font-size: 9pt; font-weight: bold;">'
+        "QR tributario:<br>"
+        f'<img src="{code.data_uri}" style="width: {side_pt:.1f}pt; '
+        f'height: {side_pt:.1f}pt;{_PIXELATED if fmt == "html" else ""}" alt="{escape(url)}"><br>'
+        "VERI*FACTU"
         "</div>"
     )
     return [html]

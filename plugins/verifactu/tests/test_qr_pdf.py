@@ -79,3 +79,42 @@ def test_client_invoice_page_shows_the_qr_first(make_context) -> None:  # type: 
     main = page.text[page.text.index("<main>") :]
     assert "QR tributario:" in main and "VERI*FACTU" in main
     assert main.index("QR tributario:") < main.index("<h1>")
+
+
+def test_qr_heads_the_first_page_only_at_30_to_40_mm(make_context) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from facturo.billing.documents import LineSpec, create_proforma
+    from facturo.pdftesting import drawn_images, page_height, pages_text, qr_texts, text_top
+    from facturo.testing import save_document_artifact
+    from facturo_verifactu.testing import pay
+
+    ctx = make_context(plugins=("verifactu",))
+    period = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
+    lines = [LineSpec(f"Proveedor {n}", Decimal("9.90"), **period) for n in range(30)]
+    with ctx.db.transaction() as session:
+        from facturo.models import Customer
+
+        owner = session.get(Customer, customer(ctx).id)
+        unpaid = create_proforma(session, ctx, owner, lines)
+    paid = pay(ctx, unpaid)
+    with ctx.db.transaction() as session:
+        fresh = session.get(Document, paid.id)
+        pdf = document_pdf(ctx, session, fresh)
+    save_document_artifact("invoice_verifactu_30_lines", pdf)
+    first, second = pages_text(pdf)
+    assert "1/2" in first and "2/2" in second
+    assert len(qr_texts(pdf, 0)) == 1 and drawn_images(pdf, 1) == []
+    # "QR tributario:" sits in the top tenth of the first page, above the document's number.
+    height = page_height(pdf)
+    label, number = text_top(pdf, "QR tributario:"), text_top(pdf, paid.number)
+    assert label is not None and number is not None
+    assert label > height * 0.9 and label > number
+    # The code itself (the image less its 4-module quiet zones) is 30 to 40 mm wide.
+    (image,) = drawn_images(pdf, 0)
+    url = qr_texts(pdf, 0)[0]
+    from facturo.plugin import qr_image
+
+    code = qr_image(url)
+    side_mm = image.width * code.modules / (code.modules + 2 * code.border) * 25.4 / 72
+    assert 30 <= side_mm <= 40 and abs(image.width - image.height) < 0.01

@@ -185,3 +185,34 @@ def test_security_headers_and_escaping(site: Site) -> None:
         assert response.headers["referrer-policy"]
     page = client.get("/client/").text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_invoice_and_credit_note_pages_show_what_their_pdfs_show(site: Site) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
+    from facturo.models import Customer
+
+    owner = make_customer(site.ctx, language="es")
+    period = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
+    with site.ctx.db.transaction() as session:
+        who = session.get(Customer, owner.id)
+        assert who is not None
+        document = create_proforma(
+            session, site.ctx, who, [LineSpec("Licencia", Decimal("1234.56"), **period)]
+        )
+        document_id = document.id
+    _pay(site, document_id)
+    with site.ctx.db.transaction() as session:
+        invoice = session.get(Document, document_id)
+        assert invoice is not None
+        note_id = create_credit_note(session, site.ctx, invoice, None, "Pedido duplicado").id
+    client = logged_in(site, owner)
+    page = client.get(f"/client/documents/{document_id}").text
+    assert page.count("28001 Madrid (ES)") == 2 and "Madrid Madrid" not in page
+    assert "Periodo: 02/03/2026 – 01/03/2027" in page
+    assert "1.234,56\xa0€" in page and "Pagado 02/03/2026 11:00" in page
+    note = client.get(f"/client/documents/{note_id}").text
+    assert "Rectifica la factura: F2026-000001 (02/03/2026)" in note
+    assert "Motivo: Pedido duplicado" in note

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -59,7 +60,8 @@ async def switch_language(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return Response("ok", media_type="text/plain")
+    """Alive. ``X-Process-Id`` tells which web process answered (several run side by side)."""
+    return Response("ok", media_type="text/plain", headers={"X-Process-Id": str(os.getpid())})
 
 
 def create_app(

@@ -90,9 +90,7 @@ class RateLimiter:
         if item is None:
             item = self._items[limit] = parse(limit)
         if self._memory is not None:
-            wait = self._memory.hit(
-                f"{limit}|{'|'.join(keys)}", item.amount, item.get_expiry()
-            )
+            wait = self._memory.hit(f"{limit}|{'|'.join(keys)}", item.amount, item.get_expiry())
             return Verdict(True, 0) if wait == 0.0 else Verdict(False, max(1, int(wait) + 1))
         assert self._shared is not None
         if self._shared.hit(item, *keys):

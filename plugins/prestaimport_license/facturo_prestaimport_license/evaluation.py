@@ -194,11 +194,12 @@ class ValidationAnswer:
 
     def to_payload(self, issuer: str) -> dict[str, Any]:
         """Return the JSON-ready payload to sign (licensing.md §6.3)."""
+        issued = format_time(self.issued_at)
         payload: dict[str, Any] = {
             "v": LEASE_VERSION,
             "typ": LEASE_TYPE,
             "iss": issuer,
-            "ts": format_time(self.issued_at),
+            "ts": issued,
             "nonce": self.nonce,
             "request": {
                 "key_hash": self.key_hash,
@@ -214,7 +215,7 @@ class ValidationAnswer:
             "addons": [addon.to_json() for addon in self.addons],
             "missing_addons": list(self.missing_addons),
             "lease": {
-                "issued_at": format_time(self.issued_at),
+                "issued_at": issued,
                 "refresh_after": format_time(self.refresh_after),
                 "expires_at": format_time(self.lease_expires_at),
             },

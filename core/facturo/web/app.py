@@ -20,6 +20,7 @@ from facturo.context import Context
 from facturo.i18n import LANGUAGES
 from facturo.web.errors import http_exception, server_error
 from facturo.web.ratelimit import RateLimiter
+from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import guard_routes
 from facturo.web.security import SecurityHeadersMiddleware
 
@@ -73,10 +74,10 @@ def create_app(
         Route("/healthz", health),
         Route("/lang/{code}", switch_language),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
-        Mount("/client", routes=section_routes(ctx, "client")),
-        Mount("/admin", routes=section_routes(ctx, "admin")),
-        Mount("/api", routes=section_routes(ctx, "api")),
-        Mount("/public", routes=section_routes(ctx, "public")),
+        indexed_mount("/client", section_routes(ctx, "client")),
+        indexed_mount("/admin", section_routes(ctx, "admin")),
+        indexed_mount("/api", section_routes(ctx, "api")),
+        indexed_mount("/public", section_routes(ctx, "public")),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware),
@@ -121,6 +122,10 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    # Starlette builds a plain Router from ``routes``; ours tries only the routes a path could
+    # match (same answers, see facturo.web.routing). The middleware stack is built on the first
+    # request, from this router.
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.limiter = RateLimiter(ctx.settings.rate_limit_storage)
     return app

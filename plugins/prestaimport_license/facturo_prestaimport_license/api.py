@@ -9,11 +9,11 @@ request path. benchmarks/README.md says what each of these choices bought.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ from .keys import key_hint, lookup_hmac, normalize_key
 from .lookup import find
 from .models import ShopBindingRow
 from .service import allowance_from
-from .settings import config
+from .settings import LicenseConfig, config
 from .signing import canonical_json_without_floats, json_bytes
 from .validation_log import log_buffer
 
@@ -66,8 +66,8 @@ def _text(body: dict[str, Any], name: str, required: bool = False, limit: int = 
 def parse_request(raw: bytes) -> dict[str, Any]:
     """Parse and type-check a request body; raise RequestInvalid with the field at fault."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = orjson.loads(raw)  # strict: no NaN, no lone surrogates (they cannot be signed)
+    except orjson.JSONDecodeError:
         raise RequestInvalid("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise RequestInvalid("the body must be a JSON object")
@@ -102,6 +102,34 @@ def parse_request(raw: bytes) -> dict[str, Any]:
         "nonce": nonce,
         "require_addons": wanted,
     }
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """What the validation derives from a key as typed: its normalised form, lookup HMAC and
+    log hint."""
+
+    key: str
+    digest: bytes
+    hint: str
+
+
+_FACTS: dict[tuple[str, str, str], KeyFacts] = {}
+FACTS_LIMIT = 50_000
+
+
+def key_facts(raw: str, cfg: LicenseConfig) -> KeyFacts:
+    """The facts of a well-formed key (KeyFormatError otherwise), remembered per spelling: the
+    same desktop tools send the same keys again and again."""
+    remembered = (raw, cfg.prefix, cfg.pepper)
+    facts = _FACTS.get(remembered)
+    if facts is None:
+        key = normalize_key(raw, cfg.prefix)
+        facts = KeyFacts(key, lookup_hmac(key, cfg.pepper), key_hint(key))
+        if len(_FACTS) >= FACTS_LIMIT:
+            _FACTS.clear()
+        _FACTS[remembered] = facts
+    return facts
 
 
 def bind(ctx: Context, licence_id: int, answer: ValidationAnswer) -> bool:
@@ -157,10 +185,10 @@ async def validate(request: Request) -> Response:
     except RequestInvalid as exc:
         return errors(400, "REQUEST_INVALID", exc.detail, exc.field)
     try:
-        key = normalize_key(body["key"], cfg.prefix)
+        facts = key_facts(body["key"], cfg)
     except KeyFormatError as exc:
         return errors(400, "KEY_FORMAT_INVALID", str(exc), "key")
-    digest = lookup_hmac(key, cfg.pepper)
+    key, digest = facts.key, facts.digest
     if cfg.rate_limit_key:
         verdict = limiter.hit(cfg.rate_limit_key, "licence-key", digest[:12].hex())
         if not verdict.allowed:
@@ -200,7 +228,7 @@ async def validate(request: Request) -> Response:
         {
             "at": now,
             "licence_id": found.licence_id if found is not None else None,
-            "key_hint": key_hint(key),
+            "key_hint": facts.hint,
             "shop_host": (answer.shop.host if answer.shop else "")[:253],
             "install_id": (body["install_id"] or "")[:128],
             "code": str(answer.code),

@@ -149,6 +149,7 @@ def format_key(normalized: str) -> str:
     return "-".join([tag, *groups, normalized[-CHECK_LENGTH:]])
 
 
+@lru_cache(maxsize=4096)
 def key_hash(normalized: str) -> str:
     """Return base64url(SHA-256(normalised key)): how a lease names its key without holding it."""
     return b64url_encode(hashlib.sha256(normalized.encode("ascii")).digest())

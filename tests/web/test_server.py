@@ -42,8 +42,9 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("facturo serve did not answer")
 
 
-def answering_pids(url: str, attempts: int = 400) -> set[str]:
-    """Process ids seen over many fresh connections, made 16 at a time."""
+def answering_pids(url: str, wanted: int, timeout: float = 60.0) -> set[str]:
+    """Process ids seen over fresh connections made 16 at a time, until ``wanted`` distinct
+    ones answered or ``timeout`` passed (a process still starting answers nothing)."""
 
     def one(_: int) -> str:
         with httpx.Client(timeout=5) as client:  # a new connection each time
@@ -52,11 +53,10 @@ def answering_pids(url: str, attempts: int = 400) -> set[str]:
         return response.headers["x-process-id"]
 
     seen: set[str] = set()
+    deadline = time.monotonic() + timeout
     with ThreadPoolExecutor(16) as pool:
-        for start in range(0, attempts, 40):
-            seen.update(pool.map(one, range(start, start + 40)))
-            if len(seen) >= 2:
-                break
+        while len(seen) < wanted and time.monotonic() < deadline:
+            seen.update(pool.map(one, range(32)))
     return seen
 
 
@@ -100,7 +100,7 @@ def test_serve_with_two_workers_runs_two_processes_answering_http_and_one_worker
     url = f"http://127.0.0.1:{port}/healthz"
     try:
         wait_until_answering(url, process)
-        pids = answering_pids(url)
+        pids = answering_pids(url, wanted=2)
         assert len(pids) == 2, pids
         assert {int(pid) for pid in pids} <= child_pids(process.pid)
         assert process.pid not in {int(pid) for pid in pids}  # the supervisor serves nothing

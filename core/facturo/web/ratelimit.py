@@ -29,6 +29,9 @@ class Verdict:
     retry_after: int
 
 
+ALLOWED = Verdict(True, 0)
+
+
 class MemoryMovingWindow:
     """Moving-window counters of one process, safe to share between threads."""
 
@@ -76,6 +79,7 @@ class RateLimiter:
 
     def __init__(self, storage_uri: str = "memory://") -> None:
         self._items: dict[str, RateLimitItem] = {}
+        self._windows: dict[str, tuple[int, int]] = {}
         self._memory: MemoryMovingWindow | None = None
         self._shared: MovingWindowRateLimiter | None = None
         if storage_uri.startswith("memory://"):
@@ -86,15 +90,19 @@ class RateLimiter:
     def hit(self, limit: str, *keys: str) -> Verdict:
         """Count one hit against ``limit`` for ``keys``; say whether it is allowed and, if
         not, how many seconds until it will be."""
+        if self._memory is not None:
+            window = self._windows.get(limit)
+            if window is None:
+                parsed = parse(limit)
+                window = self._windows[limit] = (parsed.amount, parsed.get_expiry())
+            wait = self._memory.hit(f"{limit}|{'|'.join(keys)}", *window)
+            return ALLOWED if wait == 0.0 else Verdict(False, max(1, int(wait) + 1))
         item = self._items.get(limit)
         if item is None:
             item = self._items[limit] = parse(limit)
-        if self._memory is not None:
-            wait = self._memory.hit(f"{limit}|{'|'.join(keys)}", item.amount, item.get_expiry())
-            return Verdict(True, 0) if wait == 0.0 else Verdict(False, max(1, int(wait) + 1))
         assert self._shared is not None
         if self._shared.hit(item, *keys):
-            return Verdict(True, 0)
+            return ALLOWED
         stats = self._shared.get_window_stats(item, *keys)
         return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))
 

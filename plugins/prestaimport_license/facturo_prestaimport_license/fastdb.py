@@ -144,8 +144,17 @@ class PinnedQuery:
 
 
 class FastInsert:
-    """An INSERT of every column but the id, compiled once, run with DB-API ``executemany``
-    in one transaction."""
+    """An INSERT of every column but the id, compiled once.
+
+    :meth:`prepare` turns a row into DB-API parameters (the columns' own bind processing) where
+    the row is made; :meth:`insert_prepared` writes many in one transaction. On SQLite that is
+    one multi-row ``INSERT … VALUES (…), (…)`` per :data:`ROWS_PER_STATEMENT` rows, so the
+    thread that writes holds the GIL for a few calls rather than once per row (with
+    ``executemany`` it takes the GIL back after every row, and each time the event loop's
+    thread must hand it over).
+    """
+
+    ROWS_PER_STATEMENT = 1000
 
     def __init__(self, engine: Engine, table: Table) -> None:
         self.engine = engine
@@ -153,16 +162,28 @@ class FastInsert:
         self.compiled = _Compiled(
             engine, insert(table).values({name: bindparam(name) for name in self.columns})
         )
+        self.sqlite = engine.dialect.name == "sqlite" and self.compiled.positional
+        head, values, tail = self.compiled.sql.rpartition("VALUES")
+        self._head, self._group = head + values, tail.strip()
 
-    def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` (dicts keyed by column name) and commit."""
-        params = [self.compiled.arguments(row) for row in rows]
+    def prepare(self, row: dict[str, Any]) -> Any:
+        """The DB-API parameters of ``row`` (a dict keyed by column name)."""
+        return self.compiled.arguments({name: row[name] for name in self.columns})
+
+    def insert_prepared(self, prepared: list[Any]) -> None:
+        """Insert rows made by :meth:`prepare` and commit."""
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            if self.engine.dialect.name == "sqlite":
+            if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(self.compiled.sql, params)
+                step = self.ROWS_PER_STATEMENT
+                for start in range(0, len(prepared), step):
+                    chunk = prepared[start : start + step]
+                    sql = self._head + " " + ", ".join([self._group] * len(chunk))
+                    cursor.execute(sql, [value for row in chunk for value in row])
+            else:
+                cursor.executemany(self.compiled.sql, prepared)
             cursor.close()
             raw.commit()
         except BaseException:
@@ -170,3 +191,7 @@ class FastInsert:
             raise
         finally:
             raw.close()
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (dicts keyed by column name) and commit."""
+        self.insert_prepared([self.prepare(row) for row in rows])

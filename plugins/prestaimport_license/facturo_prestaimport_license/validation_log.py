@@ -33,15 +33,17 @@ class LogBuffer:
     def __init__(self, ctx: Context, size: int) -> None:
         self.ctx = ctx
         self.size = size
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[Any] = []
         self.lock = threading.Lock()
         self.timer: asyncio.TimerHandle | None = None
         self._writer: FastInsert | None = None
 
     def add(self, row: dict[str, Any]) -> bool:
-        """Queue ``row``; True when the buffer is full and should be flushed now."""
+        """Queue ``row`` (turned into parameters here, so that the writing thread has little
+        Python to run); True when the buffer is full and should be flushed now."""
+        prepared = self.writer().prepare(row)
         with self.lock:
-            self.rows.append(row)
+            self.rows.append(prepared)
             return len(self.rows) >= self.size
 
     def flush(self) -> int:
@@ -52,7 +54,7 @@ class LogBuffer:
         if not rows:
             return 0
         try:
-            self.writer().insert_many(rows)
+            self.writer().insert_prepared(rows)
         except Exception:
             LOG.exception("could not write %d validation log rows", len(rows))
             return 0

@@ -171,7 +171,7 @@ def test_malformed_requests_are_400_and_write_nothing(
 
 def test_text_that_cannot_be_signed_is_400(live: Live) -> None:
     seeded = seed_licence(live.ctx)
-    content = ('{"key": "%s", "nonce": "\\ud800"}' % seeded.key).encode()
+    content = ('{"key": "' + seeded.key + '", "nonce": "\\ud800"}').encode()
     response = live.validate(content)
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "REQUEST_INVALID"

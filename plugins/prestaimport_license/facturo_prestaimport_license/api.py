@@ -156,7 +156,8 @@ def bind(ctx: Context, licence_id: int, answer: ValidationAnswer) -> bool:
 
 def client_ip(request: Request) -> str:
     """The caller's address (the proxy in front must set it on the connection)."""
-    return request.client.host if request.client is not None else "unknown"
+    client = request.scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 @open_page
@@ -175,11 +176,9 @@ async def validate(request: Request) -> Response:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
+    raw = await request.body()  # already read (and kept) by the section guard's NUL check
+    if len(raw) > MAX_BODY:
+        return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
     try:
         body = parse_request(raw)
     except RequestInvalid as exc:

@@ -24,7 +24,7 @@ from facturo.plugin import Context
 
 from .evaluation import AddonState, KeyState, LicenseState, LicenseStatus, ShopBinding
 from .fastdb import Converter, PinnedConnections, PinnedQuery
-from .migrations.prestaimport_license_0002_perfval_state_version import (
+from .migrations.prestaimport_license_0002_pv_state_version import (
     VERSION_TABLE,
     trigger_names,
 )

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from facturo.plugin import Context
 from facturo.testing import is_postgres
 from facturo_prestaimport_license import lookup
-from facturo_prestaimport_license.migrations.prestaimport_license_0002_perfval_state_version import (
+from facturo_prestaimport_license.migrations.prestaimport_license_0002_pv_state_version import (
     trigger_names,
 )
 from facturo_prestaimport_license.testing import OTHER_SHOP, Live, body, payload, seed_licence

@@ -9,7 +9,7 @@ A later migration that rebuilds one of these tables on SQLite (batch mode copies
 the original, and its triggers with it) must create the table's triggers again with
 :func:`create_triggers`; the validation stops trusting the counter while one is missing.
 
-Revision ID: prestaimport_license_0002_perfval_state_version
+Revision ID: prestaimport_license_0002_pv
 Revises: prestaimport_license_0001
 Create Date: 2026-11-30
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "prestaimport_license_0002_perfval_state_version"
+revision = "prestaimport_license_0002_pv"
 down_revision = "prestaimport_license_0001"
 branch_labels = None
 depends_on = None

@@ -136,8 +136,8 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
     """Time one billing run over the built data; return figures and what it created."""
     from sqlalchemy import func, select
 
+    from facturo.billing.billing_run import billing_run
     from facturo.models import BilledPeriod, Document, OutboxMessage
-    from facturo.renewals import billing_run
 
     ctx = context_for(url, data_dir)
     with ctx.db.read_session() as session:  # warm up: imports, templates, connections

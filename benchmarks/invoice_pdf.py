@@ -38,12 +38,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=30)
     args = parser.parse_args()
 
+    from facturo.billing.documents import LineSpec, create_proforma
+    from facturo.billing.payments import record_payment
     from facturo.bootstrap import create_context, upgrade_database
     from facturo.builtin.pdf import html_to_pdf
     from facturo.config import settings_from_mapping
-    from facturo.documents import LineSpec, create_proforma
     from facturo.models import Customer, Document
-    from facturo.payments import record_payment
     from facturo.testing import base_settings_mapping
 
     with tempfile.TemporaryDirectory(prefix="facturo-pdf-") as tmp:

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from facturo.billing.orders import place_order
+from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.models import Document, OutboxMessage, Service
-from facturo.orders import place_order
-from facturo.payments import record_payment
 from facturo.testing import drain
 from tests.factories import make_catalog, make_customer
 

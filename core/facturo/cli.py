@@ -35,8 +35,8 @@ class ConfigFailure(Failure):
 
 def friendly(func: F) -> F:
     """Turn known errors into one line on stderr and an exit code, never a traceback."""
-    from facturo.accounts import AccountError
-    from facturo.documents import BillingError
+    from facturo.accounts.customers import AccountError
+    from facturo.billing.errors import BillingError
     from facturo.plugins import PluginError
 
     @wraps(func)
@@ -108,7 +108,7 @@ def init(
     path: str, database_url: str, admin_email: str, admin_password: str | None, force: bool
 ) -> None:
     """Write a commented facturo.toml, create the database and the first staff admin."""
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
     from facturo.bootstrap import create_context, upgrade_database
     from facturo.defaults import config_template
 
@@ -202,7 +202,7 @@ def staff_create(
     click_ctx: click.Context, email: str, name: str, role: str, password: str | None
 ) -> None:
     """Create a staff user."""
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     ctx = context_from(click_ctx.obj["config"])
     with ctx.db.transaction() as session:
@@ -224,7 +224,8 @@ def billing() -> None:
 @friendly
 def billing_run_command(click_ctx: click.Context, on: str | None, dry_run: bool) -> None:
     """Create renewal proformas, send reminders, suspend and terminate overdue services."""
-    from facturo.renewals import billing_run, count_due_services
+    from facturo.billing.billing_run import billing_run
+    from facturo.billing.renewals import count_due_services
 
     try:
         day = date.fromisoformat(on) if on else None
@@ -250,7 +251,7 @@ def billing_run_command(click_ctx: click.Context, on: str | None, dry_run: bool)
 @friendly
 def worker(click_ctx: click.Context, once: bool, interval: float) -> None:
     """Deliver the outbox (emails, hooks) and run periodic jobs."""
-    from facturo.worker import run_forever, run_once
+    from facturo.delivery.worker import run_forever, run_once
 
     ctx = context_from(click_ctx.obj["config"])
     if once:

@@ -14,6 +14,8 @@ from facturo.config import ConfigError, Settings
 from facturo.contributions import PluginSettings, SettingField
 from facturo.db.engine import Database
 from facturo.db.types import utcnow
+from facturo.i18n import load_translations
+from facturo.templating import build_environment
 
 
 class Context:
@@ -82,7 +84,6 @@ class Context:
 
     def translations(self, language: str) -> Any:
         """The gettext object for ``language`` over the core and plugin catalogs."""
-        from facturo.i18n import load_translations
 
         return load_translations(language, self.locale_dirs)
 
@@ -90,8 +91,6 @@ class Context:
     def templates(self) -> Any:
         """The one Jinja2 environment (core templates plus every plugin's)."""
         if self._templates is None:
-            from facturo.templating import build_environment
-
             self._templates = build_environment(self)
         return self._templates
 

@@ -6,6 +6,16 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 from __future__ import annotations
 
 from facturo.audit import record as audit_record
+from facturo.billing.cycles import add_months, months_of, period_for
+from facturo.billing.documents import cancel_proforma, create_credit_note
+from facturo.billing.errors import BillingError, ImmutableDocumentError
+from facturo.billing.money import format_money, parse_amount, to_money
+from facturo.billing.orders import OrderError, order_addon, place_order
+from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
+from facturo.billing.pdf import document_pdf
+from facturo.billing.retax import reprice_unpaid
+from facturo.billing.services import change_status
+from facturo.billing.vat_recheck import recheck_pending
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -19,18 +29,13 @@ from facturo.contributions import (
     RefundResult,
     SearchHit,
     SettingField,
+    VatCheck,
 )
-from facturo.cycles import add_months, months_of, period_for
 from facturo.db.base import Base
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
-from facturo.dbutil import insert_ignore
-from facturo.documents import (
-    BillingError,
-    ImmutableDocumentError,
-    cancel_proforma,
-    create_credit_note,
-    document_pdf,
-)
+from facturo.db.util import insert_ignore
+from facturo.delivery.outbox import enqueue_email, enqueue_event
+from facturo.gateways.notifications import log_notification, mark_notification
 from facturo.hookspecs import hookimpl
 from facturo.models import (
     Customer,
@@ -43,13 +48,8 @@ from facturo.models import (
     Refund,
     Service,
     StaffUser,
+    TaxEvidence,
 )
-from facturo.money import format_money, parse_amount, to_money
-from facturo.notifications import log_notification, mark_notification
-from facturo.orders import OrderError, order_addon, place_order
-from facturo.outbox import enqueue_email, enqueue_event
-from facturo.payments import PaymentOutcome, record_payment, refund_invoice
-from facturo.services import change_status
 from facturo.web.errors import error_page
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
@@ -83,7 +83,9 @@ __all__ = [
     "Service",
     "SettingField",
     "StaffUser",
+    "TaxEvidence",
     "UTCDateTime",
+    "VatCheck",
     "add_months",
     "api_write",
     "audit_record",
@@ -108,9 +110,11 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "recheck_pending",
     "record_payment",
     "refund_invoice",
     "render",
+    "reprice_unpaid",
     "request_language",
     "roles_required",
     "to_money",

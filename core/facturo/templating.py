@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date, format_datetime
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
-from facturo.money import format_money
+from facturo.billing.money import format_money
 
 if TYPE_CHECKING:
     from facturo.context import Context

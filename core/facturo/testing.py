@@ -29,7 +29,15 @@ from facturo.context import Context
 from facturo.models import Customer, Product, ProductPrice
 
 TEST_SECRET = "test-secret-key-" + "x" * 40
-ALL_PLUGINS = ("transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu")
+ALL_PLUGINS = (
+    "transfer",
+    "ruralvia",
+    "paypal",
+    "prestaimport_license",
+    "tickets",
+    "verifactu",
+    "vies",
+)
 
 
 def postgres_test_url() -> str | None:
@@ -311,8 +319,8 @@ def stop_server(live: LiveServer) -> None:
 
 def drain(ctx: Context, rounds: int = 5) -> None:
     """Deliver every queued event and email now (what the worker would do)."""
-    from facturo.events import deliver_events
-    from facturo.mail import deliver_due
+    from facturo.delivery.events import deliver_events
+    from facturo.delivery.mail import deliver_due
 
     for _ in range(rounds):
         done = deliver_events(ctx).done
@@ -367,7 +375,7 @@ def make_customer(
     verified: bool = True,
 ) -> Customer:
     """A verified customer in Madrid unless told otherwise."""
-    from facturo.accounts import NewCustomer, create_customer
+    from facturo.accounts.customers import NewCustomer, create_customer
 
     with ctx.db.transaction() as session:
         return create_customer(

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from facturo.billing.billing_run import billing_run
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.documents import LineSpec, create_proforma
 from facturo.models import BilledPeriod, Customer, Document, OutboxMessage, Payment
-from facturo.payments import record_payment
-from facturo.renewals import billing_run
 from facturo.testing import make_catalog, make_customer
 from tests.billing.conftest import active_service
 

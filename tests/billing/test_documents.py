@@ -8,16 +8,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from facturo.documents import (
-    BillingError,
-    ImmutableDocumentError,
-    LineSpec,
-    cancel_proforma,
-    create_credit_note,
-    create_proforma,
-)
+from facturo.billing.documents import LineSpec, cancel_proforma, create_credit_note, create_proforma
+from facturo.billing.errors import BillingError, ImmutableDocumentError
+from facturo.billing.payments import record_payment
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing
 

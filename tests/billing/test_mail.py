@@ -10,11 +10,12 @@ from decimal import Decimal
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from facturo.billing.billing_run import billing_run
+from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.mail import BASE_DELAY_SECONDS, MAX_ATTEMPTS, deliver_due, render_email, retry_failed
+from facturo.delivery.mail import BASE_DELAY_SECONDS, MAX_ATTEMPTS, deliver_due, retry_failed
+from facturo.delivery.messages import render_email
 from facturo.models import Customer, Document, OutboxMessage, Product, Service
-from facturo.payments import record_payment
-from facturo.renewals import billing_run
 from facturo.testing import Clock, SmtpServer, make_catalog, make_customer
 from tests.billing.conftest import active_service
 
@@ -43,7 +44,7 @@ def restart(server: SmtpServer) -> None:
 
 
 def queue_welcome(ctx: Context, customer_id: int, key: str) -> None:
-    from facturo.outbox import enqueue_email
+    from facturo.delivery.outbox import enqueue_email
 
     with ctx.db.transaction() as session:
         who = session.get(Customer, customer_id)

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from facturo import numbering
+from facturo.billing import numbering
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.documents import LineSpec, create_proforma
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from facturo.testing import Clock, make_customer
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from facturo.cycles import add_months
+from facturo.billing.cycles import add_months
+from facturo.billing.orders import OrderError, order_addon, place_order
+from facturo.billing.payments import payment_history, record_payment
 from facturo.models import Customer, Document, OutboxMessage, Payment, Product, Service
-from facturo.orders import OrderError, order_addon, place_order
-from facturo.payments import payment_history, record_payment
 from facturo.testing import Clock, drain, make_customer
 from tests.billing.conftest import Billing, at, reload
 
@@ -102,7 +102,7 @@ def test_repeated_payment_notification_is_recorded_once(billing: Billing) -> Non
 
 
 def test_wrong_currency_and_cancelled_proforma_need_review(billing: Billing) -> None:
-    from facturo.documents import cancel_proforma
+    from facturo.billing.documents import cancel_proforma
 
     ctx = billing.ctx
     customer = make_customer(ctx)

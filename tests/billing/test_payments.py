@@ -6,15 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from facturo.documents import BillingError, LineSpec, create_proforma
-from facturo.models import Customer, Document, Payment
-from facturo.payments import (
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.errors import BillingError
+from facturo.billing.payments import (
     apply_reviewed_payment,
     dismiss_reviewed_payment,
     payment_history,
     record_payment,
     refund_invoice,
 )
+from facturo.models import Customer, Document, Payment
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing, reload
 

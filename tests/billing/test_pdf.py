@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
-from facturo.documents import LineSpec, create_credit_note, create_proforma, document_pdf
+from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
+from facturo.billing.payments import record_payment
+from facturo.billing.pdf import document_pdf
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing
 

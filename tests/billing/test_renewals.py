@@ -7,8 +7,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from facturo.documents import queue_document_email
-from facturo.mail import render_email
+from facturo.billing.billing_run import billing_run
+from facturo.billing.documents import queue_document_email
+from facturo.billing.payments import record_payment
+from facturo.delivery.messages import render_email
 from facturo.models import (
     BilledPeriod,
     Customer,
@@ -17,8 +19,6 @@ from facturo.models import (
     OutboxMessage,
     Service,
 )
-from facturo.payments import record_payment
-from facturo.renewals import billing_run
 from facturo.testing import Clock, drain, make_customer
 from tests.billing.conftest import Billing, active_service, at, reload
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from facturo.documents import LineSpec, compute_totals, create_proforma
+from facturo.billing.documents import LineSpec, compute_totals, create_proforma
+from facturo.billing.taxes import LEGENDS, standard_rate, tax_amount, treatment_for
 from facturo.models import Customer
-from facturo.taxes import LEGENDS, standard_rate, tax_amount, treatment_for
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing
 

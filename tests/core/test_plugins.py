@@ -97,10 +97,10 @@ def test_example_plugin_hooks_are_called(hello_installed: Path, tmp_path: Path) 
     import httpx
     from sqlalchemy import text
 
+    from facturo.billing.documents import LineSpec, create_proforma
+    from facturo.billing.payments import record_payment
     from facturo.bootstrap import create_context, upgrade_database
     from facturo.config import settings_from_mapping
-    from facturo.documents import LineSpec, create_proforma
-    from facturo.payments import record_payment
     from facturo.testing import (
         base_settings_mapping,
         drain,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from facturo.billing.orders import place_order
 from facturo.context import Context
+from facturo.delivery.worker import run_once
 from facturo.models import JobRun, OutboxMessage
-from facturo.orders import place_order
 from facturo.testing import make_catalog, make_customer
-from facturo.worker import run_once
 
 
 def test_a_pass_sends_queued_email_and_records_the_heartbeat(ctx: Context) -> None:

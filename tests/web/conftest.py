@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from facturo.accounts import create_staff
+from facturo.accounts.customers import create_staff
+from facturo.billing.documents import LineSpec, create_proforma
 from facturo.context import Context
-from facturo.documents import LineSpec, create_proforma
 from facturo.models import Customer, Document, StaffUser
 from facturo.testing import logged_in_cookies, make_customer, serve_in_thread, stop_server
 from facturo.web.app import create_app

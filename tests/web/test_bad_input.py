@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 
 import facturo
 import facturo.testing
-from facturo.accounts import create_staff
+from facturo.accounts.customers import create_staff
 from facturo.context import Context
 from facturo.models import Customer, StaffUser
 from facturo.testing import LiveServer, logged_in_cookies, make_catalog, make_customer

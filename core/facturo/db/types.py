@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from facturo.money import to_money
+from facturo.billing.money import to_money
 
 
 class Money(TypeDecorator[Decimal]):

@@ -9,7 +9,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
-from facturo import staff as staff_ops
+from facturo.accounts import staff as staff_ops
+from facturo.errors import FacturoError
 from facturo.models import StaffUser
 from facturo.web.admin_common import actor, client_ip, ctx_of, form_data
 from facturo.web.rendering import flash, gettext_for, render
@@ -146,7 +147,7 @@ def setup_two_factor(request: Request) -> Response:
         assert staff is not None
         try:
             codes = staff_ops.enable_two_factor(session, staff, secret, code, f"staff:{staff.id}")
-        except staff_ops.StaffError:
+        except FacturoError:
             context["error"] = _("That code is not valid.")
             return render(request, "admin/2fa_setup.html", context, 400)
     request.session.pop(SETUP_SECRET, None)

@@ -11,7 +11,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
+from facturo.billing import catalog
+from facturo.billing.money import parse_money_field
+from facturo.errors import FacturoError
 from facturo.models import Product
 from facturo.models.catalog import CYCLES
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
@@ -65,7 +67,7 @@ def product_list(request: Request) -> Response:
     return render(request, "admin/products.html", {"products": products})
 
 
-def _values(form: dict[str, str]) -> tuple[dict[str, Any], list[staff_ops.PriceSpec]]:
+def _values(form: dict[str, str]) -> tuple[dict[str, Any], list[catalog.PriceSpec]]:
     parent = form.get("parent_id", "").strip()
     values: dict[str, Any] = {
         key: form.get(key, "").strip()
@@ -86,7 +88,7 @@ def _values(form: dict[str, str]) -> tuple[dict[str, Any], list[staff_ops.PriceS
     for cycle in CYCLES:
         raw = form.get(f"price_{cycle}", "").strip()
         if raw:
-            prices.append(staff_ops.PriceSpec(cycle, staff_ops.parse_money(raw, f"price_{cycle}")))
+            prices.append(catalog.PriceSpec(cycle, parse_money_field(raw, f"price_{cycle}")))
     return values, prices
 
 
@@ -104,7 +106,7 @@ def product_edit(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read_session() as session:
         product = get_or_404(session, Product, request.path_params["id"])
-        values = {key: getattr(product, key) for key in staff_ops.PRODUCT_FIELDS}
+        values = {key: getattr(product, key) for key in catalog.PRODUCT_FIELDS}
         for price in product.prices:
             values[f"price_{price.cycle}"] = price.amount
     if request.method == "GET":
@@ -120,9 +122,9 @@ def _save(request: Request, product_id: int | None) -> Response:
         values, prices = _values(form)
         with ctx.db.transaction() as session:
             product = get_or_404(session, Product, product_id) if product_id else None
-            saved = staff_ops.save_product(session, product, values, prices, actor(request))
+            saved = catalog.save_product(session, product, values, prices, actor(request))
             saved_id = saved.id
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         return _page(request, None, dict(form), {exc.field or "code": _(str(exc))}, 400)
     flash(request, _("Saved."), "ok")
     return RedirectResponse(f"/admin/products/{saved_id}", status_code=303)
@@ -136,7 +138,7 @@ def product_retire(request: Request) -> Response:
     retired = form_data(request).get("retired", "1") == "1"
     with ctx.db.transaction() as session:
         product = get_or_404(session, Product, request.path_params["id"])
-        staff_ops.set_retired(session, product, retired, actor(request))
+        catalog.set_retired(session, product, retired, actor(request))
     flash(request, _("Product retired.") if retired else _("Product available again."), "ok")
     return RedirectResponse("/admin/products", status_code=303)
 
@@ -149,8 +151,8 @@ def product_delete(request: Request) -> Response:
     try:
         with ctx.db.transaction() as session:
             product = get_or_404(session, Product, request.path_params["id"])
-            staff_ops.delete_product(session, product, actor(request))
-    except staff_ops.StaffError as exc:
+            catalog.delete_product(session, product, actor(request))
+    except FacturoError as exc:
         flash(request, _(str(exc)), "error")
         return RedirectResponse("/admin/products", status_code=303)
     flash(request, _("Product deleted."), "ok")

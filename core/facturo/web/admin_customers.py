@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
+from facturo.accounts import customer_admin
+from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Payment, Service
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
 from facturo.web.rendering import flash, gettext_for, render
@@ -20,7 +21,7 @@ def customer_list(request: Request) -> Response:
     ctx = ctx_of(request)
     query = request.query_params.get("q", "")
     with ctx.db.read_session() as session:
-        customers = staff_ops.search_customers(ctx, session, query)
+        customers = customer_admin.search_customers(ctx, session, query)
     return render(request, "admin/customers.html", {"customers": customers, "q": query})
 
 
@@ -79,13 +80,13 @@ def customer_edit(request: Request) -> Response:
     try:
         with ctx.db.transaction() as session:
             customer = get_or_404(session, Customer, request.path_params["id"])
-            staff_ops.update_customer(
+            customer_admin.update_customer(
                 session,
                 customer,
-                {k: form[k] for k in staff_ops.CUSTOMER_FIELDS if k in form},
+                {k: form[k] for k in customer_admin.CUSTOMER_FIELDS if k in form},
                 actor(request),
             )
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         flash(request, _(str(exc)), "error")
         return RedirectResponse(f"/admin/customers/{request.path_params['id']}", status_code=303)
     flash(request, _("Saved."), "ok")
@@ -100,7 +101,7 @@ def customer_login(request: Request) -> Response:
     disabled = form_data(request).get("disabled") == "1"
     with ctx.db.transaction() as session:
         customer = get_or_404(session, Customer, request.path_params["id"])
-        staff_ops.set_customer_login(session, customer, disabled, actor(request))
+        customer_admin.set_customer_login(session, customer, disabled, actor(request))
     flash(request, _("Login disabled.") if disabled else _("Login enabled."), "ok")
     return RedirectResponse(f"/admin/customers/{customer.id}", status_code=303)
 

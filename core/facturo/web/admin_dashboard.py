@@ -12,8 +12,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from facturo import audit
+from facturo.billing.evidence import open_conflicts
 from facturo.context import Context
-from facturo.mail import retry_failed
+from facturo.delivery.mail import retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
 from facturo.web.admin_common import PAGE_SIZE, ctx_of, get_or_404, page_number
 from facturo.web.rendering import flash, gettext_for, render
@@ -58,6 +60,7 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
                 .limit(20)
             )
         ),
+        "evidence_conflicts": open_conflicts(session),
         "runs": sorted(runs.values(), key=lambda r: r.name),
         "billing_run": runs.get("billing_run"),
         "worker_last": last_beat,
@@ -90,8 +93,6 @@ def retry_email(request: Request) -> Response:
     with ctx.db.read_session() as session:
         message = get_or_404(session, OutboxMessage, request.path_params["id"])
     if retry_failed(ctx, message.id):
-        from facturo import audit
-
         with ctx.db.transaction() as session:
             audit.record(
                 session,

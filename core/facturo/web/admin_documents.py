@@ -12,17 +12,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
-from facturo.documents import (
-    BillingError,
+from facturo import audit
+from facturo.billing.documents import (
     LineSpec,
     cancel_proforma,
     create_proforma,
-    document_pdf,
     queue_document_email,
 )
-from facturo.models import Customer, Document, Refund
-from facturo.payments import refund_invoice
+from facturo.billing.errors import BillingError
+from facturo.billing.evidence import evidence_of, review_conflict
+from facturo.billing.money import parse_money_field
+from facturo.billing.payments import refund_invoice
+from facturo.billing.pdf import document_pdf
+from facturo.errors import FacturoError
+from facturo.models import Customer, Document, OrderTerms, Refund, Withdrawal
 from facturo.web.admin_common import (
     PAGE_SIZE,
     actor,
@@ -87,7 +90,52 @@ def document_page(request: Request) -> Response:
         document = get_or_404(session, Document, request.path_params["id"])
         _ = (document.lines, document.customer)
         refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
-    return render(request, "admin/document.html", {"d": document, "refunds": refunds})
+        values = document_extras(ctx_of(request), session, document)
+    return render(request, "admin/document.html", {"d": document, "refunds": refunds, **values})
+
+
+def document_extras(ctx: Any, session: Session, document: Document) -> dict[str, Any]:
+    """The document's tax evidence, order terms, withdrawal and the plugins' panels."""
+    panels = [
+        panel
+        for found in ctx.hook.admin_document_panels(ctx=ctx, session=session, document=document)
+        for panel in (found or [])
+    ]
+    return {
+        "evidence": evidence_of(session, document.id),
+        "terms": session.scalar(select(OrderTerms).where(OrderTerms.document_id == document.id)),
+        "withdrawal": session.scalar(
+            select(Withdrawal).where(Withdrawal.document_id == document.id)
+        ),
+        "panels": sorted(panels, key=lambda p: p.order),
+        "review_error": "",
+    }
+
+
+@roles_required("billing")
+def evidence_review(request: Request) -> Response:
+    """Mark a place-of-supply conflict as reviewed, with a note (required)."""
+
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    staff = request.state.staff
+    try:
+        with ctx.db.transaction() as session:
+            document = get_or_404(session, Document, request.path_params["id"])
+            review_conflict(session, ctx, document, f"staff:{staff.id}", form.get("note", ""))
+    except BillingError as exc:
+        with ctx.db.read_session() as session:
+            document = get_or_404(session, Document, request.path_params["id"])
+            _unused = (document.lines, document.customer)
+            refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
+            values = document_extras(ctx, session, document)
+            values["review_error"] = _(str(exc))
+            return render(
+                request, "admin/document.html", {"d": document, "refunds": refunds, **values}, 400
+            )
+    flash(request, _("The evidence was marked as reviewed."), "ok")
+    return RedirectResponse(f"/admin/documents/{request.path_params['id']}", status_code=303)
 
 
 @roles_required("billing", "support")
@@ -116,7 +164,6 @@ def document_resend(request: Request) -> Response:
         queue_document_email(
             session, ctx, document, template, key=f"resend:{document.id}:{uuid.uuid4().hex}"
         )
-        from facturo import audit
 
         audit.record(
             session, actor(request), "document.resend", document, after={"template": template}
@@ -153,9 +200,7 @@ def document_refund(request: Request) -> Response:
     doc_id = request.path_params["id"]
     try:
         amount = (
-            staff_ops.parse_money(form["amount"], "amount")
-            if form.get("amount", "").strip()
-            else None
+            parse_money_field(form["amount"], "amount") if form.get("amount", "").strip() else None
         )
         with ctx.db.transaction() as session:
             document = get_or_404(session, Document, doc_id)
@@ -176,7 +221,7 @@ def document_refund(request: Request) -> Response:
                 "gateway": refund.gateway,
                 "number": note.number,
             }
-    except (BillingError, staff_ops.StaffError) as exc:
+    except (BillingError, FacturoError) as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, message, "ok")
@@ -203,12 +248,12 @@ def proforma_new(request: Request) -> Response:
         if not text and not price:
             continue
         try:
-            qty = staff_ops.parse_money(form.get(f"quantity_{row}", "1") or "1", f"quantity_{row}")
-            unit = staff_ops.parse_money(price, f"price_{row}")
+            qty = parse_money_field(form.get(f"quantity_{row}", "1") or "1", f"quantity_{row}")
+            unit = parse_money_field(price, f"price_{row}")
             if not text or qty <= 0:
-                raise staff_ops.StaffError("each line needs a text and a quantity", f"line_{row}")
+                raise FacturoError("each line needs a text and a quantity", f"line_{row}")
             lines.append(LineSpec(description=text[:500], unit_price=unit, quantity=qty))
-        except staff_ops.StaffError as exc:
+        except FacturoError as exc:
             errors[f"line_{row}"] = _(str(exc))
     customer_raw = form.get("customer_id", "").strip()
     if not lines and not errors:
@@ -250,4 +295,5 @@ def routes() -> list[Route]:
         Route("/documents/{id:int}/resend", document_resend, methods=["POST"]),
         Route("/documents/{id:int}/cancel", document_cancel, methods=["POST"]),
         Route("/documents/{id:int}/refund", document_refund, methods=["POST"]),
+        Route("/documents/{id:int}/evidence", evidence_review, methods=["POST"]),
     ]

@@ -14,11 +14,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
+from facturo.billing import payments
+from facturo.billing.errors import BillingError
+from facturo.billing.money import parse_money_field
+from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_payment
 from facturo.context import Context
-from facturo.documents import BillingError
+from facturo.errors import FacturoError
 from facturo.models import Document, Payment
-from facturo.payments import apply_reviewed_payment, dismiss_reviewed_payment
 from facturo.web.admin_common import (
     PAGE_SIZE,
     actor,
@@ -148,17 +150,15 @@ def transfer_new(request: Request) -> Response:
     form = form_data(request)
     errors: dict[str, str] = {}
     try:
-        amount = staff_ops.parse_money(form.get("amount", ""), "amount")
+        amount = parse_money_field(form.get("amount", ""), "amount")
         paid_on = parse_date(form.get("paid_on"))
         if paid_on is None:
-            raise staff_ops.StaffError("give a date such as 2026-01-31", field="paid_on")
+            raise FacturoError("give a date such as 2026-01-31", field="paid_on")
         with ctx.db.transaction() as session:
             document = find_document(session, form.get("document", ""))
             if document is None:
-                raise staff_ops.StaffError(
-                    "no document with that number or reference", field="document"
-                )
-            outcome = staff_ops.record_transfer(
+                raise FacturoError("no document with that number or reference", field="document")
+            outcome = payments.record_transfer(
                 session,
                 ctx,
                 document,
@@ -172,7 +172,7 @@ def transfer_new(request: Request) -> Response:
                 outcome.created,
                 outcome.payment.status,
             )
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         errors[exc.field or "amount"] = _(str(exc))
         return render(request, "admin/transfer_form.html", {"values": form, "errors": errors}, 400)
     if not created:

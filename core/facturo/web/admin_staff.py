@@ -7,8 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
-from facturo.accounts import AccountError, create_staff
+from facturo.accounts import api_tokens
+from facturo.accounts import staff as staff_ops
+from facturo.accounts.customers import AccountError, create_staff
+from facturo.errors import FacturoError
 from facturo.models import ApiToken, StaffUser
 from facturo.models.accounts import STAFF_ROLES
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
@@ -78,7 +80,7 @@ def staff_update(request: Request) -> Response:
                     form.get("disabled") == "1",
                     actor(request),
                 )
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         flash(request, _(str(exc)), "error")
     else:
         flash(request, _("Saved."), "ok")
@@ -109,10 +111,10 @@ def token_list(request: Request) -> Response:
         with ctx_of(request).db.transaction() as session:
             me = session.get(StaffUser, request.state.staff.id)
             assert me is not None
-            _token, secret = staff_ops.create_token(
+            _token, secret = api_tokens.create_token(
                 session, me, form.get("name", ""), form.get("scope", ""), actor(request)
             )
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         return _tokens_page(request, errors={exc.field or "name": _(str(exc))}, status=400)
     return _tokens_page(request, secret=secret)
 
@@ -124,7 +126,7 @@ def token_revoke(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.transaction() as session:
         token = get_or_404(session, ApiToken, request.path_params["id"])
-        staff_ops.revoke_token(session, ctx, token, actor(request))
+        api_tokens.revoke_token(session, ctx, token, actor(request))
     flash(request, _("Token revoked."), "ok")
     return RedirectResponse("/admin/tokens", status_code=303)
 

@@ -15,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from facturo import staff as staff_ops
-from facturo.documents import BillingError, document_pdf
+from facturo.billing import payments
+from facturo.billing.errors import BillingError
+from facturo.billing.pdf import document_pdf
+from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Payment, Product, Service
 from facturo.models.documents import DOCUMENT_KINDS, DOCUMENT_STATES
 from facturo.models.payments import PAYMENT_STATES
@@ -210,11 +212,11 @@ def _record(request: Request, body: Any) -> Response:
             document = session.get(Document, document_id)
             if document is None:
                 raise ApiError(422, "invalid", "no document with that id", "document_id")
-            outcome = staff_ops.record_transfer(
+            outcome = payments.record_transfer(
                 session, ctx, document, amount, paid_on, reference, f"api:{token.id}"
             )
             data = payment_json(outcome.payment)
-    except staff_ops.StaffError as exc:
+    except FacturoError as exc:
         raise ApiError(422, "invalid", str(exc), exc.field) from None
     return JSONResponse(data, status_code=201 if outcome.created else 200)
 

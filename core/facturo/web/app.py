@@ -17,7 +17,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from facturo.context import Context
+from facturo.delivery.worker import run_forever
 from facturo.i18n import LANGUAGES
+from facturo.web import admin, api, client, public
 from facturo.web.errors import http_exception, server_error
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
@@ -31,8 +33,6 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
     """The core's routes of ``section`` plus every plugin's, all guarded."""
-    from facturo.web import admin, api, client, public
-
     core = {
         "client": client.routes,
         "admin": admin.routes,
@@ -96,8 +96,6 @@ def create_app(
         stop = threading.Event()
         thread = None
         if embedded_worker:
-            from facturo.worker import run_forever
-
             thread = threading.Thread(
                 target=run_forever,
                 args=(ctx, worker_interval, stop),

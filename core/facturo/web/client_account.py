@@ -7,7 +7,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
-from facturo.accounts import AccountError, password_problem, set_customer_password, verify_password
+from facturo.accounts.customers import (
+    AccountError,
+    password_problem,
+    set_customer_password,
+    verify_password,
+)
 from facturo.models import Customer
 from facturo.web.client_common import countries, ctx_of, me, read_form, text_fields
 from facturo.web.client_profile import PROFILE_FIELDS, clean_profile

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
-from facturo.accounts import (
+from facturo.accounts.customers import (
     AccountError,
     NewCustomer,
     create_customer,
@@ -19,16 +19,16 @@ from facturo.accounts import (
     set_customer_password,
     verify_password,
 )
-from facturo.context import Context
-from facturo.models import Customer
-from facturo.outbox import enqueue_email
-from facturo.tokens import (
+from facturo.accounts.tokens import (
     TokenError,
     make_reset_token,
     make_verify_token,
     read_reset_token,
     read_verify_token,
 )
+from facturo.context import Context
+from facturo.delivery.outbox import enqueue_email
+from facturo.models import Customer
 from facturo.web.client_common import (
     client_ip,
     countries,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from facturo.documents import customer_documents
+from facturo.billing.documents import customer_documents
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
 from facturo.web.rendering import render, request_language

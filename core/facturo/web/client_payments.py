@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from facturo.payments import payment_history
+from facturo.billing.payments import payment_history
 from facturo.web.client_common import ctx_of, me
 from facturo.web.rendering import render
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from facturo.billing.taxes import validate_tax_id
 from facturo.i18n import LANGUAGES
-from facturo.taxes import validate_tax_id
 from facturo.web.client_common import is_country
 
 PROFILE_FIELDS = (

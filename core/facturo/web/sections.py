@@ -25,7 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from facturo.accounts.api_tokens import token_hash
 from facturo.models import ApiToken, Customer, StaffUser
+from facturo.web.errors import error_page
 from facturo.web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -94,8 +96,6 @@ def load_api_token(request: Request) -> ApiToken | None:
     ctx = request.app.state.ctx
     from sqlalchemy import select
 
-    from facturo.staff import token_hash
-
     with ctx.db.transaction() as session:
         row = session.scalar(
             select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
@@ -125,7 +125,6 @@ def multipart_refusal(request: Request, limit: int) -> Response | None:
         "content-type", ""
     ).lower().startswith("multipart/"):
         return None
-    from facturo.web.errors import error_page
 
     declared = request.headers.get("content-length")
     if declared is None:
@@ -186,8 +185,6 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
                 value = form.get(CSRF_FIELD)
                 submitted = value if isinstance(value, str) else None
             if not csrf_valid(request.session, submitted):
-                from facturo.web.errors import error_page
-
                 return error_page(
                     request, 403, "The form has expired. Go back, reload the page and try again."
                 )
@@ -195,8 +192,6 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"{login}?next={target}", status_code=303)
         if roles and user is not None and getattr(user, "role", None) not in (*roles, "admin"):
-            from facturo.web.errors import error_page
-
             return error_page(request, 403, "Your role does not allow this.")
         return await call(request)
 
@@ -237,7 +232,6 @@ def nul_refusal(request: Request, section: str) -> Response:
     detail = "The input contains a NUL character, which is not allowed."
     if section in ("api", "public"):
         return api_error(400, "invalid_input", detail)
-    from facturo.web.errors import error_page
 
     return error_page(request, 400, detail)
 

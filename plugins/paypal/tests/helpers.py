@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from facturo.billing.orders import place_order
 from facturo.context import Context
 from facturo.models import Document, GatewayNotification, Payment
-from facturo.orders import place_order
 from facturo.testing import (
     LiveServer,
     free_port,

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from facturo.billing.payments import refund_invoice
 from facturo.models import Service
-from facturo.payments import refund_invoice
 from facturo_paypal.models import CheckoutAttempt, PayPalRefund
 
 from .helpers import (

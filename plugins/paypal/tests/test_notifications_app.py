@@ -36,7 +36,7 @@ def _attempt(world: PayPalWorld, order_id: str = "ORDER-1") -> Any:
 
 
 def _staff_page(world: PayPalWorld) -> str:
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     with world.ctx.db.transaction() as session:
         create_staff(session, "billing@example.com", "Bea", "billing", "long-password-1")

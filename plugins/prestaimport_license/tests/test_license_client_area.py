@@ -212,7 +212,7 @@ def test_lease_from_a_real_response_is_verified_by_the_client(live: Live, clock:
 
 
 def test_staff_find_toggle_expiry_status_reset_and_log(live: Live) -> None:
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     seeded = seed_licence(
         live.ctx, {"ingram": {"active": True, "expires_at": T0 + timedelta(days=30)}}

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from facturo.billing.billing_run import billing_run
 from facturo.plugin import (
     Context,
     Customer,
@@ -15,7 +16,6 @@ from facturo.plugin import (
     change_status,
     order_addon,
 )
-from facturo.renewals import billing_run
 from facturo.testing import Clock, drain, make_catalog, make_customer
 from facturo_prestaimport_license.models import Addon, Licence, Supplier
 from facturo_prestaimport_license.service import add_months_dt, current_key

@@ -82,8 +82,8 @@ def unpaid_proforma(ctx: Any, email: str = "ana@example.com") -> tuple[Any, Any]
     """A verified Spanish customer and their proforma for the annual licence (149.00 + VAT)."""
     from sqlalchemy import select
 
+    from facturo.billing.orders import place_order
     from facturo.models import Customer, Product
-    from facturo.orders import place_order
     from facturo.testing import make_catalog, make_customer
 
     with ctx.db.read_session() as session:

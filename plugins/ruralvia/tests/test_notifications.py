@@ -122,7 +122,7 @@ def test_tampered_notifications_are_rejected_and_shown_to_staff(card_app: CardAp
         row = session.get(CardAttempt, attempt.id)
         assert row is not None and row.status == "pending"
 
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
 
     with card_app.ctx.db.transaction() as session:
         staff, _ = create_staff(session, "billing@example.com", "Bea", "billing", "passphrase 42")

@@ -125,7 +125,7 @@ class Desk:
 
 @pytest.fixture
 def desk(make_context: Callable[..., Context], smtp_server: SmtpServer, clock: Clock) -> Desk:
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
     from facturo_tickets.service import save_department
 
     clock.set(T0)

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.pdf import document_pdf
 from facturo.config import ConfigError
 from facturo.context import Context
-from facturo.documents import LineSpec, create_proforma, document_pdf
 from facturo.models import Customer, Document, Payment
 from facturo.testing import make_customer
 from facturo_transfer import epc
@@ -177,7 +178,7 @@ def test_a_malformed_file_names_the_line_and_imports_nothing(
 def test_staff_upload_review_and_confirm_over_http(transfer_ctx: Context) -> None:
     import httpx
 
-    from facturo.accounts import create_staff
+    from facturo.accounts.customers import create_staff
     from facturo.testing import logged_in_cookies, serve_in_thread, stop_server
     from facturo.web.app import create_app
 

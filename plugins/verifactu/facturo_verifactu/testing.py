@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from facturo.documents import LineSpec, create_proforma
+from facturo.billing.documents import LineSpec, create_proforma
 from facturo.plugin import Context, Document, create_credit_note, record_payment
 from facturo.testing import make_customer
 from facturo_verifactu.models import ChainRecord

@@ -40,7 +40,7 @@ def test_pdf_qr_decodes_to_the_validation_url(make_context) -> None:  # type: ig
 
 
 def test_html_invoice_shows_qr_and_proforma_does_not(make_context) -> None:  # type: ignore[no-untyped-def]
-    from facturo.documents import LineSpec, create_proforma
+    from facturo.billing.documents import LineSpec, create_proforma
 
     ctx = make_context(plugins=("verifactu",))
     who = customer(ctx)

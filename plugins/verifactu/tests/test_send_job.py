@@ -9,11 +9,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from facturo.accounts import create_staff
+from facturo.accounts.customers import create_staff
+from facturo.delivery.worker import all_jobs
 from facturo.plugin import Context
 from facturo.testing import free_port, logged_in_cookies, serve_in_thread, stop_server
 from facturo.web.app import create_app
-from facturo.worker import all_jobs
 from facturo_verifactu.chain import verify_chain
 from facturo_verifactu.models import ChainHead
 from facturo_verifactu.testing import customer, invoice, records

@@ -8,7 +8,7 @@ import httpx
 import pyotp
 from sqlalchemy import select
 
-from facturo import staff as staff_ops
+from facturo.accounts import staff as staff_ops
 from facturo.context import Context
 from facturo.models import AuditEvent, StaffUser
 from tests.web.conftest import PASSWORD, csrf_from, new_staff

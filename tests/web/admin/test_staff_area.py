@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.contributions import RefundResult
 from facturo.models import AuditEvent, Customer, Document, JobRun, Payment, Product, Refund
-from facturo.payments import record_payment
 from facturo.plugin import hookimpl
 from facturo.testing import make_catalog, make_customer
 from tests.web.conftest import CSRF, new_proforma, new_staff, staff_client

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 from sqlalchemy import select
 
-from facturo import staff as staff_ops
+from facturo.accounts import api_tokens
 from facturo.context import Context
 from facturo.models import ApiToken, Payment, StaffUser
 from facturo.testing import make_catalog, make_customer
@@ -19,7 +19,7 @@ def make_token(ctx: Context, scope: str) -> str:
     with ctx.db.transaction() as session:
         row = session.get(StaffUser, staff.id)
         assert row is not None
-        _token, secret = staff_ops.create_token(session, row, "test", scope, "system")
+        _token, secret = api_tokens.create_token(session, row, "test", scope, "system")
     return secret
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from facturo.billing.payments import record_payment
 from facturo.models import Customer, Document
-from facturo.payments import record_payment
 from tests.web.client.conftest import Site, logged_in, make_customer, post_form
 from tests.web.conftest import new_proforma
 

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from facturo.accounts import verify_password
+from facturo.accounts.customers import verify_password
 from facturo.models import Customer, OutboxMessage
 from facturo.testing import Clock, logged_in_cookies
 from tests.web.client.conftest import (

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
+from facturo.billing.payments import record_payment
 from facturo.models import Document, Payment, Service
-from facturo.payments import record_payment
 from facturo.testing import make_catalog
 from tests.web.client.conftest import Site, logged_in, make_customer, post_form
 

@@ -1,0 +1,1 @@
+"""Accounts: customers and staff, passwords, two-factor, API tokens, email-link tokens."""

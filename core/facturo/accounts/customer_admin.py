@@ -1,0 +1,108 @@
+"""Staff edits of customers: search, contact and billing data, login on or off. Audited."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from facturo import audit
+from facturo.accounts.customers import find_customer, normalise_email
+from facturo.accounts.staff import StaffError
+from facturo.models import (
+    Customer,
+    Document,
+)
+
+if TYPE_CHECKING:
+    from facturo.context import Context
+
+CUSTOMER_FIELDS = (
+    "name",
+    "company",
+    "email",
+    "tax_id",
+    "address",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "phone",
+    "language",
+)
+
+
+def search_customers(ctx: Context, session: Session, query: str, limit: int = 50) -> list[Customer]:
+    """Customers matching ``query`` by name, company, email, tax id, document number or
+    reference, plus those found by plugins' ``customer_search`` hook."""
+    text = query.strip()
+    base = select(Customer).order_by(Customer.id.desc()).limit(limit)
+    if not text:
+        return list(session.scalars(base))
+    like = f"%{text.lower()}%"
+    doc_owner = select(Document.customer_id).where(
+        or_(
+            func.lower(Document.number) == text.lower(),
+            func.lower(Document.reference) == text.lower(),
+        )
+    )
+    found = list(
+        session.scalars(
+            base.where(
+                or_(
+                    func.lower(Customer.name).like(like),
+                    func.lower(Customer.company).like(like),
+                    func.lower(Customer.email).like(like),
+                    func.lower(Customer.tax_id).like(like),
+                    Customer.id.in_(doc_owner),
+                )
+            )
+        )
+    )
+    ids = {c.id for c in found}
+    for hits in ctx.hook.customer_search(ctx=ctx, session=session, query=text):
+        for hit in hits or []:
+            if hit.customer_id not in ids:
+                customer = session.get(Customer, hit.customer_id)
+                if customer is not None:
+                    found.append(customer)
+                    ids.add(customer.id)
+    return found
+
+
+def update_customer(
+    session: Session, customer: Customer, values: dict[str, str], actor: str
+) -> None:
+    """Change a customer's contact and billing data; StaffError on bad input, no change."""
+    clean = {k: (values.get(k) or "").strip() for k in CUSTOMER_FIELDS if k in values}
+    if "email" in clean:
+        clean["email"] = normalise_email(clean["email"])
+        if "@" not in clean["email"]:
+            raise StaffError("not an email address", field="email")
+        other = find_customer(session, clean["email"])
+        if other is not None and other.id != customer.id:
+            raise StaffError("another customer has that email", field="email")
+    if "name" in clean and not clean["name"]:
+        raise StaffError("the name is required", field="name")
+    if "language" in clean and clean["language"] not in ("es", "en"):
+        raise StaffError("language must be es or en", field="language")
+    if "country" in clean:
+        clean["country"] = clean["country"].upper()
+        if len(clean["country"]) != 2 or not clean["country"].isalpha():
+            raise StaffError("country must be a two-letter code", field="country")
+    before = audit.snapshot(customer, tuple(clean))
+    for key, value in clean.items():
+        setattr(customer, key, value)
+    audit.record(session, actor, "customer.update", customer, before=before, after=clean)
+
+
+def set_customer_login(session: Session, customer: Customer, disabled: bool, actor: str) -> None:
+    """Disable (ending their sessions) or re-enable a customer's login."""
+    before = {"disabled": customer.disabled}
+    if disabled and not customer.disabled:
+        customer.session_epoch += 1
+    customer.disabled = disabled
+    audit.record(
+        session, actor, "customer.login", customer, before=before, after={"disabled": disabled}
+    )

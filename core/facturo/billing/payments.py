@@ -1,0 +1,333 @@
+"""Recording payments and refunds.
+
+``record_payment`` is idempotent on (gateway, gateway_txn_id): a repeat returns the first
+payment and changes nothing. Partial payments add up; the document is paid when its balance
+reaches zero; an overpayment becomes customer credit; a payment in the wrong currency, to a
+cancelled proforma or to a document already paid is kept as ``needs_review`` for staff and
+changes no document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from facturo import audit
+from facturo.billing.documents import create_credit_note, settle
+from facturo.billing.errors import BillingError
+from facturo.billing.money import ZERO, to_money
+from facturo.billing.services import change_status
+from facturo.db.util import insert_ignore
+from facturo.delivery.outbox import enqueue_event
+from facturo.errors import FacturoError
+from facturo.models import Customer, Document, Payment, Refund, Service
+
+if TYPE_CHECKING:
+    from facturo.context import Context
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """``created`` is False when the same (gateway, txn id) had already been recorded."""
+
+    payment: Payment
+    created: bool
+
+
+def record_payment(
+    session: Session,
+    ctx: Context,
+    document: Document | None,
+    gateway: str,
+    gateway_txn_id: str,
+    amount: Decimal,
+    currency: str,
+    paid_at: datetime,
+    raw: dict[str, Any] | None = None,
+    actor: str = "system",
+    customer_id: int | None = None,
+    payer_country: str | None = None,
+) -> PaymentOutcome:
+    """Record money received for ``document`` through ``gateway``; idempotent (see module).
+
+    ``payer_country`` is the country of the paying card's issuer or the payer's account as the
+    gateway reports it (ISO alpha-2 or numeric); it is evidence of a consumer's place of
+    supply."""
+    from facturo.billing.evidence import iso_country
+
+    amount = to_money(amount)
+    if amount <= 0:
+        raise BillingError("a payment must be more than zero")
+    if not gateway_txn_id.strip():
+        raise BillingError("a payment needs the gateway's transaction id")
+    locked = None
+    if document is not None:
+        query = select(Document).where(Document.id == document.id)
+        if not ctx.db.is_sqlite:
+            query = query.with_for_update()
+        locked = session.execute(query).scalar_one()
+        session.refresh(locked)
+    new_id = insert_ignore(
+        session,
+        Payment.__table__,
+        {
+            "document_id": locked.id if locked else None,
+            "customer_id": locked.customer_id if locked else customer_id,
+            "gateway": gateway,
+            "gateway_txn_id": gateway_txn_id,
+            "amount": amount,
+            "currency": currency.upper(),
+            "credited": ZERO,
+            "refunded": ZERO,
+            "paid_at": paid_at,
+            "status": "applied",
+            "raw": raw or {},
+            "payer_country": iso_country(payer_country),
+            "created_at": ctx.now(),
+        },
+        ("gateway", "gateway_txn_id"),
+    )
+    if new_id is None:
+        existing = session.scalars(
+            select(Payment).where(
+                Payment.gateway == gateway, Payment.gateway_txn_id == gateway_txn_id
+            )
+        ).one()
+        return PaymentOutcome(existing, created=False)
+    payment = session.get(Payment, new_id)
+    assert payment is not None
+    review = _review_reason(locked, currency.upper())
+    if review:
+        payment.status = "needs_review"
+        payment.review_reason = review
+    else:
+        assert locked is not None
+        _apply(session, ctx, locked, payment)
+    audit.record(
+        session,
+        actor,
+        "payment.record",
+        payment,
+        after={
+            "document": locked.reference if locked else None,
+            "amount": amount,
+            "gateway": gateway,
+            "txn": gateway_txn_id,
+            "status": payment.status,
+        },
+    )
+    enqueue_event(
+        session,
+        ctx,
+        "payment_recorded",
+        {"payment_id": payment.id},
+        f"payment_recorded:{payment.id}",
+    )
+    return PaymentOutcome(payment, created=True)
+
+
+def _review_reason(document: Document | None, currency: str) -> str | None:
+    if document is None:
+        return "no matching document"
+    if document.status == "cancelled":
+        return "paid to a cancelled proforma"
+    if document.status == "paid" or document.kind != "proforma":
+        return "document already paid"
+    if currency != document.currency:
+        return f"currency {currency} differs from the document's {document.currency}"
+    return None
+
+
+def _apply(session: Session, ctx: Context, document: Document, payment: Payment) -> None:
+    due = document.balance
+    applied = min(payment.amount, due)
+    excess = payment.amount - applied
+    document.amount_paid = document.amount_paid + applied
+    if excess > 0:
+        customer = session.get(Customer, document.customer_id)
+        assert customer is not None
+        customer.credit_balance = customer.credit_balance + excess
+        payment.credited = excess
+    session.flush()
+    if document.balance == 0:
+        settle(session, ctx, document, payment.paid_at)
+
+
+def apply_reviewed_payment(
+    session: Session, ctx: Context, payment: Payment, document: Document, actor: str
+) -> None:
+    """Staff decision: apply a payment held for review to ``document`` (same currency only)."""
+    if payment.status != "needs_review":
+        raise BillingError("only payments held for review can be applied")
+    if document.status != "unpaid" or document.kind != "proforma":
+        raise BillingError("the document must be an unpaid proforma")
+    if payment.currency != document.currency:
+        raise BillingError("the payment's currency differs from the document's")
+    before = {"status": payment.status, "document_id": payment.document_id}
+    payment.document_id = document.id
+    payment.customer_id = document.customer_id
+    payment.status = "applied"
+    payment.review_reason = None
+    _apply(session, ctx, document, payment)
+    audit.record(
+        session,
+        actor,
+        "payment.apply_reviewed",
+        payment,
+        before=before,
+        after={"status": "applied", "document_id": document.id},
+    )
+
+
+def dismiss_reviewed_payment(session: Session, payment: Payment, actor: str, note: str) -> None:
+    """Staff decision: the held payment was refunded outside Facturo or is otherwise settled."""
+    if payment.status != "needs_review":
+        raise BillingError("only payments held for review can be dismissed")
+    payment.status = "dismissed"
+    audit.record(
+        session,
+        actor,
+        "payment.dismiss",
+        payment,
+        before={"status": "needs_review"},
+        after={"status": "dismissed", "note": note},
+    )
+
+
+def refund_invoice(
+    session: Session,
+    ctx: Context,
+    invoice: Document,
+    amount: Decimal | None,
+    reason: str,
+    actor: str,
+    through_gateway: bool = True,
+    deprovision: bool = False,
+) -> tuple[Document, Refund]:
+    """Refund ``amount`` (None: everything left) of a paid invoice: a credit note, plus the
+    money back through the payment's gateway when it supports refunds (else a manual refund)."""
+    remaining = invoice.total - invoice.refunded_total
+    gross = remaining if amount is None else to_money(amount)
+    if gross <= 0 or gross > remaining:
+        raise BillingError(f"the amount must be more than 0 and at most {remaining}")
+    payments = list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.document_id == invoice.id, Payment.status == "applied")
+            .order_by(Payment.id)
+        )
+    )
+    payment = next(
+        (p for p in payments if p.amount - p.credited - p.refunded >= gross),
+        payments[0] if payments else None,
+    )
+    gateway, gateway_refund_id, status = "manual", None, "manual"
+    if through_gateway and payment is not None:
+        result = ctx.hook.refund_payment(ctx=ctx, session=session, payment=payment, amount=gross)
+        if result is not None:
+            gateway, gateway_refund_id, status = (
+                payment.gateway,
+                result.gateway_refund_id,
+                result.status,
+            )
+    note = create_credit_note(session, ctx, invoice, gross, reason, actor=actor)
+    refund = Refund(
+        payment_id=payment.id if payment else None,
+        document_id=invoice.id,
+        credit_note_id=note.id,
+        amount=gross,
+        currency=invoice.currency,
+        gateway=gateway,
+        gateway_refund_id=gateway_refund_id,
+        status=status,
+        reason=reason,
+    )
+    session.add(refund)
+    if payment is not None:
+        payment.refunded = payment.refunded + gross
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "refund.create",
+        refund,
+        after={"amount": gross, "gateway": gateway, "credit_note": note.number},
+    )
+    enqueue_event(
+        session,
+        ctx,
+        "invoice_refunded",
+        {"document_id": invoice.id, "credit_note_id": note.id, "refund_id": refund.id},
+        f"invoice_refunded:{note.id}",
+    )
+    if deprovision:
+        for line in invoice.lines:
+            service = session.get(Service, line.service_id) if line.service_id else None
+            if service is not None and service.status in ("active", "suspended"):
+                change_status(
+                    session,
+                    ctx,
+                    service,
+                    "terminated",
+                    "terminate",
+                    reason="refunded",
+                    actor=actor,
+                    key=f"refund{note.id}",
+                )
+    return note, refund
+
+
+def payment_history(
+    session: Session, customer_id: int | None = None, limit: int = 200, offset: int = 0
+) -> list[Payment]:
+    """Payments, newest first; one customer's when ``customer_id`` is given."""
+    query = (
+        select(Payment)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if customer_id is not None:
+        query = query.where(Payment.customer_id == customer_id)
+    return list(session.scalars(query))
+
+
+def record_transfer(
+    session: Session,
+    ctx: Context,
+    document: Document,
+    amount: Decimal,
+    paid_on: date,
+    bank_reference: str,
+    actor: str,
+) -> PaymentOutcome:
+    """Record a bank transfer checked by hand: gateway ``transfer``, txn id = the bank
+    reference; a repeat with the same reference changes nothing."""
+    reference = bank_reference.strip()
+    if not reference:
+        raise FacturoError("the bank reference is required", field="bank_reference")
+    if amount <= 0:
+        raise FacturoError("the amount must be more than zero", field="amount")
+    if paid_on > ctx.today():
+        raise FacturoError("the date cannot be in the future", field="paid_on")
+    paid_at = datetime.combine(paid_on, time(12, 0), tzinfo=ctx.settings.zone)
+    try:
+        return record_payment(
+            session,
+            ctx,
+            document,
+            "transfer",
+            reference,
+            amount,
+            document.currency,
+            paid_at,
+            raw={"source": "manual", "recorded_by": actor},
+            actor=actor,
+        )
+    except BillingError as exc:
+        raise FacturoError(str(exc), field="amount") from exc

@@ -1,0 +1,112 @@
+"""Bulk inserts for batch work: COPY on PostgreSQL, one DBAPI executemany on SQLite.
+
+For new rows only (no conflict handling), every row with the same keys and every NOT NULL column
+given. About twenty times faster than ORM ``add_all`` on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy.orm import Session
+
+
+def is_postgres(session: Session) -> bool:
+    """True when ``session`` is bound to PostgreSQL."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``table`` (integer primary key ``id``); return their ids in order.
+
+    Ids are taken first (from the sequence on PostgreSQL; on SQLite the write transaction,
+    BEGIN IMMEDIATE, holds the database lock, so the ids after the current maximum are ours)
+    and the rows are then inserted with them.
+    """
+    if is_postgres(session):
+        ids = [
+            int(ident)
+            for ident in session.scalars(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": len(rows)},
+            )
+        ]
+    else:
+        first = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+    bulk_insert(session, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys, every NOT NULL column given): COPY on
+    PostgreSQL, executemany elsewhere. For new rows only: no conflict handling."""
+    if not rows:
+        return
+    if not is_postgres(session):
+        _sqlite_executemany(session, table, rows)
+        return
+    columns = list(rows[0])
+    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
+    names = ", ".join(f'"{name}"' for name in columns)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    # JSON values go as text (the server parses them, as it would psycopg's Json); a value
+    # object shared by many rows (a legend list, a tax breakdown) is serialised once. Keyed
+    # by id(): every row, hence every such object, stays alive until the COPY ends.
+    encoded: dict[int, str] = {}
+
+    def dumped(value: Any) -> Any:
+        if value is None:
+            return None
+        found = encoded.get(id(value))
+        if found is None:
+            found = encoded[id(value)] = json.dumps(value)
+        return found
+
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in rows:
+            values = [row[name] for name in columns]
+            for index, is_json in enumerate(as_json):
+                if is_json:
+                    values[index] = dumped(values[index])
+            write(values)
+
+
+def _sqlite_executemany(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One DBAPI executemany, each value converted by its column type's own bind processor
+    (the same conversion SQLAlchemy applies, without its per-row statement overhead)."""
+    dialect = session.get_bind().dialect
+    columns = list(rows[0])
+    converted: list[list[Any]] = []
+    for name in columns:
+        column_type = table.c[name].type
+        process = column_type._cached_bind_processor(dialect)
+        values = [row[name] for row in rows]
+        if process is not None:
+            if isinstance(column_type, JSON):
+                # by id(): an object shared by many rows is serialised once; the rows keep
+                # every such object alive meanwhile, so an id cannot be reused
+                by_id = {id(v): v for v in values if v is not None}
+                done = {key: process(v) for key, v in by_id.items()}
+                values = [None if v is None else done[id(v)] for v in values]
+            else:  # a run repeats the same dates, instants and amounts a lot
+                memo = {v: process(v) for v in set(values) if v is not None}
+                values = [None if v is None else memo[v] for v in values]
+        converted.append(values)
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+            list(zip(*converted, strict=True)),
+        )
+    finally:
+        cursor.close()

@@ -309,7 +309,7 @@ def serve(
     if ctx.settings.embedded_worker and not no_worker:
         from functools import partial
 
-        from facturo.worker import run_forever
+        from facturo.delivery.worker import run_forever
 
         background = partial(run_forever, ctx, 5.0)
     if workers > 1 and ctx.settings.rate_limit_storage.startswith("memory://"):

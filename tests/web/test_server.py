@@ -42,7 +42,7 @@ def wait_until_answering(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("facturo serve did not answer")
 
 
-def answering_pids(url: str, wanted: int, timeout: float = 60.0) -> set[str]:
+def answering_pids(url: str, wanted: int, timeout: float = 120.0) -> set[str]:
     """Process ids seen over fresh connections made 16 at a time, until ``wanted`` distinct
     ones answered or ``timeout`` passed (a process still starting answers nothing)."""
 
@@ -101,16 +101,18 @@ def test_serve_with_two_workers_runs_two_processes_answering_http_and_one_worker
     try:
         wait_until_answering(url, process)
         pids = answering_pids(url, wanted=2)
-        assert len(pids) == 2, pids
-        assert {int(pid) for pid in pids} <= child_pids(process.pid)
-        assert process.pid not in {int(pid) for pid in pids}  # the supervisor serves nothing
+        children = child_pids(process.pid)
         deadline = time.monotonic() + 30  # the embedded worker runs in the supervisor
         while not worker_heartbeat(database_url) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert worker_heartbeat(database_url)
+        heartbeat = worker_heartbeat(database_url)
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
+    assert len(pids) == 2, (pids, output.decode())
+    assert {int(pid) for pid in pids} <= children
+    assert process.pid not in {int(pid) for pid in pids}  # the supervisor serves nothing
+    assert heartbeat
     assert process.returncode == 0, output.decode()
     assert b"with 2 web process(es)" in output
 

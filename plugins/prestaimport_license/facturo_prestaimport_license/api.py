@@ -115,7 +115,7 @@ class KeyFacts:
 
 
 _FACTS: dict[tuple[str, str, str], KeyFacts] = {}
-FACTS_LIMIT = 50_000
+FACTS_LIMIT = 10_000
 
 
 def key_facts(raw: str, cfg: LicenseConfig) -> KeyFacts:

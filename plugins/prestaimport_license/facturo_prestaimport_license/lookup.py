@@ -110,7 +110,7 @@ class Found:
 
 
 #: At most this many keys are kept per process and thread (all are dropped when it is reached).
-KEPT_KEYS = 50_000
+KEPT_KEYS = 10_000
 #: How often the counter's triggers are looked for (a migration could have dropped them).
 TRIGGER_CHECK_SECONDS = 5.0
 _VERSION_SQL = f"SELECT version FROM {VERSION_TABLE} WHERE id = 1"

@@ -22,6 +22,10 @@ from typing import Any
 FACTURO_APP = "facturo.web.server:app_from_environment"
 LOOP = "uvloop"
 HTTP = "httptools"
+#: Seconds a web process may take to answer the supervisor's ping before it is killed and
+#: replaced. uvicorn's 5 s killed processes that were only starved of CPU (starting up on a busy
+#: machine) and then killed their replacements the same way.
+HEALTHCHECK_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ def uvicorn_arguments(app: str, options: ServerOptions, app_dir: str = "") -> di
         "host": options.host,
         "port": options.port,
         "workers": options.workers,
+        "timeout_worker_healthcheck": HEALTHCHECK_SECONDS,
         "loop": LOOP,
         "http": HTTP,
         "lifespan": "on",

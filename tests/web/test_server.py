@@ -109,7 +109,8 @@ def test_serve_with_two_workers_runs_two_processes_answering_http_and_one_worker
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
-    assert len(pids) == 2, (pids, output.decode())
+    if len(pids) != 2:
+        pytest.fail(f"answering processes {pids}; the server said:\n{output.decode()}")
     assert {int(pid) for pid in pids} <= children
     assert process.pid not in {int(pid) for pid in pids}  # the supervisor serves nothing
     assert heartbeat

@@ -217,13 +217,33 @@ def start(command: list[str], port: int, output: Path) -> subprocess.Popen[bytes
     raise RuntimeError(f"{command[0]} did not start")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    """Stop a server (SIGTERM) and wait until it and its web processes have exited, so that
+    their last log rows are written; kill what is left after ``timeout`` seconds, and say so."""
+    family = [process.pid, *descendants(process.pid)]
     process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in family):
+        process.poll()  # reap the supervisor
+        time.sleep(0.1)
+    left = [pid for pid in family if Path(f"/proc/{pid}").exists()]
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait()
+    if left:
+        print(f"warning: the server did not stop within {timeout:.0f} s; killed {left}")
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], child_pids(pid)
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(child_pids(current))
+    return found
 
 
 def child_pids(pid: int) -> list[int]:

@@ -274,23 +274,55 @@ def worker(click_ctx: click.Context, once: bool, interval: float) -> None:
     "--workers",
     default=1,
     show_default=True,
-    type=int,
-    help="Web processes (PostgreSQL only for more than 1 with the embedded worker).",
+    type=click.IntRange(min=1),
+    help="Web processes, each serving requests.",
 )
-@click.option("--no-worker", is_flag=True, help="Do not run the embedded worker.")
+@click.option(
+    "--no-worker", is_flag=True, help="Do not run the embedded worker (run `facturo worker`)."
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.pass_context
 @friendly
-def serve(click_ctx: click.Context, host: str, port: int, workers: int, no_worker: bool) -> None:
-    """Serve the web app with uvicorn (with an embedded worker on SQLite)."""
-    import uvicorn
+def serve(
+    click_ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    no_worker: bool,
+    access_log: bool,
+) -> None:
+    """Serve the web app (uvicorn, uvloop, httptools) in --workers processes.
 
-    from facturo.web.app import create_app
+    Unless disabled (--no-worker or embedded_worker = false), one embedded worker delivers
+    the outbox in a thread of this command's own process: with several web processes that is
+    the supervising process, so there is exactly one and it takes no time from requests.
+    """
+    import os
 
-    ctx = context_from(click_ctx.obj["config"])
-    embedded = ctx.settings.embedded_worker and not no_worker
-    app = create_app(ctx, embedded_worker=embedded)
-    click.echo(f"serving on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    from facturo.web.server import FACTURO_APP, ServerOptions, run_server
+
+    config = click_ctx.obj["config"]
+    if config:  # the web processes read the same file
+        os.environ["FACTURO_CONFIG"] = str(Path(config).resolve())
+    ctx = context_from(config)
+    background = None
+    if ctx.settings.embedded_worker and not no_worker:
+        from functools import partial
+
+        from facturo.delivery.worker import run_forever
+
+        background = partial(run_forever, ctx, 5.0)
+    if workers > 1 and ctx.settings.rate_limit_storage.startswith("memory://"):
+        click.echo(
+            "note: rate limits are counted per process; set rate_limit_storage to a redis:// "
+            "URL to share them between the web processes"
+        )
+    click.echo(f"serving on http://{host}:{port} with {workers} web process(es)")
+    run_server(
+        FACTURO_APP,
+        ServerOptions(host=host, port=port, workers=workers, access_log=access_log),
+        background=background,
+    )
 
 
 @main.command()

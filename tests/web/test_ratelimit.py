@@ -33,3 +33,38 @@ def test_memory_storage_starts_no_timer_threads_under_load(monkeypatch) -> None:
         limiter.hit("1000/second", "key", str(number))
         time.sleep(0.003)
     assert started == []
+
+
+def test_hits_that_left_the_window_are_dropped_and_idle_keys_forgotten(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from facturo.web import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    limiter = RateLimiter()
+    assert all(limiter.hit("100000/hour", "ip", "1.2.3.4").allowed for _ in range(50_000))
+    clock[0] += 3600  # the whole window has passed: every earlier hit left it
+    assert limiter.hit("2/hour", "ip", "9.9.9.9").allowed
+    assert limiter.hit("100000/hour", "ip", "1.2.3.4").allowed
+    window = limiter._memory._hits  # type: ignore[union-attr]
+    assert len(window["100000/hour|ip|1.2.3.4"]) == 1
+    clock[0] += 2 * 3600 + ratelimit.SWEEP_INTERVAL_SECONDS
+    assert limiter.hit("1/second", "ip", "5.5.5.5").allowed
+    assert list(window) == ["1/second|ip|5.5.5.5"]  # idle keys were swept
+
+
+def test_retry_after_counts_from_the_oldest_hit_in_the_window(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from facturo.web import ratelimit
+
+    clock = [500.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    limiter = RateLimiter()
+    assert limiter.hit("2/minute", "k").allowed
+    clock[0] += 20
+    assert limiter.hit("2/minute", "k").allowed
+    clock[0] += 10
+    refused = limiter.hit("2/minute", "k")
+    assert not refused.allowed and refused.retry_after == 31  # the first hit leaves at +60 s
+    clock[0] += 30.5
+    assert limiter.hit("2/minute", "k").allowed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from facturo.i18n import LANGUAGES
 from facturo.web import admin, api, client, public
 from facturo.web.errors import http_exception, server_error
 from facturo.web.ratelimit import RateLimiter
+from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import guard_routes
 from facturo.web.security import SecurityHeadersMiddleware
 
@@ -59,7 +61,8 @@ async def switch_language(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return Response("ok", media_type="text/plain")
+    """Alive. ``X-Process-Id`` tells which web process answered (several run side by side)."""
+    return Response("ok", media_type="text/plain", headers={"X-Process-Id": str(os.getpid())})
 
 
 def create_app(
@@ -71,10 +74,10 @@ def create_app(
         Route("/healthz", health),
         Route("/lang/{code}", switch_language),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
-        Mount("/client", routes=section_routes(ctx, "client")),
-        Mount("/admin", routes=section_routes(ctx, "admin")),
-        Mount("/api", routes=section_routes(ctx, "api")),
-        Mount("/public", routes=section_routes(ctx, "public")),
+        indexed_mount("/client", section_routes(ctx, "client")),
+        indexed_mount("/admin", section_routes(ctx, "admin")),
+        indexed_mount("/api", section_routes(ctx, "api")),
+        indexed_mount("/public", section_routes(ctx, "public")),
     ]
     middleware = [
         Middleware(SecurityHeadersMiddleware),
@@ -117,6 +120,10 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    # Starlette builds a plain Router from ``routes``; ours tries only the routes a path could
+    # match (same answers, see facturo.web.routing). The middleware stack is built on the first
+    # request, from this router.
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.ctx = ctx
     app.state.limiter = RateLimiter(ctx.settings.rate_limit_storage)
     return app

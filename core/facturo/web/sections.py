@@ -209,7 +209,8 @@ async def carries_nul(request: Request, parse_form: bool) -> bool:
     the door instead of failing deep inside a query. File parts of uploads are not looked at.
     Raw bodies (JSON, gateway callbacks) are read once and cached for the handler.
     """
-    if "%00" in request.url.query or "\x00" in request.url.query:
+    query: bytes = request.scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
         return True
     if request.method not in UNSAFE_METHODS:
         return False

@@ -19,6 +19,7 @@ HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+HEADER_NAMES = frozenset(name for name, _ in HEADERS)
 CSRF_SESSION_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -37,9 +38,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in HEADERS if n not in existing]
-                message["headers"] = list(message.get("headers", [])) + extra
+                headers = list(message.get("headers", ()))
+                if any(name.lower() in HEADER_NAMES for name, _ in headers):
+                    existing = {name.lower() for name, _ in headers}
+                    headers.extend((n, v) for n, v in HEADERS if n not in existing)
+                else:  # the usual case: the response sets none of them itself
+                    headers.extend(HEADERS)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,22 +1,20 @@
 """The validation API: ``POST /api/v1/licenses/validate`` and ``GET /api/v1/licenses/keys``.
 
-The hot path stays small: the body is parsed and the key's syntax checked before any database
-access; then two indexed reads (Core, on the read engine), one pure evaluation, a signature,
-and a validation-log row (buffered when ``log_batch_size`` > 1). Binding an unbound licence is
-the only write in the request path.
+The hot path stays on the event loop and small: the body is parsed and the key's syntax checked
+before any database access; then one indexed read (:mod:`.lookup`, a raw cursor on a connection
+kept per thread), one pure evaluation, a signature, and a validation-log row queued for a
+batched write (:mod:`.validation_log`). Binding an unbound licence is the only write in the
+request path. benchmarks/README.md says what each of these choices bought.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import json
-import logging
-import threading
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select
+import orjson
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -26,82 +24,17 @@ from starlette.routing import BaseRoute, Route
 from facturo.plugin import Context, open_page
 
 from .client import KeyFormatError, Shop
-from .evaluation import (
-    AddonState,
-    KeyState,
-    LicenseState,
-    LicenseStatus,
-    ShopBinding,
-    ValidationAnswer,
-    ValidationRequest,
-    evaluate,
-)
+from .evaluation import ValidationAnswer, ValidationRequest, evaluate
 from .keys import key_hint, lookup_hmac, normalize_key
-from .models import (
-    Addon,
-    Licence,
-    LicenceKey,
-    ShopBindingRow,
-    ShopMove,
-    Supplier,
-    ValidationLog,
-)
-from .service import YEAR, allowance_from, public_id
+from .lookup import find
+from .models import ShopBindingRow
+from .service import allowance_from
 from .settings import LicenseConfig, config
+from .signing import canonical_json_without_floats, json_bytes
+from .validation_log import log_buffer
 
 MAX_BODY = 4096
-LOG = logging.getLogger(__name__)
-_KEYS: Table = LicenceKey.__table__  # type: ignore[assignment]
-_LICENCES: Table = Licence.__table__  # type: ignore[assignment]
 _BINDINGS: Table = ShopBindingRow.__table__  # type: ignore[assignment]
-_ADDONS: Table = Addon.__table__  # type: ignore[assignment]
-_SUPPLIERS: Table = Supplier.__table__  # type: ignore[assignment]
-_LOG: Table = ValidationLog.__table__  # type: ignore[assignment]
-_MOVES: Table = ShopMove.__table__  # type: ignore[assignment]
-
-_MOVES_SINCE: Any = bindparam("since")
-_STATE_QUERY = (
-    select(
-        _KEYS.c.licence_id,
-        _KEYS.c.state,
-        _KEYS.c.hint,
-        _LICENCES.c.status,
-        _LICENCES.c.expires_at,
-        _BINDINGS.c.shop_fp,
-        _BINDINGS.c.shop_host,
-        _BINDINGS.c.platform,
-        _BINDINGS.c.bound_at,
-        select(func.count(_MOVES.c.id))
-        .where(
-            _MOVES.c.licence_id == _KEYS.c.licence_id,
-            _MOVES.c.counted.is_(True),
-            _MOVES.c.at > _MOVES_SINCE,
-        )
-        .scalar_subquery()
-        .label("moves_used"),
-        select(func.max(_MOVES.c.at))
-        .where(
-            _MOVES.c.licence_id == _KEYS.c.licence_id,
-            _MOVES.c.counted.is_(True),
-            _MOVES.c.at > _MOVES_SINCE,
-        )
-        .scalar_subquery()
-        .label("last_move"),
-        _SUPPLIERS.c.code.label("addon_code"),
-        _SUPPLIERS.c.id.label("supplier_id"),
-        _SUPPLIERS.c.name.label("supplier_name"),
-        _ADDONS.c.active.label("addon_active"),
-        _ADDONS.c.starts_at.label("addon_starts_at"),
-        _ADDONS.c.expires_at.label("addon_expires_at"),
-    )
-    .select_from(_KEYS)
-    .join(_LICENCES, _LICENCES.c.id == _KEYS.c.licence_id)
-    .outerjoin(_BINDINGS, _BINDINGS.c.licence_id == _KEYS.c.licence_id)
-    .outerjoin(_ADDONS, _ADDONS.c.licence_id == _KEYS.c.licence_id)
-    .outerjoin(_SUPPLIERS, _SUPPLIERS.c.id == _ADDONS.c.supplier_id)
-    .where(_KEYS.c.lookup_hmac == bindparam("digest"))
-    .order_by(_SUPPLIERS.c.code)
-)
 
 
 class RequestInvalid(ValueError):
@@ -133,8 +66,8 @@ def _text(body: dict[str, Any], name: str, required: bool = False, limit: int = 
 def parse_request(raw: bytes) -> dict[str, Any]:
     """Parse and type-check a request body; raise RequestInvalid with the field at fault."""
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = orjson.loads(raw)  # strict: no NaN, no lone surrogates (they cannot be signed)
+    except orjson.JSONDecodeError:
         raise RequestInvalid("the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise RequestInvalid("the body must be a JSON object")
@@ -171,220 +104,32 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     }
 
 
-class FastQuery:
-    """A Core SELECT compiled once for an engine and run on a raw DB-API cursor: no
-    SQLAlchemy transaction or execution context per request (a single SELECT is atomic)."""
+@dataclass(frozen=True)
+class KeyFacts:
+    """What the validation derives from a key as typed: its normalised form, lookup HMAC and
+    log hint."""
 
-    def __init__(self, engine: Any, statement: Any) -> None:
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect)
-        self.engine = engine
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positional)
-        self.order = list(compiled.positiontup or ())
-        self.binds = dict(getattr(compiled, "_bind_processors", {}))
-        self.names = [column.key for column in statement.selected_columns]
-        self.results = [
-            column.type._cached_result_processor(dialect, None)
-            for column in statement.selected_columns
-        ]
-
-    def rows(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run the query with ``params``; rows as dicts with typed values."""
-        values = {
-            name: (self.binds[name](value) if name in self.binds else value)
-            for name, value in params.items()
-        }
-        args: Any = [values[name] for name in self.order] if self.positional else values
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(self.sql, args)
-            fetched = cursor.fetchall()
-            cursor.close()
-        finally:
-            raw.close()
-        out = []
-        for row in fetched:
-            out.append(
-                {
-                    name: (process(value) if process is not None else value)
-                    for name, process, value in zip(self.names, self.results, row, strict=True)
-                }
-            )
-        return out
+    key: str
+    digest: bytes
+    hint: str
 
 
-class FastInsert:
-    """An INSERT of every column but the id, compiled once, run with DB-API ``executemany``
-    in one transaction."""
-
-    def __init__(self, engine: Any, table: Table) -> None:
-        dialect = engine.dialect
-        self.engine = engine
-        self.columns = [column.name for column in table.columns if column.name != "id"]
-        compiled = (
-            insert(table)
-            .values({name: bindparam(name) for name in self.columns})
-            .compile(dialect=dialect)
-        )
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positional)
-        self.order = list(compiled.positiontup or ())
-        self.binds = dict(getattr(compiled, "_bind_processors", {}))
-
-    def insert_many(self, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows`` (dicts keyed by column name) and commit."""
-        params: list[Any] = []
-        for row in rows:
-            values = {
-                name: (self.binds[name](row[name]) if name in self.binds else row[name])
-                for name in self.columns
-            }
-            params.append([values[name] for name in self.order] if self.positional else values)
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            if self.engine.dialect.name == "sqlite":
-                cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany(self.sql, params)
-            cursor.close()
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
-        finally:
-            raw.close()
+_FACTS: dict[tuple[str, str, str], KeyFacts] = {}
+FACTS_LIMIT = 10_000
 
 
-_QUERIES: dict[int, tuple[Any, FastQuery]] = {}
-
-
-def state_query(ctx: Context) -> FastQuery:
-    """The compiled state query for ``ctx``'s read engine."""
-    engine = ctx.db.read_engine
-    cached = _QUERIES.get(id(ctx))
-    if cached is None or cached[0] is not engine:
-        cached = _QUERIES[id(ctx)] = (engine, FastQuery(engine, _STATE_QUERY))
-    return cached[1]
-
-
-def load_state(ctx: Context, digest: bytes) -> LicenseState | None:
-    """Read the licence behind a key's lookup HMAC in one indexed query, or None."""
-    cfg = config(ctx)
-    now = ctx.now()
-    rows = state_query(ctx).rows({"digest": digest, "since": now - YEAR})
-    if not rows:
-        return None
-    row = rows[0]
-    binding = None
-    if row["shop_fp"] is not None:
-        left, until = allowance_from(cfg, now, int(row["moves_used"] or 0), row["last_move"])
-        binding = ShopBinding(
-            shop_fp=row["shop_fp"],
-            shop_host=row["shop_host"],
-            bound_at=row["bound_at"],
-            platform=row["platform"],
-            rebinds_left=left,
-            rebind_cooldown_until=until,
-        )
-    return LicenseState(
-        license_id=public_id(row["licence_id"]),
-        status=LicenseStatus(row["status"]),
-        key_state=KeyState(row["state"]),
-        expires_at=row["expires_at"],
-        binding=binding,
-        key_hint=row["hint"],
-        addons=[
-            AddonState(
-                code=r["addon_code"],
-                active=bool(r["addon_active"]),
-                starts_at=r["addon_starts_at"],
-                expires_at=r["addon_expires_at"],
-                supplier_id=r["supplier_id"],
-                name=r["supplier_name"],
-            )
-            for r in rows
-            if r["addon_code"] is not None
-        ],
-    )
-
-
-def move_allowance_fast(ctx: Context, connection: Any, licence_id: int) -> tuple[int, Any]:
-    """Moves left and cooldown end, read with Core on ``connection``."""
-    cfg = config(ctx)
-    now = ctx.now()
-    used, last = connection.execute(
-        select(func.count(_MOVES.c.id), func.max(_MOVES.c.at)).where(
-            _MOVES.c.licence_id == licence_id,
-            _MOVES.c.counted.is_(True),
-            _MOVES.c.at > now - YEAR,
-        )
-    ).one()
-    return allowance_from(cfg, now, int(used or 0), last)
-
-
-class LogBuffer:
-    """Validation-log rows written in batches of ``size`` (1 = immediately)."""
-
-    def __init__(self, ctx: Context, size: int) -> None:
-        self.ctx = ctx
-        self.size = size
-        self.rows: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self.timer: asyncio.TimerHandle | None = None
-        self._writer: FastInsert | None = None
-
-    def add(self, row: dict[str, Any]) -> bool:
-        """Queue ``row``; True when the buffer is full and should be flushed now."""
-        with self.lock:
-            self.rows.append(row)
-            return len(self.rows) >= self.size
-
-    def flush(self) -> int:
-        """Write every queued row in one transaction; return how many. On a database error
-        the rows are logged as lost (the answers were already sent) and 0 is returned."""
-        with self.lock:
-            rows, self.rows = self.rows, []
-        if not rows:
-            return 0
-        try:
-            self.writer().insert_many(rows)
-        except Exception:
-            LOG.exception("could not write %d validation log rows", len(rows))
-            return 0
-        return len(rows)
-
-    def writer(self) -> FastInsert:
-        """The compiled log insert for this context's engine."""
-        if self._writer is None:
-            self._writer = FastInsert(self.ctx.db.engine, _LOG)
-        return self._writer
-
-    def schedule(self) -> None:
-        """Flush leftovers half a second from now (on the running event loop)."""
-        if self.timer is not None:
-            return
-        loop = asyncio.get_running_loop()
-
-        def fire() -> None:
-            self.timer = None
-            loop.run_in_executor(None, self.flush)
-
-        self.timer = loop.call_later(0.5, fire)
-
-
-_BUFFERS: dict[int, LogBuffer] = {}
-
-
-def log_buffer(ctx: Context, cfg: LicenseConfig) -> LogBuffer:
-    """The log buffer of ``ctx`` (one per context and process)."""
-    buffer = _BUFFERS.get(id(ctx))
-    if buffer is None or buffer.ctx is not ctx:
-        buffer = _BUFFERS[id(ctx)] = LogBuffer(ctx, cfg.log_batch_size)
-        if cfg.log_batch_size > 1:
-            atexit.register(buffer.flush)  # rows still queued when the worker stops
-    return buffer
+def key_facts(raw: str, cfg: LicenseConfig) -> KeyFacts:
+    """The facts of a well-formed key (KeyFormatError otherwise), remembered per spelling: the
+    same desktop tools send the same keys again and again."""
+    remembered = (raw, cfg.prefix, cfg.pepper)
+    facts = _FACTS.get(remembered)
+    if facts is None:
+        key = normalize_key(raw, cfg.prefix)
+        facts = KeyFacts(key, lookup_hmac(key, cfg.pepper), key_hint(key))
+        if len(_FACTS) >= FACTS_LIMIT:
+            _FACTS.clear()
+        _FACTS[remembered] = facts
+    return facts
 
 
 def bind(ctx: Context, licence_id: int, answer: ValidationAnswer) -> bool:
@@ -411,7 +156,8 @@ def bind(ctx: Context, licence_id: int, answer: ValidationAnswer) -> bool:
 
 def client_ip(request: Request) -> str:
     """The caller's address (the proxy in front must set it on the connection)."""
-    return request.client.host if request.client is not None else "unknown"
+    client = request.scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 @open_page
@@ -430,63 +176,66 @@ async def validate(request: Request) -> Response:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
+    raw = await request.body()  # already read (and kept) by the section guard's NUL check
+    if len(raw) > MAX_BODY:
+        return errors(400, "REQUEST_INVALID", f"the body is larger than {MAX_BODY} bytes")
     try:
         body = parse_request(raw)
     except RequestInvalid as exc:
         return errors(400, "REQUEST_INVALID", exc.detail, exc.field)
     try:
-        key = normalize_key(body["key"], cfg.prefix)
+        facts = key_facts(body["key"], cfg)
     except KeyFormatError as exc:
         return errors(400, "KEY_FORMAT_INVALID", str(exc), "key")
-    digest = lookup_hmac(key, cfg.pepper)
+    key, digest = facts.key, facts.digest
     if cfg.rate_limit_key:
         verdict = limiter.hit(cfg.rate_limit_key, "licence-key", digest[:12].hex())
         if not verdict.allowed:
             return _too_many(verdict.retry_after)
-    state = load_state(ctx, digest)
     now = ctx.now()
+    found = find(ctx, cfg, digest, now)
+    validation = request_for(key, body)
     answer = evaluate(
-        state,
-        request_for(key, body),
+        found.state if found is not None else None,
+        validation,
         now=now,
         grace=cfg.grace,
         lease_ttl=cfg.lease_ttl,
         refresh_after=cfg.refresh_after,
     )
-    licence_id = int(state.license_id.removeprefix("lic_")) if state is not None else None
-    if answer.binds and licence_id is not None:
-        if await run_in_threadpool(bind, ctx, licence_id, answer):
-            answer = _with_allowance(ctx, licence_id, answer)
+    if answer.binds and found is not None:
+        if await run_in_threadpool(bind, ctx, found.licence_id, answer):
+            # The moves were read with the state; binding does not count as one.
+            left, until = allowance_from(cfg, now, found.moves_used, found.last_move)
+            if answer.binding is not None:
+                answer = replace(
+                    answer,
+                    binding=replace(answer.binding, rebinds_left=left, rebind_cooldown_until=until),
+                )
         else:  # another shop's first check won the race: answer against its binding
+            again = find(ctx, cfg, digest, now)
             answer = evaluate(
-                load_state(ctx, digest),
-                request_for(key, body),
+                again.state if again is not None else None,
+                validation,
                 now=now,
                 grace=cfg.grace,
                 lease_ttl=cfg.lease_ttl,
                 refresh_after=cfg.refresh_after,
             )
-    envelope = cfg.keyring.sign(answer.to_payload(cfg.issuer))
-    _log(
-        ctx,
-        cfg,
+    envelope = cfg.keyring.sign_bytes(canonical_json_without_floats(answer.to_payload(cfg.issuer)))
+    await log_buffer(ctx, cfg.log_batch_size).record(
         {
             "at": now,
-            "licence_id": licence_id,
-            "key_hint": key_hint(key),
+            "licence_id": found.licence_id if found is not None else None,
+            "key_hint": facts.hint,
             "shop_host": (answer.shop.host if answer.shop else "")[:253],
             "install_id": (body["install_id"] or "")[:128],
             "code": str(answer.code),
             "ip": ip[:64],
-        },
+        }
     )
     return Response(
-        json.dumps(envelope, separators=(",", ":")),
+        json_bytes(envelope),
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
@@ -501,29 +250,6 @@ def request_for(key: str, body: dict[str, Any]) -> ValidationRequest:
         nonce=body["nonce"],
         require_addons=body["require_addons"],
     )
-
-
-def _with_allowance(ctx: Context, licence_id: int, answer: ValidationAnswer) -> ValidationAnswer:
-    from dataclasses import replace
-
-    if answer.binding is None:
-        return answer
-    with ctx.db.read_engine.connect() as connection:
-        left, until = move_allowance_fast(ctx, connection, licence_id)
-    return replace(
-        answer, binding=replace(answer.binding, rebinds_left=left, rebind_cooldown_until=until)
-    )
-
-
-def _log(ctx: Context, cfg: LicenseConfig, row: dict[str, Any]) -> None:
-    buffer = log_buffer(ctx, cfg)
-    if buffer.add(row):
-        if cfg.log_batch_size == 1:
-            buffer.flush()  # written before the answer leaves
-        else:
-            asyncio.get_running_loop().run_in_executor(None, buffer.flush)
-    else:
-        buffer.schedule()
 
 
 def _too_many(retry_after: int) -> Response:

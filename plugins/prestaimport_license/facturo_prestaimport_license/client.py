@@ -69,6 +69,7 @@ GROUP_SIZE = 5
 MAX_INPUT_LENGTH = 200
 
 _CONFUSABLES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_NOT_ALPHABET = re.compile(f"[^{ALPHABET}]")
 # Separators people paste: spaces of any kind, ASCII and typographic dashes.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 
@@ -83,6 +84,7 @@ class KeyFormatError(ValueError):
         self.reason = reason
 
 
+@lru_cache(maxsize=16)
 def key_tag(prefix: str = DEFAULT_PREFIX) -> str:
     """Return the key's leading tag: the product prefix plus the format version (``PIG1``)."""
     if not re.fullmatch(r"[A-Z]{2,8}", prefix):
@@ -127,11 +129,12 @@ def normalize_key(raw: str, prefix: str = DEFAULT_PREFIX) -> str:
     if compact[: len(tag)].translate(_CONFUSABLES) != tag.translate(_CONFUSABLES):
         raise KeyFormatError("prefix", f"the licence key must start with {tag}")
     rest = compact[len(tag) :].translate(_CONFUSABLES)
-    for position, char in enumerate(rest, start=len(tag) + 1):
-        if char not in ALPHABET:
-            raise KeyFormatError(
-                "character", f"the licence key has an invalid character {char!r} at {position}"
-            )
+    stray = _NOT_ALPHABET.search(rest)
+    if stray is not None:
+        char, position = stray.group(), stray.start() + len(tag) + 1
+        raise KeyFormatError(
+            "character", f"the licence key has an invalid character {char!r} at {position}"
+        )
     body, check = rest[:BODY_LENGTH], rest[BODY_LENGTH:]
     if check_group(tag, body) != check:
         raise KeyFormatError("check", "the licence key has a typo: its check group does not match")
@@ -146,6 +149,7 @@ def format_key(normalized: str) -> str:
     return "-".join([tag, *groups, normalized[-CHECK_LENGTH:]])
 
 
+@lru_cache(maxsize=4096)
 def key_hash(normalized: str) -> str:
     """Return base64url(SHA-256(normalised key)): how a lease names its key without holding it."""
     return b64url_encode(hashlib.sha256(normalized.encode("ascii")).digest())
@@ -549,8 +553,10 @@ def _client_addon(item: Mapping[str, Any], now: datetime, licence_valid: bool) -
 
 def format_time(value: datetime) -> str:
     """Return an aware datetime as an RFC 3339 UTC string with a ``Z`` suffix."""
-    _require_aware(value)
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        _require_aware(value)
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # drop the "+00:00" every UTC isoformat ends with
 
 
 def parse_time(value: Any) -> datetime:

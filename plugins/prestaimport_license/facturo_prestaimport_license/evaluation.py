@@ -194,11 +194,12 @@ class ValidationAnswer:
 
     def to_payload(self, issuer: str) -> dict[str, Any]:
         """Return the JSON-ready payload to sign (licensing.md §6.3)."""
+        issued = format_time(self.issued_at)
         payload: dict[str, Any] = {
             "v": LEASE_VERSION,
             "typ": LEASE_TYPE,
             "iss": issuer,
-            "ts": format_time(self.issued_at),
+            "ts": issued,
             "nonce": self.nonce,
             "request": {
                 "key_hash": self.key_hash,
@@ -214,7 +215,7 @@ class ValidationAnswer:
             "addons": [addon.to_json() for addon in self.addons],
             "missing_addons": list(self.missing_addons),
             "lease": {
-                "issued_at": format_time(self.issued_at),
+                "issued_at": issued,
                 "refresh_after": format_time(self.refresh_after),
                 "expires_at": format_time(self.lease_expires_at),
             },
@@ -235,7 +236,7 @@ class ValidationAnswer:
                 "shop_host": mask_host(self.binding.shop_host)
                 if mismatch
                 else self.binding.shop_host,
-                "bound_at": format_time(self.binding.bound_at),
+                "bound_at": _time_or_none(self.binding.bound_at),
                 "rebinds_left": self.binding.rebinds_left,
                 "rebind_cooldown_until": _time_or_none(self.binding.rebind_cooldown_until),
             }
@@ -368,5 +369,18 @@ def mask_host(host: str) -> str:
     return f"{name[:2]}***{dot}{tld}"
 
 
+_FORMATTED: dict[datetime, str] = {}
+_FORMATTED_LIMIT = 10_000
+
+
 def _time_or_none(value: datetime | None) -> str | None:
-    return format_time(value) if value is not None else None
+    """:func:`format_time` of a stored instant, or None. Stored instants repeat from answer to
+    answer, so their text is remembered (equal instants have equal text)."""
+    if value is None:
+        return None
+    text = _FORMATTED.get(value)
+    if text is None:
+        if len(_FORMATTED) >= _FORMATTED_LIMIT:
+            _FORMATTED.clear()
+        text = _FORMATTED[value] = format_time(value)
+    return text

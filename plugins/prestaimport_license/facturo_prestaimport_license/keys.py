@@ -8,7 +8,6 @@ Normalisation and the syntactic check are shared with the desktop tool and live 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
@@ -94,8 +93,7 @@ def lookup_hmac(normalized: str, secret: bytes | str) -> bytes:
     ``normalized`` must come from :func:`normalize_key`, so every spelling of a key maps to the
     same value. The secret (pepper) must live outside the database.
     """
-    subkey = _derive(secret, _LOOKUP_INFO)
-    return hmac.new(subkey, normalized.encode("ascii"), hashlib.sha256).digest()
+    return hmac.digest(_derive(secret, _LOOKUP_INFO), normalized.encode("ascii"), "sha256")
 
 
 def encrypt_key(normalized: str, secret: bytes | str, *, associated_data: bytes = b"") -> bytes:

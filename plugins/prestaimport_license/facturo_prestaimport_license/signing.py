@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -35,6 +36,8 @@ __all__ = [
     "KeyEntry",
     "Keyring",
     "canonical_json",
+    "canonical_json_without_floats",
+    "json_bytes",
     "generate_private_key",
     "load_private_key",
     "load_public_key",
@@ -42,6 +45,7 @@ __all__ = [
     "public_key_jwk",
     "public_keys_from_jwks",
     "sign",
+    "sign_bytes",
     "verify_envelope",
 ]
 
@@ -55,6 +59,21 @@ def canonical_json(payload: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+def canonical_json_without_floats(payload: Mapping[str, Any]) -> bytes:
+    """The bytes of :func:`canonical_json` for a payload of text, integers, booleans, nulls,
+    lists and objects only, about eight times faster (orjson).
+
+    Floats are not looked for (orjson would write NaN as null): use it only on payloads built
+    without floats, such as :meth:`ValidationAnswer.to_payload`'s.
+    """
+    return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+
+
+def json_bytes(value: Any) -> bytes:
+    """Compact UTF-8 JSON of ``value`` (keys in insertion order), e.g. an envelope."""
+    return orjson.dumps(value)
+
+
 def sign(
     payload: Mapping[str, Any],
     private_key: Ed25519PrivateKey,
@@ -63,8 +82,19 @@ def sign(
     context: str = LEASE_CONTEXT,
 ) -> dict[str, str]:
     """Sign ``payload`` and return the envelope ``{alg, kid, payload, sig}``."""
+    return sign_bytes(canonical_json(payload), private_key, key_id, context=context)
+
+
+def sign_bytes(
+    payload_json: bytes,
+    private_key: Ed25519PrivateKey,
+    key_id: str,
+    *,
+    context: str = LEASE_CONTEXT,
+) -> dict[str, str]:
+    """Sign an already serialised payload and return the envelope ``{alg, kid, payload, sig}``."""
     _check_kid(key_id)
-    payload_b64 = b64url_encode(canonical_json(payload))
+    payload_b64 = b64url_encode(payload_json)
     signature = private_key.sign(signing_input(payload_b64, context))
     return {
         "alg": ALGORITHM,
@@ -179,6 +209,10 @@ class Keyring:
     def sign(self, payload: Mapping[str, Any], *, context: str = LEASE_CONTEXT) -> dict[str, str]:
         """Sign ``payload`` with the active key."""
         return sign(payload, self._signer, self.active, context=context)
+
+    def sign_bytes(self, payload_json: bytes, *, context: str = LEASE_CONTEXT) -> dict[str, str]:
+        """Sign an already serialised payload with the active key."""
+        return sign_bytes(payload_json, self._signer, self.active, context=context)
 
     def verify(
         self, envelope: Mapping[str, Any], *, context: str = LEASE_CONTEXT

@@ -169,6 +169,15 @@ def test_malformed_requests_are_400_and_write_nothing(
     assert count(live.ctx, ShopBindingRow) == 0
 
 
+def test_text_that_cannot_be_signed_is_400(live: Live) -> None:
+    seeded = seed_licence(live.ctx)
+    content = ('{"key": "' + seeded.key + '", "nonce": "\\ud800"}').encode()
+    response = live.validate(content)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "REQUEST_INVALID"
+    assert count(live.ctx, ValidationLog) == 0
+
+
 def test_chunked_huge_body_is_400(live: Live) -> None:
     def chunks() -> Any:
         for _ in range(20):

@@ -1,0 +1,197 @@
+"""Core statements compiled once and run on raw DB-API connections, for the validation hot path.
+
+:class:`PinnedConnections` keeps one connection per thread (the event loop's, in a web process)
+in autocommit mode, on which :class:`PinnedQuery` runs: no pool checkout or pre-ping, no
+SQLAlchemy execution context and no transaction per request, and every SELECT still sees the
+latest committed data. The connections are closed when the engine is disposed. :class:`FastInsert` writes many rows with one
+``executemany`` in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, Table, bindparam, event, insert
+
+Converter = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+class _Compiled:
+    """A statement compiled for one dialect, with its parameter order and bind processors."""
+
+    def __init__(self, engine: Engine, statement: Any) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        self.order = list(compiled.positiontup or ())
+        self.binds: dict[str, Callable[[Any], Any]] = dict(
+            getattr(compiled, "_bind_processors", {})
+        )
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        """The DB-API parameters for ``params`` (processed as SQLAlchemy would)."""
+        binds = self.binds
+        values = {
+            name: (binds[name](value) if name in binds else value) for name, value in params.items()
+        }
+        return [values[name] for name in self.order] if self.positional else values
+
+
+class PinnedConnections:
+    """One DB-API connection per thread for ``engine``, in autocommit mode; all of them are
+    closed when the engine (or one of ``dispose_with``) is disposed."""
+
+    def __init__(self, engine: Engine, dispose_with: Sequence[Engine] = ()) -> None:
+        self.engine = engine
+        self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
+        self._local = threading.local()
+        self._open: list[Any] = []
+        self._lock = threading.Lock()
+        for owner in {id(e): e for e in (engine, *dispose_with)}.values():
+            event.listen(owner, "engine_disposed", self._close_all)
+
+    def fetch(self, sql: str, arguments: Any = ()) -> list[Sequence[Any]]:
+        """Run ``sql`` on this thread's connection and return every row; on a database error
+        the connection is replaced and the statement tried once more before the error is
+        raised."""
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, arguments)
+                fetched: list[Sequence[Any]] = cursor.fetchall()
+                cursor.close()
+                return fetched
+            except self.errors:
+                self._discard(connection)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> Any:
+        connection: Any = getattr(self._local, "connection", None)
+        if connection is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours from now on; the pool opens another when it needs one
+            connection = fairy.dbapi_connection
+            connection.rollback()
+            if self.engine.dialect.name == "postgresql":
+                connection.autocommit = True
+            elif self.engine.dialect.name == "sqlite":
+                connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
+            with self._lock:
+                self._open.append(connection)
+            self._local.connection = connection
+        return connection
+
+    def _discard(self, connection: Any) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._open:
+                self._open.remove(connection)
+        try:
+            connection.close()
+        except self.errors:
+            pass
+
+    def _close_all(self, _engine: Any = None) -> None:
+        with self._lock:
+            connections, self._open = self._open, []
+        for connection in connections:
+            try:
+                connection.close()
+            except self.errors:
+                pass
+        self._local = threading.local()
+
+
+class PinnedQuery:
+    """A Core SELECT compiled once for the connections' engine, run on a pinned connection.
+
+    ``rows`` returns raw DB-API tuples; :meth:`converter` builds a function that picks columns
+    by name and applies their result processors (the SQLAlchemy types' own).
+    """
+
+    def __init__(self, connections: PinnedConnections, statement: Any) -> None:
+        self.connections = connections
+        dialect = connections.engine.dialect
+        self.compiled = _Compiled(connections.engine, statement)
+        self.names = [column.key for column in statement.selected_columns]
+        self.processors = [
+            column.type._cached_result_processor(dialect, None)
+            for column in statement.selected_columns
+        ]
+
+    def rows(self, params: dict[str, Any]) -> list[Sequence[Any]]:
+        """Run the query with ``params``; raw rows."""
+        return self.connections.fetch(self.compiled.sql, self.compiled.arguments(params))
+
+    def converter(self, names: Sequence[str]) -> Converter:
+        """A function turning a raw row into the typed values of the columns ``names``."""
+        picks = [
+            (self.names.index(name), self.processors[self.names.index(name)]) for name in names
+        ]
+
+        def convert(row: Sequence[Any]) -> tuple[Any, ...]:
+            return tuple(
+                value if (value := row[index]) is None or process is None else process(value)
+                for index, process in picks
+            )
+
+        return convert
+
+
+class FastInsert:
+    """An INSERT of every column but the id, compiled once.
+
+    :meth:`prepare` turns a row into DB-API parameters (the columns' own bind processing) where
+    the row is made; :meth:`insert_prepared` writes many in one transaction. On SQLite that is
+    one multi-row ``INSERT … VALUES (…), (…)`` per :data:`ROWS_PER_STATEMENT` rows, so the
+    thread that writes holds the GIL for a few calls rather than once per row (with
+    ``executemany`` it takes the GIL back after every row, and each time the event loop's
+    thread must hand it over).
+    """
+
+    ROWS_PER_STATEMENT = 1000
+
+    def __init__(self, engine: Engine, table: Table) -> None:
+        self.engine = engine
+        self.columns = [column.name for column in table.columns if column.name != "id"]
+        self.compiled = _Compiled(
+            engine, insert(table).values({name: bindparam(name) for name in self.columns})
+        )
+        self.sqlite = engine.dialect.name == "sqlite" and self.compiled.positional
+        head, values, tail = self.compiled.sql.rpartition("VALUES")
+        self._head, self._group = head + values, tail.strip()
+
+    def prepare(self, row: dict[str, Any]) -> Any:
+        """The DB-API parameters of ``row`` (a dict keyed by column name)."""
+        return self.compiled.arguments({name: row[name] for name in self.columns})
+
+    def insert_prepared(self, prepared: list[Any]) -> None:
+        """Insert rows made by :meth:`prepare` and commit."""
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if self.sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+                step = self.ROWS_PER_STATEMENT
+                for start in range(0, len(prepared), step):
+                    chunk = prepared[start : start + step]
+                    sql = self._head + " " + ", ".join([self._group] * len(chunk))
+                    cursor.execute(sql, [value for row in chunk for value in row])
+            else:
+                cursor.executemany(self.compiled.sql, prepared)
+            cursor.close()
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
+
+    def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (dicts keyed by column name) and commit."""
+        self.insert_prepared([self.prepare(row) for row in rows])

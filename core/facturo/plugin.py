@@ -11,8 +11,9 @@ from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
 from facturo.billing.money import format_money, parse_amount, to_money
 from facturo.billing.orders import OrderError, order_addon, place_order
-from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
+from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
+from facturo.billing.refunds import refund_invoice
 from facturo.billing.services import change_status
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings

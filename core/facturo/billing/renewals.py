@@ -189,7 +189,12 @@ def _bill_chunk(
     customers = {c.id: c for c in session.scalars(query)}
     credit_ids = [cid for cid, c in customers.items() if c.credit_balance > 0]
     if credit_ids and not ctx.db.is_sqlite:  # lock the balances we are about to spend
-        locked = select(Customer).where(Customer.id.in_(credit_ids)).with_for_update()
+        locked = (
+            select(Customer)
+            .where(Customer.id.in_(credit_ids))
+            .order_by(Customer.id)  # one lock order for every run: no deadlock between two
+            .with_for_update()
+        )
         for customer in session.scalars(locked.execution_options(populate_existing=True)):
             customers[customer.id] = customer
     references = numbering.allocate_block(

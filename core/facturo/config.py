@@ -73,6 +73,24 @@ class Billing:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How the worker delivers the outbox: claim leases and retries (``[delivery]``)."""
+
+    lease_seconds: int = 60
+    retry_base_seconds: int = 60
+    retry_max_delay_seconds: int = 3600
+    retry_for_hours: int = 96
+
+
+@dataclass(frozen=True)
+class Operations:
+    """Health and metrics endpoints (``[operations]``)."""
+
+    metrics_token: str = ""
+    worker_stale_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
@@ -91,6 +109,8 @@ class Settings:
     demo: bool = False
     rate_limit_storage: str = "memory://"
     admin_two_factor_required: bool = False
+    delivery: Delivery = field(default_factory=Delivery)
+    operations: Operations = field(default_factory=Operations)
     source: Path | None = None
 
     @property
@@ -190,6 +210,8 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     if security not in SMTP_SECURITY:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
     plugin_tables = reader.table("plugin")
+    delivery = reader.table("delivery")
+    operations = reader.table("operations")
     return Settings(
         database_url=database_url,
         secret_key=secret_key,
@@ -235,6 +257,20 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
+        delivery=Delivery(
+            lease_seconds=delivery.integer("lease_seconds", default=60, minimum=5),
+            retry_base_seconds=delivery.integer("retry_base_seconds", default=60, minimum=1),
+            retry_max_delay_seconds=delivery.integer(
+                "retry_max_delay_seconds", default=3600, minimum=1
+            ),
+            retry_for_hours=delivery.integer("retry_for_hours", default=96, minimum=1),
+        ),
+        operations=Operations(
+            metrics_token=operations.text("metrics_token", default=""),
+            worker_stale_seconds=operations.integer(
+                "worker_stale_seconds", default=300, minimum=10
+            ),
+        ),
     )
 
 

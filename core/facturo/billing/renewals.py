@@ -27,7 +27,7 @@ from facturo.billing.renewal_sql import DueService, claim_periods, link_periods
 from facturo.billing.run_report import Progress, RunReport
 from facturo.billing.taxes import TaxTreatment
 from facturo.db.bulk import bulk_insert, insert_with_ids
-from facturo.delivery.messages import EmailStamp
+from facturo.delivery.messages import EmailStamp, new_message_id
 from facturo.models import (
     AuditEvent,
     BilledPeriod,
@@ -389,6 +389,7 @@ def _email_row(
         "text_body": text,
         "html_body": html,
         "headers": _NO_HEADERS,
+        "message_id": new_message_id(ctx),
         "attachments": [{"document_id": doc_id}],
         "status": "pending",
         "attempts": 0,

@@ -258,7 +258,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
         delivery=Delivery(
-            lease_seconds=delivery.integer("lease_seconds", default=60, minimum=5),
+            lease_seconds=delivery.integer("lease_seconds", default=60, minimum=2),
             retry_base_seconds=delivery.integer("retry_base_seconds", default=60, minimum=1),
             retry_max_delay_seconds=delivery.integer(
                 "retry_max_delay_seconds", default=3600, minimum=1

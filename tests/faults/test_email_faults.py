@@ -27,9 +27,17 @@ def queue(ctx: Context, count: int, prefix: str = "m") -> list[int]:
     with ctx.db.transaction() as session:
         for n in range(count):
             enqueue_email(
-                session, ctx, "welcome", customer.email, "es", {"customer": customer}, f"{prefix}{n}"
+                session,
+                ctx,
+                "welcome",
+                customer.email,
+                "es",
+                {"customer": customer},
+                f"{prefix}{n}",
             )
-        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.template == "welcome")):
+        for row in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "welcome")
+        ):
             if row.dedupe_key.startswith(prefix):
                 ids.append(row.id)
     return ids

@@ -5,6 +5,10 @@ so two transactions can never both spend, or both add to, the balance they read;
 ``ck_customers_credit_not_negative`` constraint refuses a negative balance even if code
 elsewhere gets it wrong. Lock order: a document before its customer, a customer before a
 number series.
+
+The locks are ``FOR NO KEY UPDATE``: they do not wait for, nor block, the key-share locks
+that inserting a row referencing the customer (a service, a payment) takes, which would
+otherwise deadlock two orders of the same customer.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ def lock_customer(session: Session, customer_id: int) -> Customer:
     query = (
         select(Customer)
         .where(Customer.id == customer_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return session.execute(query).scalar_one()
@@ -34,7 +38,7 @@ def lock_document(session: Session, document_id: int) -> Document:
     query = (
         select(Document)
         .where(Document.id == document_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     return session.execute(query).scalar_one()

@@ -193,7 +193,7 @@ def _bill_chunk(
             select(Customer)
             .where(Customer.id.in_(credit_ids))
             .order_by(Customer.id)  # one lock order for every run: no deadlock between two
-            .with_for_update()
+            .with_for_update(key_share=True)  # as billing.credit does
         )
         for customer in session.scalars(locked.execution_options(populate_existing=True)):
             customers[customer.id] = customer

@@ -108,6 +108,7 @@ class Settings:
     embedded_worker: bool = True
     demo: bool = False
     rate_limit_storage: str = "memory://"
+    rate_limit_key_prefix: str = "facturo"
     admin_two_factor_required: bool = False
     delivery: Delivery = field(default_factory=Delivery)
     operations: Operations = field(default_factory=Operations)
@@ -255,6 +256,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
+        rate_limit_key_prefix=reader.text("rate_limit_key_prefix", default="facturo"),
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
         delivery=Delivery(

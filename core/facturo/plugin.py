@@ -19,6 +19,7 @@ from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
+    GaugeSample,
     MenuItem,
     Panel,
     PaymentMethod,
@@ -60,6 +61,7 @@ __all__ = [
     "Document",
     "DocumentLine",
     "GatewayNotification",
+    "GaugeSample",
     "ImmutableDocumentError",
     "MenuItem",
     "Money",

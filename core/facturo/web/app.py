@@ -18,8 +18,10 @@ from starlette.staticfiles import StaticFiles
 from facturo.context import Context
 from facturo.delivery.worker import run_forever
 from facturo.i18n import LANGUAGES
-from facturo.web import admin, api, client, public
+from facturo.operations.health import ReadinessProbe
+from facturo.web import admin, api, client, operations, public
 from facturo.web.errors import http_exception, server_error
+from facturo.web.operations import RequestMetricsMiddleware
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.sections import guard_routes
 from facturo.web.security import SecurityHeadersMiddleware
@@ -58,17 +60,13 @@ async def switch_language(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-async def health(request: Request) -> Response:
-    return Response("ok", media_type="text/plain")
-
-
 def create_app(
     ctx: Context, embedded_worker: bool = False, worker_interval: float = 5.0
 ) -> Starlette:
     """Build the web app for ``ctx``; optionally run the worker in a background thread."""
     routes: list[BaseRoute] = [
         Route("/", home),
-        Route("/healthz", health),
+        *operations.routes(),
         Route("/lang/{code}", switch_language),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
         Mount("/client", routes=section_routes(ctx, "client")),
@@ -77,6 +75,7 @@ def create_app(
         Mount("/public", routes=section_routes(ctx, "public")),
     ]
     middleware = [
+        Middleware(RequestMetricsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionMiddleware,
@@ -118,5 +117,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    app.state.limiter = RateLimiter(ctx.settings.rate_limit_storage)
+    app.state.limiter = RateLimiter(
+        ctx.settings.rate_limit_storage, ctx.settings.rate_limit_key_prefix
+    )
+    app.state.readiness = ReadinessProbe(ctx)
     return app

@@ -41,11 +41,11 @@ class Verdict:
 class RateLimiter:
     """Named limits such as ``"5/minute"`` checked per key (an IP, an email, a licence key)."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", key_prefix: str = "facturo") -> None:
         self.storage = (
             InlineExpiryMemoryStorage()
             if storage_uri.startswith("memory://")
-            else storage_from_string(storage_uri)
+            else storage_from_string(storage_uri, key_prefix=key_prefix)
         )
         self.limiter = MovingWindowRateLimiter(self.storage)
         self._items: dict[str, RateLimitItem] = {}

@@ -14,8 +14,8 @@ from facturo.billing.billing_run import billing_run
 from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.delivery.mail import deliver_due, retry_failed
-from facturo.delivery.retries import retry_policy
 from facturo.delivery.messages import render_email
+from facturo.delivery.retries import retry_policy
 from facturo.models import Customer, Document, OutboxMessage, Product, Service
 from facturo.testing import Clock, SmtpServer, make_catalog, make_customer
 from tests.billing.conftest import active_service

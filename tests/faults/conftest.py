@@ -1,4 +1,4 @@
-"""Fixtures for the fault suite: the core schema, a gateway plugin that counts its refunds,
+"""Fixtures for the fault suite (on the schema every suite shares): a gateway plugin that counts its refunds,
 and helpers to read back what happened."""
 
 from __future__ import annotations
@@ -16,13 +16,6 @@ from facturo.context import Context
 from facturo.contributions import RefundResult
 from facturo.models import Payment
 from facturo.plugin import hookimpl
-from facturo.testing import TestDatabase, build_test_database
-
-
-@pytest.fixture(scope="session")
-def test_database(tmp_path_factory: pytest.TempPathFactory) -> TestDatabase:
-    """The core schema only: the faults are in the core."""
-    return build_test_database(tmp_path_factory.mktemp("db"), ())
 
 
 @dataclass

@@ -65,9 +65,20 @@ def test_readyz_names_the_failing_check(live: tuple[Context, LiveServer], clock:
     clock.advance(minutes=6)  # the heartbeat goes stale
     assert httpx.get(f"{server.url}/readyz").json()["failed"] == ["worker"]
     run_once(ctx, jobs=False)
+    head, before = "'0004_reliability_money_outbox'", "'0003_billing'"
     with ctx.db.transaction() as session:  # a migration not applied
-        session.execute(text("UPDATE alembic_version SET version_num = '0003_billing'"))
-    body = httpx.get(f"{server.url}/readyz").json()
+        session.execute(
+            text(f"UPDATE alembic_version SET version_num = {before} WHERE version_num = {head}")
+        )
+    try:
+        body = httpx.get(f"{server.url}/readyz").json()
+    finally:  # the PostgreSQL test database keeps alembic_version between tests
+        with ctx.db.transaction() as session:
+            session.execute(
+                text(
+                    f"UPDATE alembic_version SET version_num = {head} WHERE version_num = {before}"
+                )
+            )
     assert body["failed"] == ["migrations"]
     assert "0004_reliability_money_outbox" in body["checks"]["migrations"]["detail"]
 

@@ -69,8 +69,19 @@ metrics_token = ""       # better: FACTURO_OPERATIONS__METRICS_TOKEN
 # /readyz fails when the worker's heartbeat is older than this.
 worker_stale_seconds = 300
 
+[legal]
+# Terms and privacy: an outside URL, or a local Markdown (.md) or HTML file served at
+# /public/terms and /public/privacy (empty: a built-in summary).
+terms_url = ""
+terms_file = ""
+privacy_url = ""
+privacy_file = ""
+# Version of the consumer's "immediate supply" consent text, recorded with every order.
+consent_version = "2026-12"
+withdrawal_days = 14
+
 [plugins]
-# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu
+# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu, vies
 enabled = []
 
 # Each enabled plugin reads its own table, e.g.:
@@ -78,6 +89,10 @@ enabled = []
 # account_holder = "Your Company S.L."
 # iban = "ES91 2100 0418 4502 0005 1332"
 # bic = "CAIXESBBXXX"
+# [plugin.vies]
+# mode = "live"          # or "sandbox" (the local stand-in)
+# timeout = 10
+# cache_days = 30
 """
 
 

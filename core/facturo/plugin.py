@@ -14,7 +14,9 @@ from facturo.billing.orders import OrderError, order_addon, place_order
 from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.refunds import refund_invoice
+from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
+from facturo.billing.vat_recheck import recheck_pending
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -29,6 +31,7 @@ from facturo.contributions import (
     RefundResult,
     SearchHit,
     SettingField,
+    VatCheck,
 )
 from facturo.db.base import Base
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
@@ -47,6 +50,7 @@ from facturo.models import (
     Refund,
     Service,
     StaffUser,
+    TaxEvidence,
 )
 from facturo.web.errors import error_page
 from facturo.web.rendering import flash, render, request_language
@@ -82,7 +86,9 @@ __all__ = [
     "Service",
     "SettingField",
     "StaffUser",
+    "TaxEvidence",
     "UTCDateTime",
+    "VatCheck",
     "add_months",
     "api_write",
     "audit_record",
@@ -107,9 +113,11 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "recheck_pending",
     "record_payment",
     "refund_invoice",
     "render",
+    "reprice_unpaid",
     "request_language",
     "roles_required",
     "to_money",

@@ -65,7 +65,7 @@ def test_readyz_names_the_failing_check(live: tuple[Context, LiveServer], clock:
     clock.advance(minutes=6)  # the heartbeat goes stale
     assert httpx.get(f"{server.url}/readyz").json()["failed"] == ["worker"]
     run_once(ctx, jobs=False)
-    head, before = "'0004_reliability_money_outbox'", "'0003_billing'"
+    head, before = "'0005_reliability_money_outbox'", "'0004_vies_compliance'"
     with ctx.db.transaction() as session:  # a migration not applied
         session.execute(
             text(f"UPDATE alembic_version SET version_num = {before} WHERE version_num = {head}")
@@ -80,7 +80,7 @@ def test_readyz_names_the_failing_check(live: tuple[Context, LiveServer], clock:
                 )
             )
     assert body["failed"] == ["migrations"]
-    assert "0004_reliability_money_outbox" in body["checks"]["migrations"]["detail"]
+    assert "0005_reliability_money_outbox" in body["checks"]["migrations"]["detail"]
 
 
 def test_readyz_fails_when_the_database_is_unreachable(

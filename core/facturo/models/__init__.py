@@ -5,6 +5,7 @@ from __future__ import annotations
 from facturo.models.accounts import Customer, StaffUser
 from facturo.models.audit import AuditEvent
 from facturo.models.catalog import Product, ProductPrice
+from facturo.models.compliance import OrderTerms, TaxEvidence, Withdrawal
 from facturo.models.documents import BilledPeriod, Document, DocumentLine, NumberSeries
 from facturo.models.jobs import JobRun
 from facturo.models.outbox import OutboxEvent, OutboxMessage
@@ -23,6 +24,7 @@ __all__ = [
     "JobRun",
     "NumberSeries",
     "OutboxEvent",
+    "OrderTerms",
     "OutboxMessage",
     "Payment",
     "Product",
@@ -30,4 +32,6 @@ __all__ = [
     "Refund",
     "Service",
     "StaffUser",
+    "TaxEvidence",
+    "Withdrawal",
 ]

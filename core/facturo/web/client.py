@@ -12,6 +12,7 @@ from facturo.web import (
     client_documents,
     client_payments,
     client_services,
+    client_withdrawal,
 )
 
 
@@ -26,6 +27,7 @@ def routes() -> list[BaseRoute]:
         client_documents,
         client_payments,
         client_services,
+        client_withdrawal,
     ):
         routes.extend(module.routes())
     return routes

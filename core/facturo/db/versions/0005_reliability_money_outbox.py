@@ -11,8 +11,8 @@ PostgreSQL gets CHECK constraints. On SQLite adding a CHECK means rebuilding the
 would drop the immutability triggers of ``documents``: triggers that refuse the same states
 stand in for them there.
 
-Revision ID: 0004_reliability_money_outbox
-Revises: 0003_billing
+Revision ID: 0005_reliability_money_outbox
+Revises: 0004_vies_compliance
 Create Date: 2026-12-01
 """
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_reliability_money_outbox"
-down_revision = "0003_billing"
+revision = "0005_reliability_money_outbox"
+down_revision = "0004_vies_compliance"
 branch_labels = None
 depends_on = None
 

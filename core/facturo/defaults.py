@@ -69,6 +69,12 @@ metrics_token = ""       # better: FACTURO_OPERATIONS__METRICS_TOKEN
 # /readyz fails when the worker's heartbeat is older than this.
 worker_stale_seconds = 300
 
+[books]
+# Activity columns of the VAT books (AEAT common format); ask your tax adviser.
+activity_code = "A"     # A: activities in the IAE
+activity_type = "03"    # 03: other business activities
+iae_epigraph = ""       # your IAE heading, up to 4 characters
+
 [legal]
 # Terms and privacy: an outside URL, or a local Markdown (.md) or HTML file served at
 # /public/terms and /public/privacy (empty: a built-in summary).

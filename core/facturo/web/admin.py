@@ -12,6 +12,7 @@ from facturo.web import (
     admin_documents,
     admin_payments,
     admin_plugins,
+    admin_reports,
     admin_staff,
 )
 
@@ -26,6 +27,7 @@ def routes() -> list[BaseRoute]:
         admin_catalog,
         admin_documents,
         admin_payments,
+        admin_reports,
         admin_plugins,
         admin_staff,
     ):

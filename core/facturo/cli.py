@@ -162,6 +162,23 @@ def db_downgrade(click_ctx: click.Context, target: str) -> None:
     click.echo(f"database downgraded to {target}")
 
 
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace PATH when it exists.")
+@click.pass_context
+@friendly
+def db_backup(click_ctx: click.Context, path: str, force: bool) -> None:
+    """Copy the live SQLite database to PATH (online: the app may keep running)."""
+    from facturo.operations.backup import BackupError, backup_sqlite
+
+    settings = load_settings(click_ctx.obj["config"])
+    try:
+        size = backup_sqlite(settings.database_url, Path(path), overwrite=force)
+    except BackupError as exc:
+        raise Failure(str(exc)) from exc
+    click.echo(f"backed up to {path} ({size} bytes)")
+
+
 @main.command()
 @click.pass_context
 @friendly

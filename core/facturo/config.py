@@ -76,6 +76,24 @@ class Billing:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """How the worker delivers the outbox: claim leases and retries (``[delivery]``)."""
+
+    lease_seconds: int = 60
+    retry_base_seconds: int = 60
+    retry_max_delay_seconds: int = 3600
+    retry_for_hours: int = 96
+
+
+@dataclass(frozen=True)
+class Operations:
+    """Health and metrics endpoints (``[operations]``)."""
+
+    metrics_token: str = ""
+    worker_stale_seconds: int = 300
+
+
+@dataclass(frozen=True)
 class Books:
     """``[books]``: the activity columns of the VAT books (AEAT common format) ⚠ — code A
     (activities in the IAE) / type 03 (other business activities) fit a software company;
@@ -119,7 +137,10 @@ class Settings:
     legal: Legal = field(default_factory=Legal)
     demo: bool = False
     rate_limit_storage: str = "memory://"
+    rate_limit_key_prefix: str = "facturo"
     admin_two_factor_required: bool = False
+    delivery: Delivery = field(default_factory=Delivery)
+    operations: Operations = field(default_factory=Operations)
     source: Path | None = None
     #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
     seller_logo: Path | None = None
@@ -222,6 +243,8 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     if security not in SMTP_SECURITY:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
     plugin_tables = reader.table("plugin")
+    delivery = reader.table("delivery")
+    operations = reader.table("operations")
     legal = _legal(reader.table("legal"))
     return Settings(
         database_url=database_url,
@@ -267,9 +290,24 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         embedded_worker=reader.boolean("embedded_worker", default=True),
         legal=legal,
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
+        rate_limit_key_prefix=reader.text("rate_limit_key_prefix", default="facturo"),
         demo=reader.boolean("demo", default=False),
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
         seller_logo=_logo_path(seller.text("logo", default="")),
+        delivery=Delivery(
+            lease_seconds=delivery.integer("lease_seconds", default=60, minimum=2),
+            retry_base_seconds=delivery.integer("retry_base_seconds", default=60, minimum=1),
+            retry_max_delay_seconds=delivery.integer(
+                "retry_max_delay_seconds", default=3600, minimum=1
+            ),
+            retry_for_hours=delivery.integer("retry_for_hours", default=96, minimum=1),
+        ),
+        operations=Operations(
+            metrics_token=operations.text("metrics_token", default=""),
+            worker_stale_seconds=operations.integer(
+                "worker_stale_seconds", default=300, minimum=10
+            ),
+        ),
         books=books,
     )
 

@@ -104,6 +104,19 @@ class RefundResult:
 
 
 @dataclass(frozen=True)
+class GaugeSample:
+    """One value a plugin reports for ``/metrics`` (e.g. its payment attempts left pending).
+
+    ``name`` is a Prometheus metric name (``facturo_`` is added when missing); samples of the
+    same name from one or several plugins are told apart by ``labels``."""
+
+    name: str
+    help: str
+    value: float
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """A customer found by a plugin's own search key (e.g. a licence key)."""
 

@@ -18,6 +18,8 @@ currency = "EUR"
 data_dir = "var"
 # Run the outbox worker inside `facturo serve` (fine for SQLite / one machine).
 embedded_worker = true
+# Rate limits are counted in memory, per process; several web processes share them in Redis:
+# rate_limit_storage = "redis://127.0.0.1:6379/0"
 
 [seller]
 legal_name = "Your Company S.L."
@@ -52,6 +54,22 @@ run_hour = 6
 invoice_format = "F{{year}}-{{seq:06}}"
 credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"
+
+[delivery]
+# A worker holds the emails it is sending for lease_seconds, renewed while it works; a
+# crashed worker's emails go out again after that. A failing email is retried with
+# exponential backoff (retry_base_seconds doubling up to retry_max_delay_seconds) for
+# retry_for_hours, then kept as failed for staff (who can retry them all at once).
+lease_seconds = 60
+retry_base_seconds = 60
+retry_max_delay_seconds = 3600
+retry_for_hours = 96
+
+[operations]
+# /metrics answers local addresses, and anyone sending "Authorization: Bearer <token>".
+metrics_token = ""       # better: FACTURO_OPERATIONS__METRICS_TOKEN
+# /readyz fails when the worker's heartbeat is older than this.
+worker_stale_seconds = 300
 
 [books]
 # Activity columns of the VAT books (AEAT common format); ask your tax adviser.

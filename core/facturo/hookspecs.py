@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from facturo.context import Context
     from facturo.contributions import (
+        GaugeSample,
         MenuItem,
         Panel,
         PaymentMethod,
@@ -226,6 +227,13 @@ def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> 
 @hookspec
 def customer_search(ctx: Context, session: Session, query: str) -> list[SearchHit]:
     """Customers found by this plugin's own keys (a licence key, a ticket reference)."""
+
+
+@hookspec
+def operations_gauges(ctx: Context, session: Session) -> list[GaugeSample]:
+    """Values for ``/metrics``, read when it is scraped: keep to a few indexed counts (a
+    gateway plugin reports its payment attempts left pending, ``pending_gateway_attempts``
+    with a ``gateway`` label)."""
 
 
 @hookspec

@@ -11,9 +11,10 @@ from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
 from facturo.billing.money import format_money, parse_amount, to_money
 from facturo.billing.orders import OrderError, order_addon, place_order
-from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
+from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
+from facturo.billing.refunds import refund_invoice
 from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
 from facturo.billing.vat_recheck import recheck_pending
@@ -21,6 +22,7 @@ from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
+    GaugeSample,
     MenuItem,
     Panel,
     PaymentMethod,
@@ -64,6 +66,7 @@ __all__ = [
     "Document",
     "DocumentLine",
     "GatewayNotification",
+    "GaugeSample",
     "ImmutableDocumentError",
     "MenuItem",
     "Money",

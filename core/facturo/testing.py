@@ -321,6 +321,30 @@ def stop_server(live: LiveServer) -> None:
     live.thread.join(timeout=10)
 
 
+def in_threads(work: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
+    """Run every callable in its own thread, released together by a barrier; return their
+    results in order and re-raise the first error (for real-concurrency tests)."""
+    barrier = threading.Barrier(len(work))
+    results: list[Any] = [None] * len(work)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work[index]()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return results
+
+
 def drain(ctx: Context, rounds: int = 5) -> None:
     """Deliver every queued event and email now (what the worker would do)."""
     from facturo.delivery.events import deliver_events

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -17,33 +16,10 @@ from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.payments import record_payment
 from facturo.context import Context
 from facturo.models import BilledPeriod, Customer, Document, OutboxMessage, Payment
-from facturo.testing import make_catalog, make_customer
+from facturo.testing import in_threads, make_catalog, make_customer
 from tests.billing.conftest import active_service
 
 pytestmark = pytest.mark.postgres_only
-
-
-def in_threads(work: list[Callable[[], Any]]) -> list[Any]:
-    """Run every callable in its own thread, released together; re-raise the first error."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work[index]()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    if errors:
-        raise errors[0]
-    return results
 
 
 def count(ctx: Context, model: type, *where: Any) -> int:

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from facturo.billing.billing_run import billing_run
 from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.delivery.mail import BASE_DELAY_SECONDS, MAX_ATTEMPTS, deliver_due, retry_failed
+from facturo.delivery.mail import deliver_due, retry_failed
 from facturo.delivery.messages import render_email
+from facturo.delivery.retries import retry_policy
 from facturo.models import Customer, Document, OutboxMessage, Product, Service
 from facturo.testing import Clock, SmtpServer, make_catalog, make_customer
 from tests.billing.conftest import active_service
@@ -105,6 +106,7 @@ def test_outage_keeps_messages_queued_until_server_returns(
     make_context: Callable[..., Context], smtp_server: SmtpServer, clock: Clock
 ) -> None:
     ctx = smtp_context(make_context, smtp_server)
+    BASE_DELAY_SECONDS = ctx.settings.delivery.retry_base_seconds
     customer = make_customer(ctx, email="bob@example.com", language="en")
     deliver_due(ctx)
     before = len(smtp_server.sink.messages)
@@ -137,11 +139,12 @@ def test_message_that_keeps_failing_stays_visible_as_failed(
     customer = make_customer(ctx, email="carla@example.com")
     queue_welcome(ctx, customer.id, "failing-test")
     smtp_server.stop()
-    for _ in range(MAX_ATTEMPTS):
+    max_attempts = retry_policy(ctx).max_attempts
+    for _ in range(max_attempts):
         deliver_due(ctx)
         clock.advance(hours=7)
     rows = outbox(ctx)
-    assert rows and all(r.status == "failed" and r.attempts == MAX_ATTEMPTS for r in rows)
+    assert rows and all(r.status == "failed" and r.attempts == max_attempts for r in rows)
     restart(smtp_server)
     assert retry_failed(ctx, rows[0].id)
     assert deliver_due(ctx).sent == 1

@@ -13,8 +13,8 @@ from facturo.billing.payments import (
     dismiss_reviewed_payment,
     payment_history,
     record_payment,
-    refund_invoice,
 )
+from facturo.billing.refunds import refund_invoice
 from facturo.models import Customer, Document, Payment
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing, reload

@@ -23,6 +23,7 @@ from facturo.billing import (
     numbering,
 )
 from facturo.billing.consent import is_consumer
+from facturo.billing.credit import add_credit, lock_customer, lock_document, spend_credit
 from facturo.billing.errors import BillingError
 from facturo.billing.evidence import record_place_of_supply, record_vat_check
 from facturo.billing.money import ZERO, to_money
@@ -75,6 +76,7 @@ def create_proforma(
     """
     if not lines:
         raise BillingError("a document needs at least one line")
+    customer = lock_customer(session, customer.id)  # before the number series: lock order
     issued = issue_date or ctx.today()
     treatment = customer_treatment(ctx, customer, issued, session)
     document = Document(
@@ -137,9 +139,8 @@ def create_proforma(
         {"document_id": document.id},
         f"invoice_created:{document.id}",
     )
-    if customer.credit_balance > 0 and document.total > 0:
-        applied = min(customer.credit_balance, document.total)
-        customer.credit_balance -= applied
+    applied = spend_credit(session, customer.id, document.total)
+    if applied > 0:
         document.credit_applied = applied
         audit.record(session, "system", "credit.apply", document, after={"applied": applied})
     extra = dict(email_extra or {})
@@ -187,17 +188,19 @@ def queue_document_email(
 def cancel_proforma(
     session: Session, ctx: Context, document: Document, actor: str = "system", reason: str = ""
 ) -> None:
-    """Cancel an unpaid proforma; its credit goes back to the customer. Paid ones raise."""
+    """Cancel an unpaid proforma; its credit goes back to the customer. Paid ones raise.
+
+    The document is locked and re-read first, so a payment or another cancellation running
+    at the same time cannot make its credit come back twice."""
+    document = lock_document(session, document.id)
     if document.status != "unpaid" or document.is_issued:
         raise BillingError(
             f"only unpaid proformas can be cancelled ({document.reference} is {document.status})"
         )
     if document.amount_paid > 0:
         raise BillingError("a partly paid proforma cannot be cancelled; refund or complete it")
-    customer = session.get(Customer, document.customer_id)
-    assert customer is not None
     if document.credit_applied > 0:
-        customer.credit_balance += document.credit_applied
+        add_credit(session, document.customer_id, document.credit_applied)
     document.status = "cancelled"
     document.cancelled_at = ctx.now()
     document.reason = reason
@@ -279,18 +282,25 @@ def create_credit_note(
     amount: Decimal | None,
     reason: str,
     actor: str = "system",
+    reserved: bool = False,
 ) -> Document:
     """Issue a credit note (factura rectificativa) for all of ``invoice`` or ``amount`` of it.
 
     ``amount`` is tax-inclusive; a partial credit is split over the invoice's rates in
-    proportion to their bases. Raises BillingError when more than what is left would be
-    credited.
+    proportion to their bases. The invoice row is locked and its ``refunded_total`` grows by
+    the amount; raises BillingError when more than what is left would be credited.
+    ``reserved``: a refund already added ``amount`` to ``refunded_total`` (see refunds).
     """
+    invoice = lock_document(session, invoice.id)
     if invoice.kind != "invoice" or not invoice.is_issued:
         raise BillingError("credit notes can only correct an issued invoice")
     if not reason.strip():
         raise BillingError("a credit note needs a reason")
     remaining = invoice.total - invoice.refunded_total
+    if reserved:
+        if amount is None or not 0 < amount <= invoice.refunded_total:
+            raise BillingError("a reserved credit needs the amount that was reserved")
+        remaining = to_money(amount)
     gross = remaining if amount is None else to_money(amount)
     if gross <= 0 or gross > remaining:
         raise BillingError(f"the amount must be more than 0 and at most {remaining}")
@@ -360,7 +370,8 @@ def create_credit_note(
     note.seller = seller_snapshot(ctx)
     note.customer_data = dict(invoice.customer_data or {})
     session.add(note)
-    invoice.refunded_total = invoice.refunded_total + gross
+    if not reserved:
+        invoice.refunded_total = invoice.refunded_total + gross
     # Lines first, then the number: the immutability triggers refuse lines of a numbered document.
     session.flush()
     note.number = number

@@ -1,4 +1,4 @@
-"""Recording payments and refunds.
+"""Recording payments (refunds: see refunds).
 
 ``record_payment`` is idempotent on (gateway, gateway_txn_id): a repeat returns the first
 payment and changes nothing. Partial payments add up; the document is paid when its balance
@@ -18,14 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.billing.documents import create_credit_note, settle
+from facturo.billing.credit import add_credit, lock_document
+from facturo.billing.documents import settle
 from facturo.billing.errors import BillingError
 from facturo.billing.money import ZERO, to_money
-from facturo.billing.services import change_status
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_event
 from facturo.errors import FacturoError
-from facturo.models import Customer, Document, Payment, Refund, Service
+from facturo.models import Document, Payment
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -149,9 +149,7 @@ def _apply(session: Session, ctx: Context, document: Document, payment: Payment)
     excess = payment.amount - applied
     document.amount_paid = document.amount_paid + applied
     if excess > 0:
-        customer = session.get(Customer, document.customer_id)
-        assert customer is not None
-        customer.credit_balance = customer.credit_balance + excess
+        add_credit(session, document.customer_id, excess)
         payment.credited = excess
     session.flush()
     if document.balance == 0:
@@ -162,6 +160,13 @@ def apply_reviewed_payment(
     session: Session, ctx: Context, payment: Payment, document: Document, actor: str
 ) -> None:
     """Staff decision: apply a payment held for review to ``document`` (same currency only)."""
+    document = lock_document(session, document.id)  # then the payment: one lock order
+    payment = session.execute(
+        select(Payment)
+        .where(Payment.id == payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     if payment.status != "needs_review":
         raise BillingError("only payments held for review can be applied")
     if document.status != "unpaid" or document.kind != "proforma":
@@ -197,89 +202,6 @@ def dismiss_reviewed_payment(session: Session, payment: Payment, actor: str, not
         before={"status": "needs_review"},
         after={"status": "dismissed", "note": note},
     )
-
-
-def refund_invoice(
-    session: Session,
-    ctx: Context,
-    invoice: Document,
-    amount: Decimal | None,
-    reason: str,
-    actor: str,
-    through_gateway: bool = True,
-    deprovision: bool = False,
-) -> tuple[Document, Refund]:
-    """Refund ``amount`` (None: everything left) of a paid invoice: a credit note, plus the
-    money back through the payment's gateway when it supports refunds (else a manual refund)."""
-    remaining = invoice.total - invoice.refunded_total
-    gross = remaining if amount is None else to_money(amount)
-    if gross <= 0 or gross > remaining:
-        raise BillingError(f"the amount must be more than 0 and at most {remaining}")
-    payments = list(
-        session.scalars(
-            select(Payment)
-            .where(Payment.document_id == invoice.id, Payment.status == "applied")
-            .order_by(Payment.id)
-        )
-    )
-    payment = next(
-        (p for p in payments if p.amount - p.credited - p.refunded >= gross),
-        payments[0] if payments else None,
-    )
-    gateway, gateway_refund_id, status = "manual", None, "manual"
-    if through_gateway and payment is not None:
-        result = ctx.hook.refund_payment(ctx=ctx, session=session, payment=payment, amount=gross)
-        if result is not None:
-            gateway, gateway_refund_id, status = (
-                payment.gateway,
-                result.gateway_refund_id,
-                result.status,
-            )
-    note = create_credit_note(session, ctx, invoice, gross, reason, actor=actor)
-    refund = Refund(
-        payment_id=payment.id if payment else None,
-        document_id=invoice.id,
-        credit_note_id=note.id,
-        amount=gross,
-        currency=invoice.currency,
-        gateway=gateway,
-        gateway_refund_id=gateway_refund_id,
-        status=status,
-        reason=reason,
-    )
-    session.add(refund)
-    if payment is not None:
-        payment.refunded = payment.refunded + gross
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "refund.create",
-        refund,
-        after={"amount": gross, "gateway": gateway, "credit_note": note.number},
-    )
-    enqueue_event(
-        session,
-        ctx,
-        "invoice_refunded",
-        {"document_id": invoice.id, "credit_note_id": note.id, "refund_id": refund.id},
-        f"invoice_refunded:{note.id}",
-    )
-    if deprovision:
-        for line in invoice.lines:
-            service = session.get(Service, line.service_id) if line.service_id else None
-            if service is not None and service.status in ("active", "suspended"):
-                change_status(
-                    session,
-                    ctx,
-                    service,
-                    "terminated",
-                    "terminate",
-                    reason="refunded",
-                    actor=actor,
-                    key=f"refund{note.id}",
-                )
-    return note, refund
 
 
 def payment_history(

@@ -29,7 +29,7 @@ from facturo.billing.taxes import TaxTreatment
 from facturo.billing.totals import Totals, compute_totals
 from facturo.billing.vat import legends_of, treatment_of
 from facturo.db.bulk import bulk_insert, insert_with_ids
-from facturo.delivery.messages import EmailStamp
+from facturo.delivery.messages import EmailStamp, new_message_id
 from facturo.models import (
     AuditEvent,
     BilledPeriod,
@@ -193,7 +193,12 @@ def _bill_chunk(
     customers = {c.id: c for c in session.scalars(query)}
     credit_ids = [cid for cid, c in customers.items() if c.credit_balance > 0]
     if credit_ids and not ctx.db.is_sqlite:  # lock the balances we are about to spend
-        locked = select(Customer).where(Customer.id.in_(credit_ids)).with_for_update()
+        locked = (
+            select(Customer)
+            .where(Customer.id.in_(credit_ids))
+            .order_by(Customer.id)  # one lock order for every run: no deadlock between two
+            .with_for_update(key_share=True)  # as billing.credit does
+        )
         for customer in session.scalars(locked.execution_options(populate_existing=True)):
             customers[customer.id] = customer
     references = numbering.allocate_block(
@@ -392,6 +397,7 @@ def _email_row(
         "text_body": text,
         "html_body": html,
         "headers": _NO_HEADERS,
+        "message_id": new_message_id(ctx),
         "attachments": [{"document_id": doc_id}],
         "status": "pending",
         "attempts": 0,

@@ -23,7 +23,7 @@ from facturo import audit
 from facturo.billing.consent import is_consumer, terms_of
 from facturo.billing.documents import cancel_proforma, queue_document_email, services_billed
 from facturo.billing.money import ZERO
-from facturo.billing.payments import refund_invoice
+from facturo.billing.refunds import refund_invoice
 from facturo.billing.services import change_status
 from facturo.models import Customer, Document, Withdrawal
 

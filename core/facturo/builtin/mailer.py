@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -13,11 +14,17 @@ if TYPE_CHECKING:
     from facturo.context import Context
 
 SMTP_TIMEOUT_SECONDS = 20
+log = logging.getLogger("facturo.builtin.mailer")
 
 
 @hookimpl(trylast=True)
 def send_email(ctx: Context, message: EmailMessage) -> bool:
-    """Send over SMTP (STARTTLS, SSL or plain) or write an .eml file; raise on failure."""
+    """Send over SMTP (STARTTLS, SSL or plain) or write an .eml file.
+
+    Raises when the server did not accept the message. Once it has answered the DATA with
+    2xx the message is its responsibility: a failure after that (QUIT refused, the
+    connection dropped) is logged, not raised, so the message is not sent a second time.
+    """
     smtp = ctx.settings.smtp
     if not smtp.configured:
         folder = ctx.settings.mail_dir
@@ -32,10 +39,20 @@ def send_email(ctx: Context, message: EmailMessage) -> bool:
         )
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_SECONDS)
-    with client:
+    try:
         if smtp.security == "starttls":
             client.starttls(context=ssl.create_default_context())
         if smtp.user:
             client.login(smtp.user, smtp.password)
         client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    # Accepted. `with smtplib.SMTP(...)` would raise here on a refused QUIT; we only log.
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("SMTP server accepted %s, then: %s", message["Message-ID"], exc)
+    finally:
+        client.close()
     return True

@@ -2,27 +2,29 @@
 
 Each event runs in its own transaction together with the marking of the event as done, so a
 hook's writes and the "done" mark commit together; a failure rolls both back and the event is
-retried with exponential backoff (and kept as ``failed`` after MAX_ATTEMPTS, shown to staff).
+retried with the outbox's capped backoff for days (:mod:`facturo.delivery.retries`), then kept
+as ``failed`` for staff.
+
+Unlike emails, an event needs no lease: the row stays locked (``FOR UPDATE SKIP LOCKED``)
+for as long as its hook runs, and a dead worker's lock goes with its connection. Only the
+failure is written after that transaction; it is written only where the row is still
+``pending``, so it can never undo a "done" written meanwhile by another worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from facturo.delivery.retries import retry_policy
 from facturo.models import Customer, Document, OutboxEvent, Payment, Refund, Service
 
 if TYPE_CHECKING:
     from facturo.context import Context
-
-MAX_ATTEMPTS = 10
-BASE_DELAY_SECONDS = 30
-MAX_DELAY_SECONDS = 6 * 3600
 
 
 class ProvisioningError(Exception):
@@ -109,6 +111,7 @@ class EventReport:
 def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
     """Run due events once each, oldest first; return what happened."""
     report = EventReport()
+    policy = retry_policy(ctx)
     now = ctx.now()
     with ctx.db.read_session() as session:
         ids = list(
@@ -141,21 +144,23 @@ def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
         except Exception as exc:  # a hook failed: retry later, keep the error for staff
             with ctx.db.transaction() as session:
                 row = session.get(OutboxEvent, event_id)
-                if row is None:
+                if row is None or row.status != "pending":
                     continue
                 attempts = row.attempts + 1
-                delay = min(BASE_DELAY_SECONDS * 2 ** (attempts - 1), MAX_DELAY_SECONDS)
-                session.execute(
+                gives_up = policy.gives_up(attempts)
+                result = session.execute(
                     update(OutboxEvent)
-                    .where(OutboxEvent.id == event_id)
+                    .where(OutboxEvent.id == event_id, OutboxEvent.status == "pending")
                     .values(
                         attempts=attempts,
-                        status="failed" if attempts >= MAX_ATTEMPTS else "pending",
+                        status="failed" if gives_up else "pending",
                         last_error=f"{type(exc).__name__}: {exc}"[:1000],
-                        next_attempt_at=ctx.now() + timedelta(seconds=delay),
+                        next_attempt_at=ctx.now() + policy.delay(attempts),
                     )
                 )
-            if attempts >= MAX_ATTEMPTS:
+                if not getattr(result, "rowcount", 0):
+                    continue  # another worker finished it meanwhile
+            if gives_up:
                 report.failed += 1
             else:
                 report.retried += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -120,14 +120,14 @@ def build_message(
     reply_to = row.reply_to or ctx.settings.smtp.reply_to
     if reply_to:
         message["Reply-To"] = reply_to
-    domain = ctx.settings.smtp.from_address.rpartition("@")[2] or "facturo.local"
-    message["Message-ID"] = row.headers.get("Message-ID") or make_msgid(
-        idstring=f"outbox{row.id}", domain=domain
-    )
+    # Both fixed when the message was queued: every attempt sends the same message, so a
+    # repeat after an ambiguous SMTP failure can be recognised by the receiving side.
+    message["Message-ID"] = row.message_id or row.headers.get("Message-ID") or _legacy_id(ctx, row)
+    message["Date"] = format_datetime(row.created_at)
     message["X-Facturo-Loop"] = "1"
     message["Auto-Submitted"] = "auto-generated"
     for name, value in row.headers.items():
-        if name != "Message-ID":
+        if name not in ("Message-ID", "Date"):
             message[name] = value
     message.set_content(row.text_body)
     if row.html_body:
@@ -136,3 +136,17 @@ def build_message(
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+def new_message_id(ctx: Context) -> str:
+    """A fresh Message-ID in the sender's domain, for a message being queued."""
+    return make_msgid(idstring="facturo", domain=_domain(ctx))
+
+
+def _domain(ctx: Context) -> str:
+    return ctx.settings.smtp.from_address.rpartition("@")[2] or "facturo.local"
+
+
+def _legacy_id(ctx: Context, row: OutboxMessage) -> str:
+    """A stable id for rows queued before Message-IDs were stored (derived from the row)."""
+    return f"<outbox{row.id}.{int(row.created_at.timestamp())}.facturo@{_domain(ctx)}>"

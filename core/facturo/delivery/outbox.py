@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from facturo.db.util import insert_ignore
-from facturo.delivery.messages import render_email
+from facturo.delivery.messages import new_message_id, render_email
 from facturo.models import OutboxEvent, OutboxMessage
 
 if TYPE_CHECKING:
@@ -53,6 +53,7 @@ def enqueue_email(
 ) -> bool:
     """Render email ``template`` in ``language`` now and queue it; False when already queued.
 
+    The Message-ID (``headers["Message-ID"]`` or a new one) is fixed now, with the row.
     Attachments are ``{"document_id": n}`` (the document's PDF, rendered when sent) or
     ``{"filename", "content_type", "data_b64"}``.
     """
@@ -71,6 +72,7 @@ def enqueue_email(
             "text_body": text,
             "html_body": html,
             "headers": dict(headers or {}),
+            "message_id": (headers or {}).get("Message-ID") or new_message_id(ctx),
             "attachments": [dict(a) for a in attachments],
             "status": "pending",
             "attempts": 0,

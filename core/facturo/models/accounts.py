@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facturo.db.base import Base
@@ -19,6 +19,8 @@ class Customer(Base):
     """A customer account: contact and billing data, login, credit balance."""
 
     __tablename__ = "customers"
+    # Declared for readers; migration 0004 creates it (a trigger on SQLite).
+    __table_args__ = (CheckConstraint("credit_balance >= 0", name="credit_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

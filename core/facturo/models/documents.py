@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -41,6 +42,11 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_customer_id_status", "customer_id", "status"),
         Index("ix_documents_status_due_date", "status", "due_date"),
+        # Declared for readers; migration 0004 creates it (a trigger on SQLite).
+        CheckConstraint(
+            "refunded_total >= 0 AND (refunded_total = 0 OR refunded_total <= total)",
+            name="refunded_within_total",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -33,9 +33,13 @@ class OutboxMessage(Base):
     html_body: Mapped[str] = mapped_column(Text, default="")
     headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Fixed when queued, so a repeat after an ambiguous SMTP failure can be deduplicated.
+    message_id: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # While ``sending``: when the lease ends; the holder's ``claim_token`` fences its writes.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from facturo import audit
 from facturo.billing.evidence import open_conflicts
 from facturo.context import Context
-from facturo.delivery.mail import retry_failed
+from facturo.delivery.mail import requeue_failed, retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
 from facturo.web.admin_common import PAGE_SIZE, ctx_of, get_or_404, page_number
 from facturo.web.rendering import flash, gettext_for, render
@@ -107,6 +107,24 @@ def retry_email(request: Request) -> Response:
 
 
 @roles_required("billing")
+def retry_all_emails(request: Request) -> Response:
+    """Put every failed email back in the queue (after an outage longer than the retries)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    with ctx.db.transaction() as session:
+        queued = requeue_failed(session, ctx)
+        audit.record(
+            session,
+            f"staff:{request.state.staff.id}",
+            "email.retry_all",
+            ("OutboxMessage", "failed"),
+            after={"queued": queued},
+        )
+    flash(request, _("%(count)s failed emails are queued again.") % {"count": queued}, "ok")
+    return RedirectResponse("/admin/", status_code=303)
+
+
+@roles_required("billing")
 def audit_log(request: Request) -> Response:
     """The audit log, newest first, filterable by actor, action and entity."""
     ctx = ctx_of(request)
@@ -131,6 +149,7 @@ def audit_log(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/", dashboard),
+        Route("/emails/retry-failed", retry_all_emails, methods=["POST"]),
         Route("/emails/{id}/retry", retry_email, methods=["POST"]),
         Route("/audit", audit_log),
     ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -22,8 +23,8 @@ from facturo.billing.documents import (
 from facturo.billing.errors import BillingError
 from facturo.billing.evidence import evidence_of, review_conflict
 from facturo.billing.money import parse_money_field
-from facturo.billing.payments import refund_invoice
 from facturo.billing.pdf import document_pdf
+from facturo.billing.refunds import refund, resolve_reserved_refund
 from facturo.errors import FacturoError
 from facturo.models import Customer, Document, OrderTerms, Refund, Withdrawal
 from facturo.web.admin_common import (
@@ -202,29 +203,64 @@ def document_refund(request: Request) -> Response:
         amount = (
             parse_money_field(form["amount"], "amount") if form.get("amount", "").strip() else None
         )
-        with ctx.db.transaction() as session:
+        with ctx.db.read_session() as session:
             document = get_or_404(session, Document, doc_id)
-            if document.kind != "invoice" or document.status != "paid":
-                raise BillingError("only paid invoices can be refunded")
-            note, refund = refund_invoice(
-                session,
-                ctx,
-                document,
-                amount,
-                form.get("reason", "")[:500] or "refund",
-                actor(request),
-                through_gateway=form.get("manual") != "1",
-                deprovision=form.get("deprovision") == "1",
+        outcome = refund(
+            ctx,
+            document.id,
+            amount,
+            form.get("reason", "")[:500] or "refund",
+            actor(request),
+            through_gateway=form.get("manual") != "1",
+            deprovision=form.get("deprovision") == "1",
+        )
+        if outcome.status == "failed":
+            raise BillingError(
+                _("The gateway did not refund (%(error)s); nothing was credited.")
+                % {"error": outcome.error}
             )
-            message = _("Refunded %(amount)s (%(gateway)s); credit note %(number)s.") % {
-                "amount": refund.amount,
-                "gateway": refund.gateway,
-                "number": note.number,
-            }
+        message = _("Refunded %(amount)s (%(gateway)s); credit note %(number)s.") % {
+            "amount": outcome.amount,
+            "gateway": outcome.gateway,
+            "number": outcome.credit_note_number,
+        }
     except (BillingError, FacturoError) as exc:
         flash(request, str(exc), "error")
     else:
         flash(request, message, "ok")
+    return RedirectResponse(f"/admin/documents/{doc_id}", status_code=303)
+
+
+@roles_required("billing")
+def refund_resolve(request: Request) -> Response:
+    """Settle a refund left ``reserved`` (in doubt): staff checked the gateway and say whether
+    it paid (issue the credit note) or not (release the amount)."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    doc_id = request.path_params["id"]
+    with ctx.db.read_session() as session:
+        row = get_or_404(session, Refund, request.path_params["refund_id"])
+        if row.document_id != int(doc_id):
+            raise HTTPException(404)
+    try:
+        outcome = resolve_reserved_refund(
+            ctx,
+            row.id,
+            paid=form.get("paid") == "1",
+            actor=actor(request),
+            gateway_refund_id=form.get("gateway_refund_id", "")[:128],
+        )
+    except BillingError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(
+            request,
+            _("Credit note %(number)s issued.") % {"number": outcome.credit_note_number}
+            if outcome.credit_note_number
+            else _("The reserved amount is released."),
+            "ok",
+        )
     return RedirectResponse(f"/admin/documents/{doc_id}", status_code=303)
 
 
@@ -295,5 +331,10 @@ def routes() -> list[Route]:
         Route("/documents/{id:int}/resend", document_resend, methods=["POST"]),
         Route("/documents/{id:int}/cancel", document_cancel, methods=["POST"]),
         Route("/documents/{id:int}/refund", document_refund, methods=["POST"]),
+        Route(
+            "/documents/{id:int}/refunds/{refund_id:int}/resolve",
+            refund_resolve,
+            methods=["POST"],
+        ),
         Route("/documents/{id:int}/evidence", evidence_review, methods=["POST"]),
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,8 +18,10 @@ from starlette.staticfiles import StaticFiles
 from facturo.context import Context
 from facturo.delivery.worker import run_forever
 from facturo.i18n import LANGUAGES
-from facturo.web import admin, api, client, public
+from facturo.operations.health import ReadinessProbe
+from facturo.web import admin, api, client, operations, public
 from facturo.web.errors import http_exception, server_error
+from facturo.web.operations import RequestMetricsMiddleware
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import guard_routes
@@ -60,18 +61,13 @@ async def switch_language(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-async def health(request: Request) -> Response:
-    """Alive. ``X-Process-Id`` tells which web process answered (several run side by side)."""
-    return Response("ok", media_type="text/plain", headers={"X-Process-Id": str(os.getpid())})
-
-
 def create_app(
     ctx: Context, embedded_worker: bool = False, worker_interval: float = 5.0
 ) -> Starlette:
     """Build the web app for ``ctx``; optionally run the worker in a background thread."""
     routes: list[BaseRoute] = [
         Route("/", home),
-        Route("/healthz", health),
+        *operations.routes(),
         Route("/lang/{code}", switch_language),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
         indexed_mount("/client", section_routes(ctx, "client")),
@@ -80,6 +76,7 @@ def create_app(
         indexed_mount("/public", section_routes(ctx, "public")),
     ]
     middleware = [
+        Middleware(RequestMetricsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionMiddleware,
@@ -125,5 +122,8 @@ def create_app(
     # request, from this router.
     app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.ctx = ctx
-    app.state.limiter = RateLimiter(ctx.settings.rate_limit_storage)
+    app.state.limiter = RateLimiter(
+        ctx.settings.rate_limit_storage, ctx.settings.rate_limit_key_prefix
+    )
+    app.state.readiness = ReadinessProbe(ctx)
     return app

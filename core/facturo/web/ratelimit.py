@@ -77,7 +77,7 @@ class MemoryMovingWindow:
 class RateLimiter:
     """Named limits such as ``"5/minute"`` checked per key (an IP, an email, a licence key)."""
 
-    def __init__(self, storage_uri: str = "memory://") -> None:
+    def __init__(self, storage_uri: str = "memory://", key_prefix: str = "facturo") -> None:
         self._items: dict[str, RateLimitItem] = {}
         self._windows: dict[str, tuple[int, int]] = {}
         self._memory: MemoryMovingWindow | None = None
@@ -85,7 +85,9 @@ class RateLimiter:
         if storage_uri.startswith("memory://"):
             self._memory = MemoryMovingWindow()
         else:
-            self._shared = MovingWindowRateLimiter(storage_from_string(storage_uri))
+            self._shared = MovingWindowRateLimiter(
+                storage_from_string(storage_uri, key_prefix=key_prefix)
+            )
 
     def hit(self, limit: str, *keys: str) -> Verdict:
         """Count one hit against ``limit`` for ``keys``; say whether it is allowed and, if

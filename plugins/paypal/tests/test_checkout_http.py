@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from facturo.billing.payments import refund_invoice
+from facturo.billing.refunds import refund_invoice
 from facturo.models import Service
 from facturo_paypal.models import CheckoutAttempt, PayPalRefund
 

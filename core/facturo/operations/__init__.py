@@ -1,0 +1,1 @@
+"""Running Facturo: readiness checks, metrics and database backups."""

@@ -290,7 +290,8 @@ def serve(click_ctx: click.Context, host: str, port: int, workers: int, no_worke
     embedded = ctx.settings.embedded_worker and not no_worker
     app = create_app(ctx, embedded_worker=embedded)
     click.echo(f"serving on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    # Forwarding headers are read by the app itself, from `trusted_proxies` only.
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 
 @main.command()
@@ -312,7 +313,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from facturo.web.app import create_app
 
     click.echo(f"serving the demo on http://{host}:{port}")
-    uvicorn.run(create_app(ctx, embedded_worker=True), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(ctx, embedded_worker=True),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 def _install_plugin_commands() -> None:

@@ -8,6 +8,7 @@ Environment variables name a key by its path joined with double underscores, e.g
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -49,7 +50,7 @@ class Smtp:
     port: int
     security: str
     user: str
-    password: str
+    password: str = field(repr=False)
     from_address: str
     reply_to: str
 
@@ -73,11 +74,32 @@ class Billing:
 
 
 @dataclass(frozen=True)
+class Sessions:
+    """How long a login lasts: idle (sliding) and absolute lifetimes, per kind of user."""
+
+    staff_idle_minutes: int = 30
+    staff_max_hours: int = 12
+    customer_idle_days: int = 14
+    customer_max_days: int = 90
+
+
+@dataclass(frozen=True)
+class Security:
+    """Security settings: proxies, two-factor requirements, HSTS, password strength."""
+
+    trusted_proxies: tuple[str, ...] = ()
+    customer_two_factor_required: bool = False
+    hsts_max_age: int = 31536000
+    password_min_score: int = 3
+    sessions: Sessions = field(default_factory=Sessions)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
     database_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     base_url: str
     time_zone: str
     currency: str
@@ -86,11 +108,12 @@ class Settings:
     smtp: Smtp
     billing: Billing
     enabled_plugins: tuple[str, ...]
-    plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     embedded_worker: bool = True
     demo: bool = False
     rate_limit_storage: str = "memory://"
-    admin_two_factor_required: bool = False
+    admin_two_factor_required: bool = True
+    security: Security = field(default_factory=Security)
     source: Path | None = None
 
     @property
@@ -190,6 +213,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     if security not in SMTP_SECURITY:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
     plugin_tables = reader.table("plugin")
+    demo = reader.boolean("demo", default=False)
     return Settings(
         database_url=database_url,
         secret_key=secret_key,
@@ -233,8 +257,33 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
-        demo=reader.boolean("demo", default=False),
-        admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
+        demo=demo,
+        admin_two_factor_required=reader.boolean("admin_two_factor_required", default=not demo),
+        security=_security(reader),
+    )
+
+
+def _security(reader: _Reader) -> Security:
+    """The security settings: ``trusted_proxies``, ``customer_two_factor_required``,
+    ``hsts_max_age``, ``password_min_score`` (top level) and the ``[sessions]`` table."""
+    proxies = reader.names("trusted_proxies", "IP addresses or networks")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise ConfigError("trusted_proxies", f"{proxy!r} is not an IP address or network") from exc
+    sessions = reader.table("sessions")
+    return Security(
+        trusted_proxies=proxies,
+        customer_two_factor_required=reader.boolean("customer_two_factor_required", default=False),
+        hsts_max_age=reader.integer("hsts_max_age", default=31536000, minimum=0),
+        password_min_score=reader.integer("password_min_score", default=3, minimum=0, maximum=4),
+        sessions=Sessions(
+            staff_idle_minutes=sessions.integer("staff_idle_minutes", default=30, minimum=1),
+            staff_max_hours=sessions.integer("staff_max_hours", default=12, minimum=1),
+            customer_idle_days=sessions.integer("customer_idle_days", default=14, minimum=1),
+            customer_max_days=sessions.integer("customer_max_days", default=90, minimum=1),
+        ),
     )
 
 
@@ -304,12 +353,12 @@ class _Reader:
             raise ConfigError(self.key(name), "must be true or false")
         return value
 
-    def names(self, name: str) -> tuple[str, ...]:
+    def names(self, name: str, what: str = "plugin names") -> tuple[str, ...]:
         value = self.raw.get(name, [])
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(self.key(name), "must be a list of plugin names")
+            raise ConfigError(self.key(name), f"must be a list of {what}")
         return tuple(dict.fromkeys(value))
 
     def series_format(self, name: str, default: str) -> str:

@@ -271,7 +271,9 @@ def _security(reader: _Reader) -> Security:
         try:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError as exc:
-            raise ConfigError("trusted_proxies", f"{proxy!r} is not an IP address or network") from exc
+            raise ConfigError(
+                "trusted_proxies", f"{proxy!r} is not an IP address or network"
+            ) from exc
     sessions = reader.table("sessions")
     return Security(
         trusted_proxies=proxies,

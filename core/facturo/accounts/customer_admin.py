@@ -107,7 +107,9 @@ def update_customer(
     if ctx is not None and customer.email != old_email:
         details = {"old_email": old_email, "new_email": customer.email}
         when = ctx.now().isoformat()
-        notices.notify(session, ctx, customer, "email_changed", details, to=old_email, key=f"{when}:old")
+        notices.notify(
+            session, ctx, customer, "email_changed", details, to=old_email, key=f"{when}:old"
+        )
         notices.notify(session, ctx, customer, "email_changed", details, key=f"{when}:new")
 
 

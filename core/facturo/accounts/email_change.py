@@ -54,7 +54,10 @@ def request_change(session: Session, ctx: Context, customer: Customer, raw_email
         customer_id=customer.id,
     )
     audit.record(
-        session, f"customer:{customer.id}", "customer.email_change_requested", customer,
+        session,
+        f"customer:{customer.id}",
+        "customer.email_change_requested",
+        customer,
         after={"new_email": new_email},
     )
     return new_email
@@ -72,8 +75,14 @@ def confirm_change(session: Session, ctx: Context, customer: Customer, new_email
     details = {"old_email": old, "new_email": new_email}
     when = ctx.now().isoformat()
     notices.notify(session, ctx, customer, "email_changed", details, to=old, key=f"{when}:old")
-    notices.notify(session, ctx, customer, "email_changed", details, to=new_email, key=f"{when}:new")
+    notices.notify(
+        session, ctx, customer, "email_changed", details, to=new_email, key=f"{when}:new"
+    )
     audit.record(
-        session, f"customer:{customer.id}", "customer.email_change", customer,
-        before={"email": old}, after={"email": new_email},
+        session,
+        f"customer:{customer.id}",
+        "customer.email_change",
+        customer,
+        before={"email": old},
+        after={"email": new_email},
     )

@@ -129,7 +129,9 @@ def register(
     credential_id = bytes_to_base64url(verified.credential_id)
     if session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)):
         raise PasskeyError("This passkey is already registered.")
-    transports = answer.get("response", {}).get("transports", []) if isinstance(answer, dict) else []
+    transports = (
+        answer.get("response", {}).get("transports", []) if isinstance(answer, dict) else []
+    )
     kind = "staff" if isinstance(person, StaffUser) else "customer"
     key = Passkey(
         kind=kind,
@@ -177,7 +179,9 @@ def authenticate(
     raw_id = answer.get("id") if isinstance(answer, dict) else None
     if not isinstance(raw_id, str) or not raw_id:
         raise PasskeyError("The passkey could not be verified.")
-    key = session.scalar(select(Passkey).where(Passkey.credential_id == raw_id, Passkey.kind == kind))
+    key = session.scalar(
+        select(Passkey).where(Passkey.credential_id == raw_id, Passkey.kind == kind)
+    )
     if key is None or (person is not None and _owner_id(key) != person.id):
         raise PasskeyError("This passkey is not registered here.")
     try:
@@ -211,8 +215,10 @@ def owner_of(session: Session, key: Passkey) -> Person | None:
 def remove(session: Session, person: Person, passkey_id: int) -> Passkey | None:
     """Delete ``person``'s passkey ``passkey_id``; None when it is not theirs."""
     key = session.get(Passkey, passkey_id)
-    if key is None or _owner_id(key) != person.id or key.kind != (
-        "staff" if isinstance(person, StaffUser) else "customer"
+    if (
+        key is None
+        or _owner_id(key) != person.id
+        or key.kind != ("staff" if isinstance(person, StaffUser) else "customer")
     ):
         return None
     session.delete(key)

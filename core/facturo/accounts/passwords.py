@@ -12,26 +12,26 @@ from zxcvbn import zxcvbn
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-#: zxcvbn only looks at this many characters (its cost grows with the length).
-MAX_SCORED_LENGTH = 100
+#: zxcvbn refuses longer input (its cost grows with the length); the rest only adds strength.
+MAX_SCORED_LENGTH = 72
 DEFAULT_MIN_SCORE = 3
 TOO_WEAK = "This password is too easy to guess."
 # zxcvbn's warnings, as message ids for the catalogs (it speaks English only).
 WARNINGS = (
-    'Straight rows of keys are easy to guess.',
-    'Short keyboard patterns are easy to guess.',
+    "Straight rows of keys are easy to guess.",
+    "Short keyboard patterns are easy to guess.",
     'Repeats like "aaa" are easy to guess.',
     'Repeats like "abcabcabc" are only slightly harder to guess than "abc".',
-    'Sequences like abc or 6543 are easy to guess.',
-    'Recent years are easy to guess.',
-    'Dates are often easy to guess.',
-    'This is a top-10 common password.',
-    'This is a top-100 common password.',
-    'This is a very common password.',
-    'This is similar to a commonly used password.',
-    'A word by itself is easy to guess.',
-    'Names and surnames by themselves are easy to guess.',
-    'Common names and surnames are easy to guess.',
+    "Sequences like abc or 6543 are easy to guess.",
+    "Recent years are easy to guess.",
+    "Dates are often easy to guess.",
+    "This is a top-10 common password.",
+    "This is a top-100 common password.",
+    "This is a very common password.",
+    "This is similar to a commonly used password.",
+    "A word by itself is easy to guess.",
+    "Names and surnames by themselves are easy to guess.",
+    "Common names and surnames are easy to guess.",
 )
 
 

@@ -20,9 +20,7 @@ EVENT = "password_reset_requested"
 
 def request_password_reset(session: Session, ctx: Context, email: str) -> None:
     """Queue the reset request for ``email`` (already validated)."""
-    enqueue_event(
-        session, ctx, EVENT, {"email": email}, f"{EVENT}:{email}:{ctx.now().isoformat()}"
-    )
+    enqueue_event(session, ctx, EVENT, {"email": email}, f"{EVENT}:{email}:{ctx.now().isoformat()}")
 
 
 def send_password_reset(ctx: Context, session: Session, payload: dict[str, Any]) -> None:

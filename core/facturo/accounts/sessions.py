@@ -249,4 +249,3 @@ def seen_device(session: Session, owner: Owner, device: str, before: int) -> boo
     if not earlier:
         return None
     return bool(device) and device_hash(device) in earlier
-

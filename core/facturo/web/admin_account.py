@@ -42,7 +42,11 @@ def revoke_session(request: Request) -> Response:
     if done and target == login_sessions.current_session_id(request):
         login_sessions.end(request, "staff")
         return RedirectResponse("/admin/login", status_code=303)
-    flash(request, _("That session has been signed out.") if done else _("That session is not open."), "ok" if done else "error")
+    flash(
+        request,
+        _("That session has been signed out.") if done else _("That session is not open."),
+        "ok" if done else "error",
+    )
     return RedirectResponse(HOME, status_code=303)
 
 
@@ -52,7 +56,11 @@ def revoke_others(request: Request) -> Response:
     _ = gettext_for(request)
     with ctx.db.transaction() as session:
         count = sessions.revoke_all(
-            session, ctx, request.state.staff, "user", keep=login_sessions.current_session_id(request)
+            session,
+            ctx,
+            request.state.staff,
+            "user",
+            keep=login_sessions.current_session_id(request),
         )
     flash(request, _("Other sessions signed out: %(n)s.") % {"n": count}, "ok")
     return RedirectResponse(HOME, status_code=303)

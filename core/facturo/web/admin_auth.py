@@ -119,7 +119,9 @@ def second_factor(request: Request) -> Response:
             login_sessions.upgrade(request, session, ctx, row)
             signed_in(request, session, ctx, staff, row, "totp")
         else:
-            audit.record(session, f"staff:{staff.id}", "staff.2fa_failed", staff, ip=client_ip(request))
+            audit.record(
+                session, f"staff:{staff.id}", "staff.2fa_failed", staff, ip=client_ip(request)
+            )
     if not ok:
         guard.failed(str(login_.owner.id), client_ip(request))
         page["error"] = _("That code is not valid.")

@@ -92,7 +92,11 @@ def change_password(request: Request) -> Response:
     refusal = guard.check(str(customer.id), client_ip(request))
     if refusal:
         return _page(
-            request, current, {}, {"current_password": wait_message(request, refusal.retry_after)}, 429
+            request,
+            current,
+            {},
+            {"current_password": wait_message(request, refusal.retry_after)},
+            429,
         )
     if not verify_password(customer.password_hash, raw.get("current_password", "")):
         guard.failed(str(customer.id), client_ip(request))

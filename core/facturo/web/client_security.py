@@ -96,7 +96,9 @@ def revoke_others(request: Request) -> Response:
     return RedirectResponse(HOME, status_code=303)
 
 
-def _factor_changed(session: Any, request: Request, customer: Customer, event: str, factor: str) -> None:
+def _factor_changed(
+    session: Any, request: Request, customer: Customer, event: str, factor: str
+) -> None:
     ctx = ctx_of(request)
     notices.notify(session, ctx, customer, event, {"factor": factor})
     sessions.revoke_all(
@@ -155,7 +157,9 @@ def totp_disable(request: Request) -> Response:
         assert row is not None
         others = two_factor.passkey_count(session, row)
         if ctx.settings.security.customer_two_factor_required and not others:
-            return _page(request, 400, errors={"form": _("Two-factor is required; add a passkey first.")})
+            return _page(
+                request, 400, errors={"form": _("Two-factor is required; add a passkey first.")}
+            )
         two_factor.disable_totp(row)
         audit.record(session, f"customer:{row.id}", "customer.2fa_disable", row)
         _factor_changed(session, request, row, "factor_removed", "totp")
@@ -192,7 +196,9 @@ def passkey_remove(request: Request) -> Response:
             session, row
         ):
             session.rollback()
-            return _page(request, 400, errors={"form": _("Two-factor is required; keep one factor.")})
+            return _page(
+                request, 400, errors={"form": _("Two-factor is required; keep one factor.")}
+            )
         audit.record(session, f"customer:{row.id}", "customer.passkey_remove", ("Passkey", key.id))
         _factor_changed(session, request, row, "factor_removed", "passkey")
     flash(request, _("Passkey removed."), "ok")
@@ -216,7 +222,9 @@ def change_email(request: Request) -> Response:
             assert row is not None
             new_email = email_change.request_change(session, ctx, row, raw.get("new_email", ""))
     except AccountError as exc:
-        return _page(request, 400, errors={"new_email": _(str(exc))}, new_email=raw.get("new_email", ""))
+        return _page(
+            request, 400, errors={"new_email": _(str(exc))}, new_email=raw.get("new_email", "")
+        )
     flash(
         request,
         _("We have sent a link to %(email)s. Your address changes when you open it.")
@@ -234,7 +242,9 @@ def confirm_email(request: Request) -> Response:
     title = _("Email address not changed")
     try:
         with ctx.db.transaction() as session:
-            customer, new_email = read_email_change_token(session, ctx, request.path_params["token"])
+            customer, new_email = read_email_change_token(
+                session, ctx, request.path_params["token"]
+            )
             email_change.confirm_change(session, ctx, customer, new_email)
     except TokenError as error:
         message = {

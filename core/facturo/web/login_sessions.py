@@ -79,7 +79,9 @@ def rotate_cookie(request: Request, keep_kind: str | None = None) -> None:
     data.update(kept)
 
 
-def begin(request: Request, session: Any, ctx: Context, owner: Customer | StaffUser, verified: bool) -> AuthSession:
+def begin(
+    request: Request, session: Any, ctx: Context, owner: Customer | StaffUser, verified: bool
+) -> AuthSession:
     """Start a session for ``owner`` (inside the caller's transaction): a new row, a rotated
     cookie holding its secret; the other kind's login in this browser stays."""
     kind = sessions.kind_of(owner)

@@ -35,6 +35,10 @@ def _ctx(request: Request) -> Context:
 
 
 def _body(request: Request) -> dict[str, Any]:
+    """The JSON object posted (empty for anything else: the answer then fails to verify)."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return {}
+
     async def read() -> bytes:
         return await request.body()
 
@@ -103,7 +107,12 @@ def views(section: str) -> list[Route]:
                 person = _person(session, kind, user.id)
                 assert person is not None
                 key = passkeys.register(
-                    session, ctx, person, body.get("credential"), challenge, str(body.get("name", ""))
+                    session,
+                    ctx,
+                    person,
+                    body.get("credential"),
+                    challenge,
+                    str(body.get("name", "")),
                 )
                 audit.record(session, f"{kind}:{person.id}", f"{kind}.passkey_add", key)
                 notices.notify(session, ctx, person, "factor_added", {"factor": "passkey"})
@@ -190,7 +199,6 @@ def views(section: str) -> list[Route]:
         route("/login/2fa/passkey/options", second_options),
         route("/login/2fa/passkey", second),
     ]
-
 
 
 def _signed_in(

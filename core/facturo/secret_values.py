@@ -11,8 +11,20 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 MASK = "••••••"
-SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "private", "pepper")
-SECRET_WORDS += ("passphrase", "credential", "signing_key", "encryption")
+SECRET_WORDS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "private",
+    "pepper",
+    "passphrase",
+    "credential",
+    "signing_key",
+    "encryption",
+)
 
 
 def looks_secret(key: str) -> bool:

@@ -28,7 +28,12 @@ def _set(site: Site, staff: StaffUser, **values: object) -> None:
 
 
 def _pay(http: httpx.Client, document_id: int, reference: str) -> httpx.Response:
-    body = {"document_id": document_id, "amount": "10.00", "paid_on": "2026-03-02", "bank_reference": reference}
+    body = {
+        "document_id": document_id,
+        "amount": "10.00",
+        "paid_on": "2026-03-02",
+        "bank_reference": reference,
+    }
     return http.post("/api/v1/payments", json=body)
 
 

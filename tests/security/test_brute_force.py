@@ -27,9 +27,16 @@ def test_distributed_guessing_on_one_account_is_stopped_and_the_owner_told(
     customer = new_customer(site.ctx)
     with site.client() as attacker:
         for n in range(5):
-            guess = customer_login(attacker, customer.email, f"guess number {n}!", **{"X-Forwarded-For": f"203.0.113.{n}"})
+            guess = customer_login(
+                attacker,
+                customer.email,
+                f"guess number {n}!",
+                **{"X-Forwarded-For": f"203.0.113.{n}"},
+            )
             assert guess.status_code == 400
-        blocked = customer_login(attacker, customer.email, CUSTOMER_PASSWORD, **{"X-Forwarded-For": "198.51.100.7"})
+        blocked = customer_login(
+            attacker, customer.email, CUSTOMER_PASSWORD, **{"X-Forwarded-For": "198.51.100.7"}
+        )
         assert blocked.status_code == 429 and "Try again in" in blocked.text
     [notice] = site.mails("security_notice")
     assert notice.to_address == customer.email and "paused" in notice.subject
@@ -49,9 +56,17 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(site: Site)
     with site.client() as attacker:
         for n in range(20):
             forged = {"X-Forwarded-For": f"192.0.2.{n}"}
-            assert customer_login(attacker, f"user{n}@example.com", "Summer2026!!", **forged).status_code == 400
+            assert (
+                customer_login(
+                    attacker, f"user{n}@example.com", "Summer2026!!", **forged
+                ).status_code
+                == 400
+            )
         forged = {"X-Forwarded-For": "192.0.2.200"}
-        assert customer_login(attacker, "user99@example.com", "Summer2026!!", **forged).status_code == 429
+        assert (
+            customer_login(attacker, "user99@example.com", "Summer2026!!", **forged).status_code
+            == 429
+        )
 
 
 def test_current_password_check_on_change_is_limited(site: Site) -> None:
@@ -75,11 +90,15 @@ def test_current_password_check_on_change_is_limited(site: Site) -> None:
 
 
 def test_staff_login_is_limited_per_account(site_factory: Callable[..., Site]) -> None:
-    site = site_factory(overrides={"trusted_proxies": ["127.0.0.0/8"], "admin_two_factor_required": False})
+    site = site_factory(
+        overrides={"trusted_proxies": ["127.0.0.0/8"], "admin_two_factor_required": False}
+    )
     staff = new_staff(site.ctx, "billing")
     with site.client() as attacker:
         for n in range(5):
-            response = staff_login(attacker, staff.email, f"guess {n}", **{"X-Forwarded-For": f"203.0.113.{n}"})
+            response = staff_login(
+                attacker, staff.email, f"guess {n}", **{"X-Forwarded-For": f"203.0.113.{n}"}
+            )
             assert response.status_code == 400
         blocked = staff_login(attacker, staff.email, **{"X-Forwarded-For": "203.0.113.99"})
         assert blocked.status_code == 429

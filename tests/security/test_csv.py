@@ -31,7 +31,12 @@ def test_formula_cells_are_escaped_in_the_payments_export(site: Site) -> None:
     with httpx.Client(base_url=site.url, headers={"Authorization": f"Bearer {secret}"}) as api:
         for reference in ATTACKS:
             document = new_proforma(site.ctx, customer)
-            body = {"document_id": document.id, "amount": "1.00", "paid_on": "2026-03-02", "bank_reference": reference}
+            body = {
+                "document_id": document.id,
+                "amount": "1.00",
+                "paid_on": "2026-03-02",
+                "bank_reference": reference,
+            }
             assert api.post("/api/v1/payments", json=body).status_code == 201
     with httpx.Client(base_url=site.url, cookies=logged_in_cookies(site.ctx, staff=admin)) as web:
         export = web.get("/admin/payments.csv")

@@ -48,8 +48,15 @@ def test_customer_totp_and_recovery_codes(site: Site) -> None:
         # The password-only session cannot reach the security page to change factors.
         assert client.get("/client/security/totp").status_code == 303
         token = csrf_from(client.get("/client/login/2fa").text)
-        assert client.post("/client/login/2fa", data={"code": "000000", "csrf_token": token}).status_code == 400
-        ok = client.post("/client/login/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token})
+        assert (
+            client.post(
+                "/client/login/2fa", data={"code": "000000", "csrf_token": token}
+            ).status_code
+            == 400
+        )
+        ok = client.post(
+            "/client/login/2fa", data={"code": pyotp.TOTP(secret).now(), "csrf_token": token}
+        )
         assert ok.status_code == 303 and client.get("/client/").status_code == 200
     for attempt in range(2):
         with site.client() as client:
@@ -66,9 +73,16 @@ def test_turning_it_off_needs_the_password_and_is_emailed(site: Site) -> None:
     with site.client() as client:
         customer_login(client, customer.email)
         secret, _codes = _enable(client, site)
-        wrong = post_form(client, "/client/security/totp/disable", {"password": "nope nope"}, "/client/security")
+        wrong = post_form(
+            client, "/client/security/totp/disable", {"password": "nope nope"}, "/client/security"
+        )
         assert wrong.status_code == 400
-        off = post_form(client, "/client/security/totp/disable", {"password": "correct horse battery"}, "/client/security")
+        off = post_form(
+            client,
+            "/client/security/totp/disable",
+            {"password": "correct horse battery"},
+            "/client/security",
+        )
         assert off.status_code == 303
     with site.ctx.db.read_session() as session:
         row = session.get(Customer, customer.id)
@@ -93,5 +107,10 @@ def test_required_for_all_customers(site_factory: Callable[..., Site]) -> None:
         )
         assert done.status_code == 200 and client.get("/client/").status_code == 200
         # The only factor cannot be dropped while it is required.
-        refused = post_form(client, "/client/security/totp/disable", {"password": "correct horse battery"}, "/client/security")
+        refused = post_form(
+            client,
+            "/client/security/totp/disable",
+            {"password": "correct horse battery"},
+            "/client/security",
+        )
         assert refused.status_code == 400

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from facturo.accounts.emails import InvalidEmail, clean_email
 from facturo.models import Customer, OutboxMessage, StaffUser
 from facturo.testing import logged_in_cookies
-from tests.security.conftest import Site, csrf_from, customer_login, new_customer, new_staff, post_form
+from tests.security.conftest import (
+    Site,
+    csrf_from,
+    customer_login,
+    new_customer,
+    new_staff,
+    post_form,
+)
 
 BAD = [
     "victim@example.com\r\nBcc: everyone@example.com",
@@ -68,7 +75,9 @@ def test_forgot_password_and_email_change_refuse_bad_addresses(site: Site) -> No
     before = _counts(site)
     with site.client() as client:
         for address in BAD[:3]:
-            answer = post_form(client, "/client/password/forgot", {"email": address}, "/client/password/forgot")
+            answer = post_form(
+                client, "/client/password/forgot", {"email": address}, "/client/password/forgot"
+            )
             assert answer.status_code == 400
         customer_login(client, customer.email)
         for address in BAD[:3]:
@@ -92,7 +101,12 @@ def test_staff_forms_refuse_bad_addresses(site_factory: Callable[..., Site]) -> 
         for address in BAD[:2]:
             created = web.post(
                 "/admin/staff",
-                data={"email": address, "name": "X", "role": "support", "csrf_token": "test-csrf-token"},
+                data={
+                    "email": address,
+                    "name": "X",
+                    "role": "support",
+                    "csrf_token": "test-csrf-token",
+                },
             )
             assert created.status_code == 400 and "Enter a valid email address." in created.text
             edited = web.post(

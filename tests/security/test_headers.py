@@ -22,7 +22,11 @@ class Gateway:
 
     @hookimpl
     def form_action_hosts(self, ctx: Any) -> list[str]:
-        return ["https://pay.gateway.example", "javascript:alert(1)", "https://x.example; script-src *"]
+        return [
+            "https://pay.gateway.example",
+            "javascript:alert(1)",
+            "https://x.example; script-src *",
+        ]
 
     @hookimpl
     def web_routes(self, ctx: Any, section: str) -> list[Route]:

@@ -15,7 +15,13 @@ from sqlalchemy import select
 
 from facturo.context import Context
 from facturo.models import AuthSession, Passkey
-from facturo.testing import free_port, launch_chromium, screenshot_path, serve_in_thread, stop_server
+from facturo.testing import (
+    free_port,
+    launch_chromium,
+    screenshot_path,
+    serve_in_thread,
+    stop_server,
+)
 from facturo.web.app import create_app
 from tests.security.conftest import CUSTOMER_PASSWORD, STAFF_PASSWORD, new_customer, new_staff
 
@@ -60,7 +66,9 @@ def _authenticator(context: BrowserContext, page: Page) -> Any:
     return cdp
 
 
-def _password_login(page: Page, url: str, email: str, password: str, section: str = "client") -> None:
+def _password_login(
+    page: Page, url: str, email: str, password: str, section: str = "client"
+) -> None:
     page.goto(f"{url}/{section}/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
@@ -133,4 +141,6 @@ def _mails(live: Live, template: str) -> list[Any]:
     from facturo.models import OutboxMessage
 
     with live.ctx.db.read_session() as session:
-        return list(session.scalars(select(OutboxMessage).where(OutboxMessage.template == template)))
+        return list(
+            session.scalars(select(OutboxMessage).where(OutboxMessage.template == template))
+        )

@@ -25,7 +25,13 @@ def _register(site: Site, email: str, password: str) -> str:
         token = csrf_from(client.get("/client/register").text)
         response = client.post(
             "/client/register",
-            data={**FORM, "email": email, "password": password, "password2": password, "csrf_token": token},
+            data={
+                **FORM,
+                "email": email,
+                "password": password,
+                "password2": password,
+                "csrf_token": token,
+            },
         )
         assert response.status_code in (200, 400)
         return response.text if response.status_code == 400 else ""
@@ -52,11 +58,19 @@ def test_reasons_in_spanish(site: Site) -> None:
         token = csrf_from(client.get("/client/register").text)
         response = client.post(
             "/client/register",
-            data={**FORM, "email": "x@example.com", "password": "abcdabcdab", "password2": "abcdabcdab", "csrf_token": token},
+            data={
+                **FORM,
+                "email": "x@example.com",
+                "password": "abcdabcdab",
+                "password2": "abcdabcdab",
+                "csrf_token": token,
+            },
         )
     assert "Esta contraseña es demasiado fácil de adivinar." in response.text
 
 
 def test_context_words_make_a_password_weak() -> None:
-    assert weakness("margarita.lopez", ("margarita.lopez@example.com", "Margarita López")) is not None
+    assert (
+        weakness("margarita.lopez", ("margarita.lopez@example.com", "Margarita López")) is not None
+    )
     assert weakness("Plum-Harbor-Tiger-91", ()) is None

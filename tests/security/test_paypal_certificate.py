@@ -30,7 +30,11 @@ def test_a_certificate_from_another_sandbox_page_is_refused(
         event = rt.sandbox.event(
             "PAYMENT.CAPTURE.COMPLETED",
             "capture",
-            {"id": "CAP-X", "status": "COMPLETED", "amount": {"value": "1.00", "currency_code": "EUR"}},
+            {
+                "id": "CAP-X",
+                "status": "COMPLETED",
+                "amount": {"value": "1.00", "currency_code": "EUR"},
+            },
         )
         headers, body = rt.sandbox.signed_webhook(event, sandbox_url)
         attacker = SandboxSigner.generate()

@@ -37,7 +37,11 @@ class MountingPlugin:
     def web_routes(self, ctx: Any, section: str) -> list[Any]:
         if section == "client":
             inner = Mount("/deeper", routes=[Route("/page", secret_page, methods=["GET", "POST"])])
-            return [Mount("/extra", routes=[Route("/secret", secret_page, methods=["GET", "POST"]), inner])]
+            return [
+                Mount(
+                    "/extra", routes=[Route("/secret", secret_page, methods=["GET", "POST"]), inner]
+                )
+            ]
         if section == "admin":
             return [Mount("/extra", routes=[Route("/boss", admin_only)])]
         return []
@@ -59,7 +63,9 @@ def test_routes_in_a_plugin_mount_are_guarded(site_factory: Callable[..., Site])
     with site.client() as anonymous:
         for path in ("/client/extra/secret", "/client/extra/deeper/page"):
             answer = anonymous.get(path)
-            assert answer.status_code == 303 and answer.headers["location"].startswith("/client/login")
+            assert answer.status_code == 303 and answer.headers["location"].startswith(
+                "/client/login"
+            )
     cookies = logged_in_cookies(site.ctx, customer=customer, staff=support)
     with httpx.Client(base_url=site.url, cookies=cookies) as logged_in:
         page = logged_in.get("/client/extra/deeper/page")

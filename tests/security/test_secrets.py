@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from facturo.config import ConfigError
-from facturo.contributions import PluginSettings, SettingField
 from facturo.context import validate_table
+from facturo.contributions import PluginSettings, SettingField
 from facturo.secret_values import MASK, masked
 from facturo.testing import default_plugin_settings, logged_in_cookies
 from tests.security.conftest import Site, new_staff
@@ -26,8 +26,18 @@ def test_plugins_page_masks_nested_and_env_resolved_secrets(
     monkeypatch.setenv("SUPPORT_IMAP_PASSWORD", ENV_PASSWORD)
     tables = default_plugin_settings(("tickets", "paypal"))
     tables["tickets"]["imap_accounts"] = [
-        {"department": "billing", "host": "imap.example.com", "user": "b@example.com", "password": IMAP_PASSWORD},
-        {"department": "support", "host": "imap.example.com", "user": "s@example.com", "password_env": "SUPPORT_IMAP_PASSWORD"},
+        {
+            "department": "billing",
+            "host": "imap.example.com",
+            "user": "b@example.com",
+            "password": IMAP_PASSWORD,
+        },
+        {
+            "department": "support",
+            "host": "imap.example.com",
+            "user": "s@example.com",
+            "password_env": "SUPPORT_IMAP_PASSWORD",
+        },
     ]
     site = site_factory(plugins=("tickets", "paypal"), plugin_settings=tables)
     admin = new_staff(site.ctx, "admin")
@@ -68,7 +78,10 @@ def test_masked_walks_tables_lists_and_dataclasses() -> None:
         user: str
         password: str
 
-    value = {"accounts": [Account("u", "p4ss"), {"token": "t0k", "host": "h"}], "password_env": "VAR"}
+    value = {
+        "accounts": [Account("u", "p4ss"), {"token": "t0k", "host": "h"}],
+        "password_env": "VAR",
+    }
     assert masked(value) == {
         "accounts": [{"user": "u", "password": MASK}, {"token": MASK, "host": "h"}],
         "password_env": "VAR",

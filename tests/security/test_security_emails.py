@@ -19,10 +19,14 @@ def test_new_device_and_password_change_are_emailed(site: Site) -> None:
     with site.client() as first:
         customer_login(first, customer.email)  # the first login ever: nothing to report
         assert _notices(site) == []
-        with site.client(cookies={"facturo_device": first.cookies["facturo_device"]}) as same_device:
+        with site.client(
+            cookies={"facturo_device": first.cookies["facturo_device"]}
+        ) as same_device:
             customer_login(same_device, customer.email)
         assert _notices(site) == []
-        with site.client(headers={"User-Agent": "Strange Browser 1.0", "Accept-Language": "en"}) as unseen:
+        with site.client(
+            headers={"User-Agent": "Strange Browser 1.0", "Accept-Language": "en"}
+        ) as unseen:
             customer_login(unseen, customer.email)
         [(to, subject)] = _notices(site)
         assert to == customer.email and subject == "New sign-in to your account"
@@ -31,7 +35,11 @@ def test_new_device_and_password_change_are_emailed(site: Site) -> None:
         post_form(
             first,
             "/client/account/password",
-            {"current_password": "correct horse battery", "new_password": new, "new_password2": new},
+            {
+                "current_password": "correct horse battery",
+                "new_password": new,
+                "new_password2": new,
+            },
         )
     assert (customer.email, "Your password was changed") in _notices(site)
 
@@ -41,7 +49,10 @@ def test_email_change_through_a_link_to_the_new_address(site: Site) -> None:
     with site.client() as client:
         customer_login(client, customer.email)
         wrong = post_form(
-            client, "/client/security/email", {"new_email": "ana.new@example.com", "password": "nope"}, "/client/security"
+            client,
+            "/client/security/email",
+            {"new_email": "ana.new@example.com", "password": "nope"},
+            "/client/security",
         )
         assert wrong.status_code == 400
         asked = post_form(
@@ -65,7 +76,11 @@ def test_email_change_through_a_link_to_the_new_address(site: Site) -> None:
     with site.ctx.db.read_session() as session:
         row = session.get(Customer, customer.id)
         assert row is not None and row.email == "ana.new@example.com"
-    told = {to for to, subject in _notices(site) if subject == "Your account's email address was changed"}
+    told = {
+        to
+        for to, subject in _notices(site)
+        if subject == "Your account's email address was changed"
+    }
     assert told == {customer.email, "ana.new@example.com"}
 
 

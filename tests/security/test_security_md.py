@@ -12,5 +12,10 @@ def test_security_md_covers_the_threat_model_secrets_and_reporting() -> None:
     text = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
     for heading in ("## What is protected", "## How secrets are kept", "## Reporting a problem"):
         assert heading in text
-    for setting in ("trusted_proxies", "admin_two_factor_required", "customer_two_factor_required", "hsts_max_age"):
+    for setting in (
+        "trusted_proxies",
+        "admin_two_factor_required",
+        "customer_two_factor_required",
+        "hsts_max_age",
+    ):
         assert setting in text

@@ -95,7 +95,11 @@ def test_password_change_and_disabling_revoke(site_factory: Callable[..., Site])
         changed = post_form(
             here,
             "/client/account/password",
-            {"current_password": "correct horse battery", "new_password": new, "new_password2": new},
+            {
+                "current_password": "correct horse battery",
+                "new_password": new,
+                "new_password2": new,
+            },
         )
         assert changed.status_code == 303
         assert here.get("/client/account").status_code == 200
@@ -106,7 +110,9 @@ def test_password_change_and_disabling_revoke(site_factory: Callable[..., Site])
         staff_login(boss, admin.email)
         staff_login(victim, clerk.email)
         assert victim.get("/admin/").status_code == 200
-        done = post_form(boss, f"/admin/staff/{clerk.id}", {"role": "billing", "disabled": "1"}, "/admin/staff")
+        done = post_form(
+            boss, f"/admin/staff/{clerk.id}", {"role": "billing", "disabled": "1"}, "/admin/staff"
+        )
         assert done.status_code == 303
         assert victim.get("/admin/").status_code == 303
     with site.ctx.db.read_session() as session:
@@ -116,7 +122,10 @@ def test_password_change_and_disabling_revoke(site_factory: Callable[..., Site])
 
 def test_account_page_lists_sessions_and_signs_out_one_or_all_others(site: Site) -> None:
     customer = new_customer(site.ctx)
-    clients = [site.client(headers={"Accept-Language": "en", "User-Agent": f"Browser {n}"}) for n in range(3)]
+    clients = [
+        site.client(headers={"Accept-Language": "en", "User-Agent": f"Browser {n}"})
+        for n in range(3)
+    ]
     try:
         for client in clients:
             customer_login(client, customer.email)
@@ -127,11 +136,15 @@ def test_account_page_lists_sessions_and_signs_out_one_or_all_others(site: Site)
             other = session.scalars(
                 select(AuthSession).where(AuthSession.user_agent == "Browser 1")
             ).one()
-        one = post_form(clients[0], f"/client/security/sessions/{other.id}/revoke", {}, "/client/security")
+        one = post_form(
+            clients[0], f"/client/security/sessions/{other.id}/revoke", {}, "/client/security"
+        )
         assert one.status_code == 303
         assert clients[1].get("/client/").status_code == 303
         assert clients[2].get("/client/").status_code == 200
-        rest = post_form(clients[0], "/client/security/sessions/revoke-others", {}, "/client/security")
+        rest = post_form(
+            clients[0], "/client/security/sessions/revoke-others", {}, "/client/security"
+        )
         assert rest.status_code == 303
         assert clients[2].get("/client/").status_code == 303
         assert clients[0].get("/client/").status_code == 200
@@ -143,7 +156,9 @@ def test_account_page_lists_sessions_and_signs_out_one_or_all_others(site: Site)
                 mine = session.scalars(
                     select(AuthSession).where(AuthSession.user_agent == "Browser 0")
                 ).one()
-            refused = post_form(eve, f"/client/security/sessions/{mine.id}/revoke", {}, "/client/security")
+            refused = post_form(
+                eve, f"/client/security/sessions/{mine.id}/revoke", {}, "/client/security"
+            )
             assert refused.status_code == 404
         assert clients[0].get("/client/").status_code == 200
     finally:
@@ -159,7 +174,12 @@ def test_staff_account_page_lists_sessions(site_factory: Callable[..., Site]) ->
         staff_login(two, staff.email)
         page = one.get("/admin/account")
         assert page.status_code == 200 and page.text.count("Sign out this one") == 2
-        assert post_form(one, "/admin/account/sessions/revoke-others", {}, "/admin/account").status_code == 303
+        assert (
+            post_form(
+                one, "/admin/account/sessions/revoke-others", {}, "/admin/account"
+            ).status_code
+            == 303
+        )
         assert two.get("/admin/").status_code == 303 and one.get("/admin/").status_code == 200
     with site.ctx.db.read_session() as session:
         assert session.get(StaffUser, staff.id) is not None

@@ -32,7 +32,9 @@ def _compare(known: Callable[[], float], unknown: Callable[[], float]) -> tuple[
         known_times.append(known())
         unknown_times.append(unknown())
     a, b = statistics.median(known_times), statistics.median(unknown_times)
-    assert abs(a - b) <= TOLERANCE * max(a, b), f"known {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms"
+    assert abs(a - b) <= TOLERANCE * max(a, b), (
+        f"known {a * 1000:.1f} ms, unknown {b * 1000:.1f} ms"
+    )
     return a, b
 
 

@@ -31,16 +31,7 @@ def request_change(session: Session, ctx: Context, customer: Customer, raw_email
         raise AccountError("This is already your email address.", field="new_email")
     owner = find_customer(session, new_email)
     if owner is not None:
-        enqueue_email(
-            session,
-            ctx,
-            "account_exists",
-            to=owner.email,
-            language=owner.language,
-            context={"customer": owner},
-            dedupe_key=f"account_exists:{owner.id}:{ctx.now().isoformat()}",
-            customer_id=owner.id,
-        )
+        notices.account_exists(session, ctx, owner)
         return new_email
     link = ctx.url(f"/client/account/email/{make_email_change_token(ctx, customer, new_email)}")
     enqueue_email(

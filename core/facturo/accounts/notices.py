@@ -68,3 +68,18 @@ def notify(
         dedupe_key=f"security:{kind}:{person.id}:{event}:{key or ctx.now().isoformat()}:{address}",
         customer_id=person.id if kind == "customer" else None,
     )
+
+
+def account_exists(session: Session, ctx: Context, customer: Customer) -> None:
+    """Tell ``customer`` that someone tried to use their address for another account (the page
+    answers as if it were free, so no one learns who has an account)."""
+    enqueue_email(
+        session,
+        ctx,
+        "account_exists",
+        to=customer.email,
+        language=customer.language,
+        context={"customer": customer},
+        dedupe_key=f"account_exists:{customer.id}:{ctx.now().isoformat()}",
+        customer_id=customer.id,
+    )

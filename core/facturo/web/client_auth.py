@@ -118,16 +118,7 @@ def register(request: Request) -> Response:
         existing = find_customer(session, email)
         if existing is not None:
             hash_password(password)  # the same work as creating the account: timing tells nothing
-            enqueue_email(
-                session,
-                ctx,
-                "account_exists",
-                to=existing.email,
-                language=existing.language,
-                context={"customer": existing},
-                dedupe_key=f"account_exists:{existing.id}:{ctx.now().isoformat()}",
-                customer_id=existing.id,
-            )
+            notices.account_exists(session, ctx, existing)
         else:
             data = NewCustomer(email=email, password=password, **values_without(values, "email"))
             try:

@@ -86,12 +86,8 @@ def revoke_session(request: Request) -> Response:
 
 def revoke_others(request: Request) -> Response:
     """Sign out every session but this one."""
-    ctx = ctx_of(request)
     _ = gettext_for(request)
-    with ctx.db.transaction() as session:
-        count = sessions.revoke_all(
-            session, ctx, me(request), "user", keep=login_sessions.current_session_id(request)
-        )
+    count = login_sessions.end_others(request, me(request))
     flash(request, _("Other sessions signed out: %(n)s.") % {"n": count}, "ok")
     return RedirectResponse(HOME, status_code=303)
 

@@ -148,3 +148,10 @@ def current_session_id(request: Request) -> int | None:
     """The id of the session row the guard found for this request."""
     login = getattr(request.state, "login", None)
     return login.row.id if isinstance(login, Login) else None
+
+
+def end_others(request: Request, owner: Customer | StaffUser) -> int:
+    """Sign ``owner`` out everywhere but in this request's session; return how many ended."""
+    ctx: Context = request.app.state.ctx
+    with ctx.db.transaction() as session:
+        return sessions.revoke_all(session, ctx, owner, "user", keep=current_session_id(request))

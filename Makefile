@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-PLUGINS := transfer ruralvia paypal prestaimport_license tickets verifactu
+PLUGINS := transfer ruralvia paypal prestaimport_license tickets verifactu vies
 
 .PHONY: install demo test test-postgres lint format browser clean
 

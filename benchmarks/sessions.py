@@ -47,7 +47,12 @@ def main() -> None:
         customer = create_customer(
             session,
             ctx,
-            NewCustomer(email="bench@example.com", password="a long bench passphrase", name="B", country="ES"),
+            NewCustomer(
+                email="bench@example.com",
+                password="a long bench passphrase",
+                name="B",
+                country="ES",
+            ),
             verified=True,
         )
         # Many other sessions in the table, as on a busy site.

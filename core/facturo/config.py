@@ -95,6 +95,19 @@ class Security:
 
 
 @dataclass(frozen=True)
+class Legal:
+    """The terms and privacy pages (an external URL, or a local Markdown/HTML file served at
+    /terms and /privacy) and the version of the consumer's consent text."""
+
+    terms_url: str = ""
+    privacy_url: str = ""
+    terms_file: str = ""
+    privacy_file: str = ""
+    consent_version: str = "2026-12"
+    withdrawal_days: int = 14
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
@@ -110,6 +123,7 @@ class Settings:
     enabled_plugins: tuple[str, ...]
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     embedded_worker: bool = True
+    legal: Legal = field(default_factory=Legal)
     demo: bool = False
     rate_limit_storage: str = "memory://"
     admin_two_factor_required: bool = True
@@ -214,6 +228,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
     plugin_tables = reader.table("plugin")
     demo = reader.boolean("demo", default=False)
+    legal = _legal(reader.table("legal"))
     return Settings(
         database_url=database_url,
         secret_key=secret_key,
@@ -256,6 +271,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         enabled_plugins=plugins.names("enabled"),
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
+        legal=legal,
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         demo=demo,
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=not demo),
@@ -286,6 +302,32 @@ def _security(reader: _Reader) -> Security:
             customer_idle_days=sessions.integer("customer_idle_days", default=14, minimum=1),
             customer_max_days=sessions.integer("customer_max_days", default=90, minimum=1),
         ),
+    )
+
+
+def _legal(table: _Reader) -> Legal:
+    urls = {}
+    for name in ("terms_url", "privacy_url"):
+        value = table.text(name, default="").strip()
+        if value and not value.startswith(("http://", "https://", "/")):
+            raise ConfigError(table.key(name), "must be an http(s) URL or a path on this site")
+        urls[name] = value
+    files = {}
+    for name in ("terms_file", "privacy_file"):
+        value = table.text(name, default="").strip()
+        if value and Path(value).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
+            raise ConfigError(table.key(name), "must be a Markdown (.md) or HTML (.html) file")
+        if value and not Path(value).is_file():
+            raise ConfigError(table.key(name), f"file not found: {value}")
+        files[name] = value
+    version = table.text("consent_version", default="2026-12").strip()
+    if not version or len(version) > 32:
+        raise ConfigError(table.key("consent_version"), "must be 1 to 32 characters")
+    return Legal(
+        **urls,
+        **files,
+        consent_version=version,
+        withdrawal_days=table.integer("withdrawal_days", default=14, minimum=14),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -110,3 +111,29 @@ class SearchHit:
 
     customer_id: int
     label: str
+
+
+VAT_CHECK_STATES = ("valid", "invalid", "unknown")
+
+
+@dataclass(frozen=True)
+class VatCheck:
+    """An online check of an EU VAT number (``check_vat_number``).
+
+    ``status`` is "valid", "invalid" or "unknown" (the service could not answer: VAT is
+    charged until a later check says valid). ``reference`` is the proof's number (a VIES
+    consultation number, or the id of a staff override), ``detail`` a fault code or the
+    override's reason, ``source`` who answered ("vies", "override").
+    """
+
+    status: str
+    reference: str = ""
+    checked_at: datetime | None = None
+    detail: str = ""
+    source: str = ""
+    name: str = ""
+    address: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in VAT_CHECK_STATES:
+            raise ValueError(f"unknown VAT check status {self.status!r}")

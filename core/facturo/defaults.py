@@ -67,8 +67,19 @@ invoice_format = "F{{year}}-{{seq:06}}"
 credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"
 
+[legal]
+# Terms and privacy: an outside URL, or a local Markdown (.md) or HTML file served at
+# /public/terms and /public/privacy (empty: a built-in summary).
+terms_url = ""
+terms_file = ""
+privacy_url = ""
+privacy_file = ""
+# Version of the consumer's "immediate supply" consent text, recorded with every order.
+consent_version = "2026-12"
+withdrawal_days = 14
+
 [plugins]
-# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu
+# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu, vies
 enabled = []
 
 # Each enabled plugin reads its own table, e.g.:
@@ -76,6 +87,10 @@ enabled = []
 # account_holder = "Your Company S.L."
 # iban = "ES91 2100 0418 4502 0005 1332"
 # bic = "CAIXESBBXXX"
+# [plugin.vies]
+# mode = "live"          # or "sandbox" (the local stand-in)
+# timeout = 10
+# cache_days = 30
 """
 
 

@@ -14,7 +14,15 @@ from facturo.context import Context
 
 DEMO_CUSTOMER = ("demo@example.com", "demo-customer-2026")
 DEMO_STAFF = ("admin@example.com", "demo-admin-2026")
-BUNDLED = ("transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu")
+BUNDLED = (
+    "transfer",
+    "ruralvia",
+    "paypal",
+    "prestaimport_license",
+    "tickets",
+    "verifactu",
+    "vies",
+)
 SUPPLIER_ADDONS = (
     ("addon-ingram", "Ingram Micro", Decimal("39.00")),
     ("addon-esprinet", "Esprinet", Decimal("29.00")),

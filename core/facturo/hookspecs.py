@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         PluginSettings,
         RefundResult,
         SearchHit,
+        VatCheck,
     )
     from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
 
@@ -135,8 +136,17 @@ def send_email(ctx: Context, message: Any) -> bool | None:
 
 
 @hookspec(firstresult=True)
-def check_vat_number(ctx: Context, country: str, number: str) -> bool | None:
-    """Check an EU VAT number online (e.g. VIES). None means "not checked" (the default)."""
+def check_vat_number(
+    ctx: Context, session: Session | None, country: str, number: str
+) -> VatCheck | bool | None:
+    """Check the EU VAT number ``number`` of ``country`` online (e.g. VIES).
+
+    Return a VatCheck ("valid", "invalid" or "unknown" when the service could not answer) or
+    None for "not checked" (no plugin: the format check alone decides). Record the
+    consultation in ``session`` (the caller's write transaction, committed or rolled back with
+    the caller's change) or, when it is None, in a transaction of your own. Called when a
+    document is priced, again when it is numbered, and for previews (catalog prices).
+    """
 
 
 # --- contributions ---------------------------------------------------------------------------
@@ -203,6 +213,11 @@ def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
 @hookspec
 def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
     """Panels a staff customer page shows (the customer's licences, tickets…)."""
+
+
+@hookspec
+def admin_document_panels(ctx: Context, session: Session, document: Document) -> list[Panel]:
+    """Panels the staff page of ``document`` shows (e.g. the VIES proof of its treatment)."""
 
 
 @hookspec

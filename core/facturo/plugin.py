@@ -14,7 +14,9 @@ from facturo.billing.money import format_money, parse_amount, to_money
 from facturo.billing.orders import OrderError, order_addon, place_order
 from facturo.billing.payments import PaymentOutcome, record_payment, refund_invoice
 from facturo.billing.pdf import document_pdf
+from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
+from facturo.billing.vat_recheck import recheck_pending
 from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
@@ -28,6 +30,7 @@ from facturo.contributions import (
     RefundResult,
     SearchHit,
     SettingField,
+    VatCheck,
 )
 from facturo.csv_export import csv_response, safe_cell, safe_row
 from facturo.db.base import Base
@@ -47,6 +50,7 @@ from facturo.models import (
     Refund,
     Service,
     StaffUser,
+    TaxEvidence,
 )
 from facturo.web.errors import error_page
 from facturo.web.rendering import flash, render, request_language
@@ -87,7 +91,9 @@ __all__ = [
     "Service",
     "SettingField",
     "StaffUser",
+    "TaxEvidence",
     "UTCDateTime",
+    "VatCheck",
     "add_months",
     "api_write",
     "audit_record",
@@ -112,9 +118,11 @@ __all__ = [
     "parse_amount",
     "period_for",
     "place_order",
+    "recheck_pending",
     "record_payment",
     "refund_invoice",
     "render",
+    "reprice_unpaid",
     "request_language",
     "roles_required",
     "to_money",

@@ -29,7 +29,15 @@ from facturo.context import Context
 from facturo.models import Customer, Product, ProductPrice
 
 TEST_SECRET = "test-secret-key-" + "x" * 40
-ALL_PLUGINS = ("transfer", "ruralvia", "paypal", "prestaimport_license", "tickets", "verifactu")
+ALL_PLUGINS = (
+    "transfer",
+    "ruralvia",
+    "paypal",
+    "prestaimport_license",
+    "tickets",
+    "verifactu",
+    "vies",
+)
 
 
 def postgres_test_url() -> str | None:

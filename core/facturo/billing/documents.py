@@ -8,7 +8,6 @@ data frozen on it; an issued document can only be corrected by a credit note.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -23,10 +22,14 @@ from facturo.billing import (
     immutability,  # noqa: F401  (registers the guard on every session)
     numbering,
 )
+from facturo.billing.consent import is_consumer
 from facturo.billing.errors import BillingError
+from facturo.billing.evidence import record_place_of_supply, record_vat_check
 from facturo.billing.money import ZERO, to_money
+from facturo.billing.retax import decide_again
 from facturo.billing.services import apply_paid_lines
-from facturo.billing.taxes import TaxTreatment, tax_amount, treatment_for
+from facturo.billing.totals import Totals, compute_totals
+from facturo.billing.vat import customer_treatment, legends_of
 from facturo.delivery.outbox import enqueue_email, enqueue_event
 from facturo.models import BilledPeriod, Customer, Document, DocumentLine, Service
 
@@ -47,44 +50,6 @@ class LineSpec:
     period_end: date | None = None
 
 
-@dataclass(frozen=True)
-class Totals:
-    subtotal: Decimal
-    tax_total: Decimal
-    total: Decimal
-    breakdown: list[dict[str, str]]
-
-
-def compute_totals(amounts_and_rates: Sequence[tuple[Decimal, Decimal]]) -> Totals:
-    """Totals of lines given as (line amount, rate): tax per rate on the sum of its bases."""
-    bases: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
-    for amount, rate in amounts_and_rates:
-        bases[rate] += amount
-    breakdown = []
-    tax_total = ZERO
-    for rate in sorted(bases):
-        tax = tax_amount(bases[rate], rate)
-        tax_total += tax
-        breakdown.append({"rate": str(rate), "base": str(bases[rate]), "tax": str(tax)})
-    subtotal = sum(bases.values(), ZERO)
-    return Totals(subtotal, tax_total, subtotal + tax_total, breakdown)
-
-
-def customer_treatment(ctx: Context, customer: Customer, on: date) -> TaxTreatment:
-    """The VAT treatment for ``customer`` on ``on`` (asks the VIES hook when a plugin has one)."""
-    return treatment_of(ctx, customer.country, customer.tax_id, customer.postal_code, on)
-
-
-def treatment_of(
-    ctx: Context, country: str, tax_id: str, postal_code: str, on: date
-) -> TaxTreatment:
-    """The VAT treatment of a customer given by its address data (see customer_treatment)."""
-    vies: bool | None = None
-    if tax_id and country != "ES":
-        vies = ctx.hook.check_vat_number(ctx=ctx, country=country, number=tax_id)
-    return treatment_for(country, tax_id, postal_code, on, vies)
-
-
 def seller_snapshot(ctx: Context) -> dict[str, Any]:
     """The seller data frozen on an issued document."""
     return asdict(ctx.settings.seller)
@@ -101,15 +66,17 @@ def create_proforma(
     due_date: date | None = None,
     actor: str = "system",
     notify: bool = True,
+    email_extra: dict[str, Any] | None = None,
 ) -> Document:
-    """Create a proforma for ``lines``; apply the customer's credit; queue its email.
+    """Create a proforma for ``lines``; apply the customer's credit; queue its email
+    (``email_extra`` adds values to it, e.g. the order's consent to immediate supply).
 
     When credit covers the whole amount the document is paid (and numbered) at once.
     """
     if not lines:
         raise BillingError("a document needs at least one line")
     issued = issue_date or ctx.today()
-    treatment = customer_treatment(ctx, customer, issued)
+    treatment = customer_treatment(ctx, customer, issued, session)
     document = Document(
         kind="proforma",
         status="unpaid",
@@ -121,7 +88,7 @@ def create_proforma(
         issue_date=issued,
         due_date=due_date or issued + timedelta(days=ctx.settings.billing.payment_terms_days),
         tax_treatment=treatment.code,
-        legends=[treatment.legend] if treatment.legend else [],
+        legends=legends_of(treatment, customer.tax_id),
         source=source,
         language=customer.language,
         amount_paid=ZERO,
@@ -155,6 +122,7 @@ def create_proforma(
     document.tax_breakdown = totals.breakdown
     session.add(document)
     session.flush()
+    record_vat_check(session, ctx, document, treatment, customer.tax_id)
     audit.record(
         session,
         actor,
@@ -174,17 +142,28 @@ def create_proforma(
         customer.credit_balance -= applied
         document.credit_applied = applied
         audit.record(session, "system", "credit.apply", document, after={"applied": applied})
+    extra = dict(email_extra or {})
+    if "terms" in extra:
+        extra["terms"] = {**extra["terms"], "consumer": is_consumer(customer, treatment.code)}
     if document.balance == 0:
-        settle(session, ctx, document, paid_at=ctx.now())
+        settle(session, ctx, document, paid_at=ctx.now(), email_extra=extra)
     elif notify:
-        queue_document_email(session, ctx, document, "proforma_issued")
+        check = treatment.vat_check
+        extra["vat_pending"] = check is not None and check.status == "unknown"
+        queue_document_email(session, ctx, document, "proforma_issued", extra=extra)
     return document
 
 
 def queue_document_email(
-    session: Session, ctx: Context, document: Document, template: str, key: str | None = None
+    session: Session,
+    ctx: Context,
+    document: Document,
+    template: str,
+    key: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> bool:
-    """Queue ``template`` about ``document`` to its customer, with the document's PDF attached."""
+    """Queue ``template`` about ``document`` to its customer, with the document's PDF attached
+    (``extra`` adds values to the template's context)."""
     customer = session.get(Customer, document.customer_id)
     assert customer is not None
     return enqueue_email(
@@ -197,6 +176,7 @@ def queue_document_email(
             "document": document,
             "customer": customer,
             "url": ctx.url(f"/client/documents/{document.id}"),
+            **(extra or {}),
         },
         dedupe_key=key or f"{template}:{document.id}",
         customer_id=customer.id,
@@ -236,7 +216,13 @@ def cancel_proforma(
     )
 
 
-def settle(session: Session, ctx: Context, document: Document, paid_at: datetime) -> None:
+def settle(
+    session: Session,
+    ctx: Context,
+    document: Document,
+    paid_at: datetime,
+    email_extra: dict[str, Any] | None = None,
+) -> None:
     """Turn a fully paid proforma into a numbered invoice and queue what follows payment.
 
     Runs inside the payment's transaction: the number comes from the gap-free series under the
@@ -246,6 +232,19 @@ def settle(session: Session, ctx: Context, document: Document, paid_at: datetime
     invoice_date = paid_at.astimezone(ctx.settings.zone).date()
     customer = session.get(Customer, document.customer_id)
     assert customer is not None
+    covered = document.amount_paid + document.credit_applied
+    if decide_again(session, ctx, document, invoice_date) and document.balance > 0:
+        # The VAT went up (the VAT number is no longer valid): what was paid stays applied
+        # and the invoice waits for the rest; the customer is told why.
+        queue_document_email(
+            session,
+            ctx,
+            document,
+            "proforma_issued",
+            key=f"proforma_repriced:{document.id}:{document.total}",
+            extra={"repriced": True},
+        )
+        return
     document.kind = "invoice"
     document.status = "paid"
     document.paid_at = paid_at
@@ -256,13 +255,21 @@ def settle(session: Session, ctx: Context, document: Document, paid_at: datetime
     document.seller = seller_snapshot(ctx)
     document.customer_data = customer.snapshot()
     session.flush()
+    record_place_of_supply(session, ctx, document, customer)
     ctx.hook.on_document_issued(ctx=ctx, session=session, document=document)
 
     apply_paid_lines(session, ctx, document, invoice_date)
     enqueue_event(
         session, ctx, "invoice_paid", {"document_id": document.id}, f"invoice_paid:{document.id}"
     )
-    queue_document_email(session, ctx, document, "payment_receipt")
+    credited = covered - document.amount_paid - document.credit_applied
+    queue_document_email(
+        session,
+        ctx,
+        document,
+        "payment_receipt",
+        extra={**(email_extra or {}), "credited": max(credited, ZERO)},
+    )
 
 
 def create_credit_note(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from facturo import audit
+from facturo.billing.consent import OrderConsent, checkout_consent, record_terms
 from facturo.billing.cycles import period_for
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.errors import BillingError
@@ -51,8 +52,12 @@ def place_order(
     addons: Sequence[tuple[Product, str]] = (),
     label: str = "",
     actor: str | None = None,
+    consent: OrderConsent | None = None,
 ) -> tuple[list[Service], Document]:
-    """Create pending services for ``product`` and each (add-on, cycle), and one proforma."""
+    """Create pending services for ``product`` and each (add-on, cycle), and one proforma.
+
+    ``consent`` is the consumer's answer to the immediate-supply box (None: not asked, the
+    right of withdrawal applies); it is recorded with the order and repeated in its email."""
     if customer.disabled:
         raise OrderError("this account is disabled")
     if not customer.is_verified:
@@ -73,9 +78,16 @@ def place_order(
         services.append(service)
     session.flush()
     lines = [_line(ctx, s, s.product, customer.language) for s in services]
+    consent = consent or checkout_consent(ctx, customer, ticked=False)
     document = create_proforma(
-        session, ctx, customer, lines, actor=actor or f"customer:{customer.id}"
+        session,
+        ctx,
+        customer,
+        lines,
+        actor=actor or f"customer:{customer.id}",
+        email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
     )
+    record_terms(session, ctx, document, customer, consent)
     audit.record(
         session,
         actor or f"customer:{customer.id}",
@@ -95,8 +107,10 @@ def order_addon(
     cycle: str,
     label: str = "",
     actor: str | None = None,
+    consent: OrderConsent | None = None,
 ) -> tuple[Service, Document]:
-    """Order ``addon`` for the customer's existing ``parent`` service: its own service and bill."""
+    """Order ``addon`` for the customer's existing ``parent`` service: its own service and bill
+    (``consent`` as in :func:`place_order`)."""
     if parent.customer_id != customer.id:
         raise OrderError("that service does not belong to this customer")
     if not customer.is_verified:
@@ -109,13 +123,16 @@ def order_addon(
     service = _new_service(ctx, customer, addon, cycle, parent.id, label)
     session.add(service)
     session.flush()
+    consent = consent or checkout_consent(ctx, customer, ticked=False)
     document = create_proforma(
         session,
         ctx,
         customer,
         [_line(ctx, service, addon, customer.language)],
         actor=actor or f"customer:{customer.id}",
+        email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
     )
+    record_terms(session, ctx, document, customer, consent)
     return service, document
 
 

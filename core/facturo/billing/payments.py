@@ -51,8 +51,15 @@ def record_payment(
     raw: dict[str, Any] | None = None,
     actor: str = "system",
     customer_id: int | None = None,
+    payer_country: str | None = None,
 ) -> PaymentOutcome:
-    """Record money received for ``document`` through ``gateway``; idempotent (see module)."""
+    """Record money received for ``document`` through ``gateway``; idempotent (see module).
+
+    ``payer_country`` is the country of the paying card's issuer or the payer's account as the
+    gateway reports it (ISO alpha-2 or numeric); it is evidence of a consumer's place of
+    supply."""
+    from facturo.billing.evidence import iso_country
+
     amount = to_money(amount)
     if amount <= 0:
         raise BillingError("a payment must be more than zero")
@@ -80,6 +87,7 @@ def record_payment(
             "paid_at": paid_at,
             "status": "applied",
             "raw": raw or {},
+            "payer_country": iso_country(payer_country),
             "created_at": ctx.now(),
         },
         ("gateway", "gateway_txn_id"),

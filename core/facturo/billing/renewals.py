@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 
 from facturo.billing import numbering
 from facturo.billing.cycles import period_for
-from facturo.billing.documents import Totals, compute_totals, settle, treatment_of
+from facturo.billing.documents import settle
 from facturo.billing.money import ZERO, to_money
 from facturo.billing.renewal_sql import DueService, claim_periods, link_periods
 from facturo.billing.run_report import Progress, RunReport
 from facturo.billing.taxes import TaxTreatment
+from facturo.billing.totals import Totals, compute_totals
+from facturo.billing.vat import legends_of, treatment_of
 from facturo.db.bulk import bulk_insert, insert_with_ids
 from facturo.delivery.messages import EmailStamp
 from facturo.models import (
@@ -38,6 +40,7 @@ from facturo.models import (
     OutboxMessage,
     Product,
     Service,
+    TaxEvidence,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +52,7 @@ LINES = cast(Table, DocumentLine.__table__)
 AUDITS = cast(Table, AuditEvent.__table__)
 EVENTS = cast(Table, OutboxEvent.__table__)
 MESSAGES = cast(Table, OutboxMessage.__table__)
+EVIDENCE = cast(Table, TaxEvidence.__table__)
 
 
 def due_filters(ctx: Context, day: date) -> list[Any]:
@@ -199,13 +203,14 @@ def _bill_chunk(
     currency = ctx.settings.currency
     documents: list[dict[str, Any]] = []
     lines_of: list[list[dict[str, Any]]] = []
+    checks: list[dict[str, Any] | None] = []
     for ((customer_id, due), items), reference in zip(groups, references, strict=True):
         customer = customers[customer_id]
         tkey = (customer.country, customer.tax_id, customer.postal_code)
         known = treatments.get(tkey)
         if known is None:
-            found = treatment_of(ctx, *tkey, day)
-            legends = [found.legend] if found.legend else []
+            found = treatment_of(ctx, *tkey, day, session)
+            legends = legends_of(found, customer.tax_id)
             known = treatments[tkey] = _Treatment(found, legends)
         treatment = known.treatment
         name_index = 1 if customer.language == "en" else 0
@@ -258,7 +263,10 @@ def _bill_chunk(
             }
         )
         lines_of.append(lines)
+        checks.append(_evidence_row(treatment, customer.tax_id, now))
     ids = insert_with_ids(session, DOCUMENTS, documents)
+    evidence = [{**row, "document_id": i} for i, row in zip(ids, checks, strict=True) if row]
+    bulk_insert(session, EVIDENCE, evidence)
     line_rows = []
     links = []
     for doc_id, lines in zip(ids, lines_of, strict=True):
@@ -390,4 +398,26 @@ def _email_row(
         "next_attempt_at": now,
         "last_error": "",
         "created_at": now,
+    }
+
+
+def _evidence_row(treatment: TaxTreatment, tax_id: str, now: datetime) -> dict[str, Any] | None:
+    """The tax-evidence row of a renewal priced after a VAT-number check (None: no check)."""
+    check = treatment.vat_check
+    if check is None:
+        return None
+    return {
+        "vat_number": tax_id,
+        "vat_status": check.status,
+        "vat_reference": check.reference[:64],
+        "vat_checked_at": check.checked_at,
+        "vat_detail": check.detail,
+        "vat_source": check.source[:32],
+        "billing_country": "",
+        "payment_country": "",
+        "payment_source": "",
+        "conflict": False,
+        "reviewed_by": "",
+        "review_note": "",
+        "updated_at": now,
     }

@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from stdnum import get_cc_module
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from facturo.contributions import VatCheck
 
 ZERO_RATE = Decimal("0.00")
 
@@ -70,12 +74,14 @@ LEGENDS = {
 
 @dataclass(frozen=True)
 class TaxTreatment:
-    """How one customer is taxed: ``code``, the rate in percent and any legend to print."""
+    """How one customer is taxed: ``code``, the rate in percent, any legend to print, and the
+    online check of the VAT number behind it (``vat_check``, None when none was made)."""
 
     code: str  # domestic, eu_reverse_charge, eu_oss, not_subject, special_territory
     rate: Decimal
     country: str
     legend: str = ""
+    vat_check: VatCheck | None = None
 
     @property
     def label(self) -> str:
@@ -116,7 +122,8 @@ def treatment_for(
     vies_valid: bool | None = None,
 ) -> TaxTreatment:
     """Decide the VAT treatment of a customer. ``vies_valid`` (from an online check, when
-    enabled) overrides the format check: False makes an EU business a consumer."""
+    enabled) overrides the format check: False (invalid, or not confirmed) makes an EU
+    business a consumer."""
     country = country.upper()
     if country == "ES":
         if is_special_territory(country, postal_code):

@@ -41,6 +41,7 @@ def _base_values(ctx: Context, lang: str) -> dict[str, Any]:
     return {
         "lang": lang,
         "seller": ctx.settings.seller,
+        "zone": ctx.settings.zone,
         "base_url": ctx.settings.base_url,
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from facturo.models.accounts import Customer, StaffUser
 from facturo.models.audit import AuditEvent
 from facturo.models.catalog import Product, ProductPrice
+from facturo.models.compliance import OrderTerms, TaxEvidence, Withdrawal
 from facturo.models.documents import BilledPeriod, Document, DocumentLine, NumberSeries
 from facturo.models.jobs import JobRun
 from facturo.models.outbox import OutboxEvent, OutboxMessage
@@ -25,6 +26,7 @@ __all__ = [
     "JobRun",
     "NumberSeries",
     "OutboxEvent",
+    "OrderTerms",
     "OutboxMessage",
     "Passkey",
     "Payment",
@@ -33,4 +35,6 @@ __all__ = [
     "Refund",
     "Service",
     "StaffUser",
+    "TaxEvidence",
+    "Withdrawal",
 ]

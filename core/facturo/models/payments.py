@@ -38,6 +38,8 @@ class Payment(Base):
     status: Mapped[str] = mapped_column(String(16), default="applied")
     review_reason: Mapped[str | None] = mapped_column(String(200))
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: ISO country of the card issuer or the payer's account, as the gateway reports it.
+    payer_country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document | None] = relationship()

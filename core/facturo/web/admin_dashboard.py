@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
+from facturo.billing.evidence import open_conflicts
 from facturo.context import Context
 from facturo.delivery.mail import retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
@@ -59,6 +60,7 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
                 .limit(20)
             )
         ),
+        "evidence_conflicts": open_conflicts(session),
         "runs": sorted(runs.values(), key=lambda r: r.name),
         "billing_run": runs.get("billing_run"),
         "worker_last": last_beat,

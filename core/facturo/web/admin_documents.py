@@ -20,11 +20,12 @@ from facturo.billing.documents import (
     queue_document_email,
 )
 from facturo.billing.errors import BillingError
+from facturo.billing.evidence import evidence_of, review_conflict
 from facturo.billing.money import parse_money_field
 from facturo.billing.payments import refund_invoice
 from facturo.billing.pdf import document_pdf
 from facturo.errors import FacturoError
-from facturo.models import Customer, Document, Refund
+from facturo.models import Customer, Document, OrderTerms, Refund, Withdrawal
 from facturo.web.admin_common import (
     PAGE_SIZE,
     actor,
@@ -89,7 +90,52 @@ def document_page(request: Request) -> Response:
         document = get_or_404(session, Document, request.path_params["id"])
         _ = (document.lines, document.customer)
         refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
-    return render(request, "admin/document.html", {"d": document, "refunds": refunds})
+        values = document_extras(ctx_of(request), session, document)
+    return render(request, "admin/document.html", {"d": document, "refunds": refunds, **values})
+
+
+def document_extras(ctx: Any, session: Session, document: Document) -> dict[str, Any]:
+    """The document's tax evidence, order terms, withdrawal and the plugins' panels."""
+    panels = [
+        panel
+        for found in ctx.hook.admin_document_panels(ctx=ctx, session=session, document=document)
+        for panel in (found or [])
+    ]
+    return {
+        "evidence": evidence_of(session, document.id),
+        "terms": session.scalar(select(OrderTerms).where(OrderTerms.document_id == document.id)),
+        "withdrawal": session.scalar(
+            select(Withdrawal).where(Withdrawal.document_id == document.id)
+        ),
+        "panels": sorted(panels, key=lambda p: p.order),
+        "review_error": "",
+    }
+
+
+@roles_required("billing")
+def evidence_review(request: Request) -> Response:
+    """Mark a place-of-supply conflict as reviewed, with a note (required)."""
+
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    form = form_data(request)
+    staff = request.state.staff
+    try:
+        with ctx.db.transaction() as session:
+            document = get_or_404(session, Document, request.path_params["id"])
+            review_conflict(session, ctx, document, f"staff:{staff.id}", form.get("note", ""))
+    except BillingError as exc:
+        with ctx.db.read_session() as session:
+            document = get_or_404(session, Document, request.path_params["id"])
+            _unused = (document.lines, document.customer)
+            refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
+            values = document_extras(ctx, session, document)
+            values["review_error"] = _(str(exc))
+            return render(
+                request, "admin/document.html", {"d": document, "refunds": refunds, **values}, 400
+            )
+    flash(request, _("The evidence was marked as reviewed."), "ok")
+    return RedirectResponse(f"/admin/documents/{request.path_params['id']}", status_code=303)
 
 
 @roles_required("billing", "support")
@@ -249,4 +295,5 @@ def routes() -> list[Route]:
         Route("/documents/{id:int}/resend", document_resend, methods=["POST"]),
         Route("/documents/{id:int}/cancel", document_cancel, methods=["POST"]),
         Route("/documents/{id:int}/refund", document_refund, methods=["POST"]),
+        Route("/documents/{id:int}/evidence", evidence_review, methods=["POST"]),
     ]

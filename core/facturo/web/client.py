@@ -14,6 +14,7 @@ from facturo.web import (
     client_security,
     client_services,
     client_two_factor,
+    client_withdrawal,
 )
 
 
@@ -30,6 +31,7 @@ def routes() -> list[BaseRoute]:
         client_documents,
         client_payments,
         client_services,
+        client_withdrawal,
     ):
         routes.extend(module.routes())
     return routes

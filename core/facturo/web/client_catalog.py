@@ -12,10 +12,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.billing.documents import customer_treatment
+from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
 from facturo.billing.orders import place_order
 from facturo.billing.taxes import TaxTreatment, tax_amount
+from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Product, ProductPrice
 from facturo.web.client_common import ctx_of, me, read_form, unverified_refusal
 from facturo.web.rendering import flash, gettext_for, render
@@ -64,7 +65,8 @@ def catalog_values(ctx: Any, session: Session, customer: Customer) -> dict[str, 
         items.append(
             {"product": product, "offers": offers(product, currency, treatment), "addons": addons}
         )
-    return {"items": items, "treatment": treatment, "currency": currency}
+    consumer = is_consumer(customer, treatment.code)
+    return {"items": items, "treatment": treatment, "currency": currency, "consumer": consumer}
 
 
 def catalog(request: Request) -> Response:
@@ -100,8 +102,9 @@ def order(request: Request) -> Response:
                 addon_id, _sep, addon_cycle = str(raw).partition(":")
                 addons.append((_product(session, addon_id), addon_cycle))
             label = str(form.get("label") or "").strip()[:200]
+            consent = checkout_consent(ctx, fresh, form.get("immediate_supply") == "yes")
             _services, document = place_order(
-                session, ctx, fresh, product, cycle, addons, label=label
+                session, ctx, fresh, product, cycle, addons, label=label, consent=consent
             )
             document_id = document.id
     except (BillingError, ValueError):

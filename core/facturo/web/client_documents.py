@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from facturo.billing.consent import terms_of
 from facturo.billing.documents import customer_documents, services_billed
 from facturo.billing.errors import BillingError
+from facturo.billing.evidence import evidence_of
 from facturo.billing.pdf import document_pdf
+from facturo.billing.withdrawal import withdrawal_status
 from facturo.builtin.pdf import document_context
-from facturo.models import Document, Payment
+from facturo.models import Document, Payment, Withdrawal
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page
 from facturo.web.rendering import gettext_for, render, request_language
@@ -44,18 +48,27 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     if not me(request).is_verified:
         values["options"] = []
     payments = [p for p in document_payments(session, document) if p.status == "applied"]
+
+    evidence = evidence_of(session, document.id)
     return {
         "document": document,
         "doc": values,
         "services": services_billed(session, document),
         "payments": payments,
+        "vat_pending": bool(
+            evidence and evidence.vat_status == "unknown" and document.status == "unpaid"
+        ),
+        "evidence": evidence,
+        "terms": terms_of(session, document.id),
+        "withdrawal": withdrawal_status(session, ctx, document),
+        "withdrawn": session.scalar(
+            select(Withdrawal).where(Withdrawal.document_id == document.id)
+        ),
     }
 
 
 def document_payments(session: Session, document: Document) -> list[Payment]:
     """Payments recorded against ``document``, oldest first."""
-    from sqlalchemy import select
-
     query = select(Payment).where(Payment.document_id == document.id).order_by(Payment.id)
     return list(session.scalars(query))
 

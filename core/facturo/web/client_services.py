@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.billing.documents import customer_treatment
+from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
 from facturo.billing.orders import order_addon
+from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 from facturo.web.client_catalog import offers
 from facturo.web.client_common import ctx_of, me, owned, read_form
@@ -58,6 +59,7 @@ def _service_values(
         "documents": service_documents(session, service),
         "addons": addons,
         "error": error,
+        "consumer": is_consumer(customer, treatment.code),
     }
 
 
@@ -88,7 +90,10 @@ def add_addon(request: Request) -> Response:
                 addon = session.get(Product, int(addon_id)) if addon_id.isdigit() else None
                 if addon is None or fresh is None:
                     raise ValueError("no such add-on")
-                _new, document = order_addon(session, ctx, fresh, service, addon, cycle)
+                consent = checkout_consent(ctx, fresh, form.get("immediate_supply") == "yes")
+                _new, document = order_addon(
+                    session, ctx, fresh, service, addon, cycle, consent=consent
+                )
                 document_id = document.id
         except (BillingError, ValueError):
             error = _("This add-on cannot be ordered for this service.")

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from facturo.billing.consent import consent_text
 from facturo.i18n import LANGUAGES, negotiate
 from facturo.web.security import csrf_token
 
@@ -54,6 +55,9 @@ def render(
         "flashes": request.session.pop("flash", []) if "session" in request.scope else [],
         "client_menu": _menu(ctx, "client", customer) if customer is not None else [],
         "admin_menu": _menu(ctx, "admin", staff) if staff is not None else [],
+        "legal_terms": ctx.settings.legal.terms_url or "/public/terms",
+        "legal_privacy": ctx.settings.legal.privacy_url or "/public/privacy",
+        "consent_text": consent_text(lang),
     }
     values.update(context or {})
     html = ctx.templates.get_template(template).render(values)

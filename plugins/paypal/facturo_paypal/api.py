@@ -183,6 +183,7 @@ class Capture:
     currency: str
     invoice_id: str | None
     custom_id: str | None
+    payer_country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ def parse_capture(response: httpx.Response) -> Capture:
             currency=str(capture["amount"]["currency_code"]),
             invoice_id=capture.get("invoice_id"),
             custom_id=capture.get("custom_id"),
+            payer_country=((data.get("payer") or {}).get("address") or {}).get("country_code"),
         )
     except (KeyError, IndexError, TypeError) as exc:
         raise PayPalError("capture response without a capture", name="UNEXPECTED_RESPONSE") from exc

@@ -311,7 +311,7 @@ def _order_json(order: dict[str, Any], base: str) -> dict[str, Any]:
     }
     if capture_id is not None:
         unit["payments"] = {"captures": [order["captures"][capture_id]]}
-        body["payer"] = {"payer_id": order["payer_id"]}
+        body["payer"] = {"payer_id": order["payer_id"], "address": {"country_code": "ES"}}
     body["purchase_units"] = [unit]
     return body
 

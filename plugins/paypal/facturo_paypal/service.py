@@ -50,6 +50,7 @@ class CaptureReport:
     status: str
     amount: Decimal
     currency: str
+    payer_country: str | None = None
 
 
 def payable_problem(document: Document | None, customer: Customer) -> str | None:
@@ -144,6 +145,7 @@ def apply_capture(
             paid_at=ctx.now(),
             raw=raw,
             actor="paypal",
+            payer_country=report.payer_country,
         )
         attempt.status = "completed"
         detail = "payment recorded" if result.created else "payment already recorded"
@@ -303,5 +305,6 @@ def apply_ipn(
         paid_at=ctx.now(),
         raw=dict(message.fields),
         actor="paypal",
+        payer_country=message.get("residence_country") or None,
     )
     return Outcome("processed", "IPN payment recorded", result.payment.id)

@@ -155,6 +155,7 @@ async def return_page(request: Request) -> Response:
             status=capture.status,
             amount=capture.amount,
             currency=capture.currency,
+            payer_country=capture.payer_country,
         )
 
         def apply() -> None:

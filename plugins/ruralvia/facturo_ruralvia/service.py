@@ -194,6 +194,7 @@ def _settle(ctx: Context, order: str, fields: Mapping[str, Any]) -> tuple[str, s
             currency=outcome.currency,
             paid_at=ctx.now(),
             raw=dict(outcome.fields),
+            payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
         )
         attempt.status = "approved"
         attempt.response_es = outcome.message.es

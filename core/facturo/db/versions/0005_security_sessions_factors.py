@@ -1,7 +1,7 @@
 """Server-side sessions, passkeys, customer two-factor; session epochs retired.
 
-Revision ID: 0004_security_sessions_factors
-Revises: 0003_billing
+Revision ID: 0005_security_sessions_factors
+Revises: 0004_vies_compliance
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_security_sessions_factors"
-down_revision = "0003_billing"
+revision = "0005_security_sessions_factors"
+down_revision = "0004_vies_compliance"
 branch_labels = None
 depends_on = None
 

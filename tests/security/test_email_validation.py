@@ -142,3 +142,4 @@ def test_one_validation_for_every_way_in(address: str) -> None:
     with pytest.raises(InvalidEmail):
         clean_email(address)
     assert clean_email("  Ana.Garcia@Example.COM ") == "ana.garcia@example.com"
+    assert clean_email("billing@facturo.test") == "billing@facturo.test"  # reserved for tests

@@ -14,6 +14,10 @@ from tests.security.conftest import Site, csrf_from, new_customer, new_staff
 
 TRIES = 9
 TOLERANCE = 0.25
+#: The machine is shared: a round may be disturbed by others' load, so a comparison gets a few
+#: rounds and passes when one of them is within the tolerance. A real difference (an argon2
+#: check on one side only: ~100 ms against ~3 ms) fails every round.
+ROUNDS = 3
 
 
 def _timed(send: Callable[[], httpx.Response], site: Site, status: int) -> float:

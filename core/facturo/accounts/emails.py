@@ -25,6 +25,9 @@ def clean_email(raw: str) -> str:
         result = validate_email(
             text,
             check_deliverability=False,
+            # Lets through the reserved ``.test`` domain (RFC 2606; test installations use it);
+            # the other special-use names (localhost, .local, .invalid…) stay refused.
+            test_environment=True,
             allow_quoted_local=False,
             allow_display_name=False,
             allow_domain_literal=False,

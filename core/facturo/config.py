@@ -95,6 +95,17 @@ class Security:
 
 
 @dataclass(frozen=True)
+class Books:
+    """``[books]``: the activity columns of the VAT books (AEAT common format) ⚠ — code A
+    (activities in the IAE) / type 03 (other business activities) fit a software company;
+    ``iae_epigraph`` is the seller's IAE heading (up to 4 characters)."""
+
+    activity_code: str = "A"
+    activity_type: str = "03"
+    iae_epigraph: str = ""
+
+
+@dataclass(frozen=True)
 class Legal:
     """The terms and privacy pages (an external URL, or a local Markdown/HTML file served at
     /terms and /privacy) and the version of the consumer's consent text."""
@@ -122,6 +133,7 @@ class Settings:
     billing: Billing
     enabled_plugins: tuple[str, ...]
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    books: Books = Books()
     embedded_worker: bool = True
     legal: Legal = field(default_factory=Legal)
     demo: bool = False
@@ -223,6 +235,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     smtp = reader.table("smtp")
     billing = reader.table("billing")
     plugins = reader.table("plugins")
+    books = _books(reader.table("books"))
     security = smtp.text("security", default="starttls").lower()
     if security not in SMTP_SECURITY:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
@@ -275,6 +288,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         demo=demo,
         admin_two_factor_required=reader.boolean("admin_two_factor_required", default=not demo),
+        books=books,
         security=_security(reader),
     )
 
@@ -303,6 +317,19 @@ def _security(reader: _Reader) -> Security:
             customer_max_days=sessions.integer("customer_max_days", default=90, minimum=1),
         ),
     )
+
+
+def _books(table: _Reader) -> Books:
+    code = table.text("activity_code", default="A").upper()
+    if code not in ("A", "B", "C", "D"):
+        raise ConfigError(table.key("activity_code"), "must be A, B, C or D")
+    kind = table.text("activity_type", default="03")
+    if not (len(kind) == 2 and kind.isdigit()):
+        raise ConfigError(table.key("activity_type"), "must be two digits such as 03")
+    epigraph = table.text("iae_epigraph", default="")
+    if len(epigraph) > 4:
+        raise ConfigError(table.key("iae_epigraph"), "has at most 4 characters")
+    return Books(activity_code=code, activity_type=kind, iae_epigraph=epigraph)
 
 
 def _legal(table: _Reader) -> Legal:

@@ -67,6 +67,12 @@ invoice_format = "F{{year}}-{{seq:06}}"
 credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"
 
+[books]
+# Activity columns of the VAT books (AEAT common format); ask your tax adviser.
+activity_code = "A"     # A: activities in the IAE
+activity_type = "03"    # 03: other business activities
+iae_epigraph = ""       # your IAE heading, up to 4 characters
+
 [legal]
 # Terms and privacy: an outside URL, or a local Markdown (.md) or HTML file served at
 # /public/terms and /public/privacy (empty: a built-in summary).

@@ -211,6 +211,12 @@ def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
 
 
 @hookspec
+def footer_links(ctx: Context, section: str) -> list[MenuItem]:
+    """Links every page footer of ``section`` (``client`` or ``admin``) shows: legal texts,
+    the billing system's declaration… In ``admin``, ``roles`` limits who sees a link."""
+
+
+@hookspec
 def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
     """Panels a staff customer page shows (the customer's licences, tickets…)."""
 

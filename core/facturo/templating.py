@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from facturo.billing.money import format_money
@@ -35,6 +36,7 @@ def build_environment(ctx: Context | None = None) -> Environment:
     env.filters["money"] = money_filter
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
+    env.filters["percent"] = percent_filter
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -61,3 +63,12 @@ def datetime_filter(value: datetime | None, language: str = "es", tz: Any = None
         return ""
     locale = "en_GB" if language == "en" else "es_ES"
     return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale=locale))
+
+
+def percent_filter(value: Decimal | None, language: str = "es") -> str:
+    """A VAT rate for people, e.g. ``21 %`` or ``25,5 %`` (es), ``25.5%`` (en)."""
+    if value is None:
+        return ""
+    locale = "en_GB" if language == "en" else "es_ES"
+    number = format_decimal(value, format="#,##0.##", locale=locale)
+    return f"{number}%" if language == "en" else f"{number}\u00a0%"

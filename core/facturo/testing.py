@@ -294,14 +294,16 @@ class LiveServer:
     thread: threading.Thread
 
 
-def serve_in_thread(app: Any, port: int | None = None) -> LiveServer:
+def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveServer:
     """Run ``app`` under uvicorn on ``port`` (default: a free one) in a thread; stop it with
-    ``stop_server``."""
+    ``stop_server``. ``options`` go to ``uvicorn.Config`` (e.g. ``ssl_certfile`` for HTTPS,
+    ``ssl_ca_certs`` and ``ssl_cert_reqs`` for client certificates)."""
     import uvicorn
 
     port = port or free_port()
+    options.setdefault("proxy_headers", False)  # the app reads forwarding headers itself
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -311,7 +313,8 @@ def serve_in_thread(app: Any, port: int | None = None) -> LiveServer:
         time.sleep(0.02)
     if not server.started:
         raise RuntimeError("uvicorn did not start")
-    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    return LiveServer(f"{scheme}://127.0.0.1:{port}", server, thread)
 
 
 def stop_server(live: LiveServer) -> None:

@@ -89,3 +89,22 @@ def test_invalid_toml_is_reported(tmp_path: Path) -> None:
 def test_missing_explicit_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_books_activity_settings_are_validated() -> None:
+    from facturo.config import ConfigError, settings_from_mapping
+
+    base = {"secret_key": "k" * 40}
+    assert settings_from_mapping(base).books.activity_code == "A"
+    chosen = settings_from_mapping(
+        {**base, "books": {"activity_type": "05", "iae_epigraph": "845"}}
+    )
+    assert (chosen.books.activity_type, chosen.books.iae_epigraph) == ("05", "845")
+    for bad, key in (
+        ({"activity_code": "Z"}, "books.activity_code"),
+        ({"activity_type": "3"}, "books.activity_type"),
+        ({"iae_epigraph": "84500"}, "books.iae_epigraph"),
+    ):
+        with pytest.raises(ConfigError) as raised:
+            settings_from_mapping({**base, "books": bad})
+        assert raised.value.key == key

@@ -13,6 +13,7 @@ from facturo.web import (
     admin_documents,
     admin_payments,
     admin_plugins,
+    admin_reports,
     admin_staff,
 )
 
@@ -28,6 +29,7 @@ def routes() -> list[BaseRoute]:
         admin_catalog,
         admin_documents,
         admin_payments,
+        admin_reports,
         admin_plugins,
         admin_staff,
     ):

@@ -55,6 +55,7 @@ def render(
         "flashes": request.session.pop("flash", []) if "session" in request.scope else [],
         "client_menu": _menu(ctx, "client", customer) if customer is not None else [],
         "admin_menu": _menu(ctx, "admin", staff) if staff is not None else [],
+        "footer_links": _footer(ctx, request.url.path, staff),
         "legal_terms": ctx.settings.legal.terms_url or "/public/terms",
         "legal_privacy": ctx.settings.legal.privacy_url or "/public/privacy",
         "consent_text": consent_text(lang),
@@ -72,4 +73,18 @@ def _menu(ctx: Any, section: str, user: Any) -> list[Any]:
     else:
         for contributed in ctx.hook.admin_menu_items(ctx=ctx, staff=user):
             items.extend(item for item in contributed if not item.roles or user.role in item.roles)
+    return sorted(items, key=lambda item: item.order)
+
+
+def _footer(ctx: Any, path: str, staff: Any) -> list[Any]:
+    section = "admin" if path.startswith("/admin") else "client"
+    if section == "admin" and staff is None:
+        return []
+    items: list[Any] = []
+    for contributed in ctx.hook.footer_links(ctx=ctx, section=section):
+        items.extend(
+            item
+            for item in contributed
+            if not item.roles or (staff is not None and staff.role in (*item.roles, "admin"))
+        )
     return sorted(items, key=lambda item: item.order)

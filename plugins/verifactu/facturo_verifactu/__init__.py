@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import click
 from sqlalchemy.orm import Session
@@ -71,9 +72,13 @@ def invoice_extras(ctx: Context, document: Document, fmt: str) -> list[str]:
 
 @hookimpl
 def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
-    from .submit import run_job
+    from .reconcile import run_job as reconcile
+    from .submit import run_job as send
 
-    return [PeriodicJob(name="verifactu_send", interval_seconds=60, run=run_job)]
+    return [
+        PeriodicJob(name="verifactu_send", interval_seconds=60, run=send),
+        PeriodicJob(name="verifactu_reconcile", interval_seconds=24 * 3600, run=reconcile),
+    ]
 
 
 @hookimpl
@@ -84,11 +89,31 @@ def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
         return list(admin_routes())
     if section == "public":
         from .settings import STANDIN_PATH, config
-        from .standin import standin_routes
+        from .standin import StandIn
 
         if config(ctx).uses_standin:
-            return list(standin_routes(path=STANDIN_PATH))
+            standin = StandIn(today=ctx.today)
+            MOUNTED_STANDINS[ctx] = standin
+            return list(standin.routes(STANDIN_PATH))
     return []
+
+
+#: The stand-in each Context mounted (endpoint_url = "local"), for the demo and the tests.
+MOUNTED_STANDINS: WeakKeyDictionary[Context, Any] = WeakKeyDictionary()
+
+
+@hookimpl
+def footer_links(ctx: Context, section: str) -> list[MenuItem]:
+    """The declaración responsable, reachable from every staff page (Orden art. 15.3)."""
+    if section != "admin":
+        return []
+    return [
+        MenuItem(
+            label={"es": "Declaración responsable", "en": "Declaración responsable (VERI*FACTU)"},
+            url="/admin/verifactu/declaration",
+            order=90,
+        )
+    ]
 
 
 @hookimpl

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facturo.plugin import Context, Document, insert_ignore
@@ -106,19 +106,50 @@ def _line_payload(line: TaxLine) -> dict[str, Any]:
 
 
 def original_alta(session: Session, issuer_nif: str, number: str) -> ChainRecord | None:
-    """The alta of invoice ``number`` in the issuer's chain, if any."""
+    """The first alta of invoice ``number`` in the issuer's chain, if any."""
     return session.scalar(
-        select(ChainRecord).where(
+        select(ChainRecord)
+        .where(
             ChainRecord.issuer_nif == issuer_nif,
             ChainRecord.kind == "alta",
             ChainRecord.number == number,
         )
+        .order_by(ChainRecord.sequence)
+        .limit(1)
     )
+
+
+def records_of(session: Session, issuer_nif: str, number: str) -> list[ChainRecord]:
+    """Every record (altas, subsanaciones, anulaciones) of invoice ``number``, in chain order."""
+    return list(
+        session.scalars(
+            select(ChainRecord)
+            .where(ChainRecord.issuer_nif == issuer_nif, ChainRecord.number == number)
+            .order_by(ChainRecord.sequence)
+        )
+    )
+
+
+HELD = ("accepted", "accepted_with_errors")
+IN_FLIGHT = ("pending", "retry")
+
+
+def held_by_aeat(rows: list[ChainRecord]) -> bool:
+    """True when the AEAT registered an alta of the invoice whose ``rows`` these are."""
+    return any(row.kind == "alta" and row.status in HELD for row in rows)
 
 
 def _append(session: Session, head: ChainHead, record: Record, row: ChainRecord) -> ChainRecord:
     row.issuer_nif = head.issuer_nif
     row.sequence = head.last_sequence + 1
+    latest = session.scalar(
+        select(func.max(ChainRecord.revision)).where(
+            ChainRecord.issuer_nif == head.issuer_nif,
+            ChainRecord.kind == row.kind,
+            ChainRecord.number == row.number,
+        )
+    )
+    row.revision = 0 if latest is None else latest + 1
     row.previous_hash = record.previous.hash if record.previous else None
     row.hash = record.hash
     row.status = "pending"
@@ -135,6 +166,18 @@ def _append(session: Session, head: ChainHead, record: Record, row: ChainRecord)
 
 def append_alta(ctx: Context, session: Session, document: Document) -> ChainRecord:
     """Add the registro de alta of an issued invoice or credit note to the issuer's chain."""
+    return _append_registration(ctx, session, document)
+
+
+def _append_registration(
+    ctx: Context,
+    session: Session,
+    document: Document,
+    *,
+    correction: bool = False,
+    previous_rejection: Literal["S", "X"] | None = None,
+    description: str | None = None,
+) -> ChainRecord:
     cfg = config(ctx)
     assert document.number is not None and document.invoice_date is not None
     original: Document | None = document.original if document.kind == "credit_note" else None
@@ -151,7 +194,7 @@ def append_alta(ctx: Context, session: Session, document: Document) -> ChainReco
         invoice=InvoiceId(cfg.issuer_nif, document.number, document.invoice_date),
         issuer_name=cfg.issuer_name,
         invoice_type=kind,
-        description=build.description(document),
+        description=description or build.description(document),
         tax_lines=build.tax_lines(document),
         tax_total=build.cents(document.tax_total),
         total=build.cents(document.total),
@@ -161,6 +204,8 @@ def append_alta(ctx: Context, session: Session, document: Document) -> ChainReco
         recipients=recipients,
         rectification_type="I" if kind.startswith("R") else None,
         rectified=rectified,
+        correction=correction,
+        previous_rejection=previous_rejection,
     )
     row = ChainRecord(
         document_id=document.id,
@@ -179,16 +224,63 @@ def append_alta(ctx: Context, session: Session, document: Document) -> ChainReco
             "rectification_type": record.rectification_type,
             "rectified": [[r.issuer_nif, r.number, format_date(r.issue_date)] for r in rectified],
             "system": _system_payload(record.system),
+            "correction": correction,
+            "previous_rejection": previous_rejection,
         },
     )
     return _append(session, head, record, row)
 
 
+def resend_alta(
+    ctx: Context, session: Session, record_id: int, description: str | None = None
+) -> ChainRecord:
+    """Append a subsanación of the alta ``record_id``: a new chained record of the same
+    invoice, rebuilt from the document (``description`` replaces DescripcionOperacion).
+
+    The flags follow what the AEAT holds (Validaciones §6): Subsanacion=S always; RechazoPrevio
+    X when the AEAT never registered the invoice (every alta so far rejected), S when it holds
+    it and the last attempt was rejected, none when it holds it and the last was accepted (a
+    correction of data found wrong later). Raises ChainError for anything but the latest alta
+    of a not cancelled invoice whose answer has arrived.
+    """
+    row = session.get(ChainRecord, record_id)
+    if row is None or row.kind != "alta":
+        raise ChainError("only a registration record (alta) can be re-sent")
+    if description is not None and not 1 <= len(description.strip()) <= 500:
+        raise ChainError("the description has 1 to 500 characters")
+    lock_head(ctx, session, row.issuer_nif)
+    history = records_of(session, row.issuer_nif, row.number)
+    if history[-1].id != row.id:
+        later = history[-1]
+        if later.kind == "anulacion":
+            raise ChainError(f"{row.number} is cancelled")
+        raise ChainError(f"a newer record of {row.number} exists (#{later.sequence})")
+    if row.status in IN_FLIGHT:
+        raise ChainError(f"{row.number} is still being sent; wait for the AEAT's answer")
+    document = session.get(Document, row.document_id) if row.document_id else None
+    if document is None:
+        raise ChainError(f"{row.number} has no document to rebuild it from")
+    rejection: Literal["S", "X"] | None
+    if not held_by_aeat(history):
+        rejection = "X"
+    else:
+        rejection = "S" if row.status == "rejected" else None
+    return _append_registration(
+        ctx,
+        session,
+        document,
+        correction=True,
+        previous_rejection=rejection,
+        description=description.strip() if description else None,
+    )
+
+
 def append_cancellation(ctx: Context, session: Session, alta_id: int, reason: str) -> ChainRecord:
     """Add a registro de anulación of the alta ``alta_id`` (an invoice issued in error).
 
-    When the AEAT never registered the alta (it was rejected) the anulación says so
-    (SinRegistroPrevio). Raises ChainError for anything but a not yet cancelled alta.
+    When the AEAT never registered the invoice (every alta rejected, none waiting to be sent)
+    the anulación says so (SinRegistroPrevio=S); after a rejected anulación it is sent again
+    with RechazoPrevio=S. Raises ChainError for anything but an alta not yet cancelled.
     """
     if not reason.strip():
         raise ChainError("a cancellation needs a reason")
@@ -196,22 +288,20 @@ def append_cancellation(ctx: Context, session: Session, alta_id: int, reason: st
     if alta is None or alta.kind != "alta":
         raise ChainError("only a registration record (alta) can be cancelled")
     head = lock_head(ctx, session, alta.issuer_nif)
-    exists = session.scalar(
-        select(ChainRecord.id).where(
-            ChainRecord.issuer_nif == alta.issuer_nif,
-            ChainRecord.kind == "anulacion",
-            ChainRecord.number == alta.number,
-        )
-    )
-    if exists is not None:
+    history = records_of(session, alta.issuer_nif, alta.number)
+    cancellations = [row for row in history if row.kind == "anulacion"]
+    if cancellations and cancellations[-1].status != "rejected":
         raise ChainError(f"{alta.number} is already cancelled")
+    # An alta still waiting to be sent goes out first (chain order), so it may yet be registered.
+    in_flight = any(row.kind == "alta" and row.status in IN_FLIGHT for row in history)
     cfg = config(ctx)
     record = CancellationRecord(
         invoice=InvoiceId(alta.issuer_nif, alta.number, alta.issue_date),
         system=cfg.system,
         generated_at=_generated_at(ctx),
         previous=_previous(session, head),
-        no_prior_record=alta.status == "rejected",
+        no_prior_record=not held_by_aeat(history) and not in_flight,
+        previous_rejection=bool(cancellations),
     )
     row = ChainRecord(
         document_id=alta.document_id,
@@ -223,6 +313,7 @@ def append_cancellation(ctx: Context, session: Session, alta_id: int, reason: st
         payload={
             "system": _system_payload(record.system),
             "no_prior_record": record.no_prior_record,
+            "previous_rejection": record.previous_rejection,
         },
         reason=reason.strip(),
     )
@@ -274,6 +365,7 @@ def rebuild(row: ChainRecord, previous: ChainRecord | None) -> Record:
             generated_at=generated,
             previous=link,
             no_prior_record=bool(payload.get("no_prior_record")),
+            previous_rejection=bool(payload.get("previous_rejection")),
         )
     assert row.tax_total is not None and row.total is not None and row.invoice_type
     return RegistrationRecord(
@@ -292,6 +384,8 @@ def rebuild(row: ChainRecord, previous: ChainRecord | None) -> Record:
         rectified=tuple(
             InvoiceId(nif, number, _parse_date(day)) for nif, number, day in payload["rectified"]
         ),
+        correction=bool(payload.get("correction")),
+        previous_rejection=payload.get("previous_rejection"),
     )
 
 

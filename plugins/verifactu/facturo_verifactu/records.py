@@ -24,6 +24,16 @@ from .hashing import (
 )
 
 ID_VERSION = "1.0"
+#: The AEAT "Validaciones y errores" version these records follow (v1.2.1 of 23/02/2026).
+VALIDATIONS_VERSION = "1.2.1"
+#: Validaciones v1.2.0 (3.1.1.3): from this date FechaFinVeriFactu must read 31-12-YYYY with
+#: YYYY the AEAT's current year or the previous one ⚠ (what is accepted before is not stated;
+#: Facturo always writes that form).
+FIXED_END_DATE_FROM = date(2027, 1, 1)
+#: Validaciones v1.1.9: CuotaTotal (and ImporteTotal) may differ from the breakdown by ±10 €
+#: at most; the CuotaTotal check is skipped for these ClaveRegimen values.
+TOTALS_TOLERANCE = Decimal("10.00")
+REGIMES_WITHOUT_QUOTA_CHECK = frozenset(("03", "05", "06", "08", "09"))
 
 InvoiceType = Literal["F1", "F2", "F3", "R1", "R2", "R3", "R4", "R5"]
 RectificationType = Literal["S", "I"]
@@ -78,6 +88,30 @@ def choose_invoice_type(
     if replaces_simplified:
         return "F3"
     return "F2" if simplified else "F1"
+
+
+def verifactu_end_date(today: date) -> date:
+    """FechaFinVeriFactu for a taxpayer leaving VERI*FACTU: 31 December of this year (one
+    stays in VERI*FACTU until the end of the year, Orden HAC/1177/2024 art. 17)."""
+    return date(today.year, 12, 31)
+
+
+def fixed_end_date_problem(text: str | None, today: date) -> str | None:
+    """Why a FechaFinVeriFactu (dd-mm-yyyy) breaks Validaciones v1.2.0 on ``today``, or None.
+
+    From :data:`FIXED_END_DATE_FROM` it must be 31-12 of ``today``'s year or the year before.
+    """
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%d-%m-%Y").date()
+    except ValueError:
+        return f"FechaFinVeriFactu {text!r} is not a dd-mm-yyyy date"
+    if today < FIXED_END_DATE_FROM:
+        return None
+    if (day.month, day.day) != (12, 31) or day.year not in (today.year, today.year - 1):
+        return f"FechaFinVeriFactu must be 31-12-{today.year} or 31-12-{today.year - 1}"
+    return None
 
 
 def _check_nif(nif: str, what: str) -> None:
@@ -154,6 +188,17 @@ class ForeignId:
             raise ValueError("a Spanish counterparty is identified by NIF, not IDOtro 02")
         if len(self.id) > 20:
             raise ValueError("IDOtro/ID is at most 20 characters")
+        if self.id_type == "02" and not _valid_vat_number(self.country, self.id):
+            # The AEAT checks a NIF-IVA against the structure of its member state (Validaciones
+            # v1.2.1 table, where "Holanda" is now "Países Bajos") and against VIES.
+            raise ValueError(f"{self.id!r} is not a well-formed NIF-IVA of {self.country}")
+
+
+def _valid_vat_number(country: str, number: str) -> bool:
+    from stdnum.eu import vat
+
+    prefix = "EL" if country == "GR" else country
+    return number.startswith(prefix) and bool(vat.is_valid(number))
 
 
 @dataclass(frozen=True)
@@ -303,9 +348,24 @@ class RegistrationRecord:
             raise ValueError(f"{kind} must identify its recipient")
         if kind not in TYPES_WITH_RECIPIENT and self.recipients:
             raise ValueError(f"{kind} must not carry a recipient")
+        if self.previous_rejection is not None and not self.correction:
+            # AEAT errors 1153/1161: RechazoPrevio S or X only in a subsanación.
+            raise ValueError("RechazoPrevio S or X needs Subsanacion=S")
+        self._check_totals()
         format_amount(self.tax_total)
         format_amount(self.total)
         format_timestamp(self.generated_at)
+
+    def _check_totals(self) -> None:
+        """Validaciones v1.1.9: the totals agree with the breakdown within ±10 €."""
+        quotas = sum((line.tax_amount or Decimal(0) for line in self.tax_lines), Decimal(0))
+        gross = quotas + sum((line.base for line in self.tax_lines), Decimal(0))
+        regimes = {line.regime for line in self.tax_lines}
+        checked = not regimes <= REGIMES_WITHOUT_QUOTA_CHECK
+        if checked and abs(self.tax_total - quotas) > TOTALS_TOLERANCE:
+            raise ValueError(f"CuotaTotal {self.tax_total} disagrees with the breakdown {quotas}")
+        if abs(self.total - gross) > TOTALS_TOLERANCE:
+            raise ValueError(f"ImporteTotal {self.total} disagrees with the breakdown {gross}")
 
     @property
     def hash(self) -> str:

@@ -1,26 +1,31 @@
-"""Send VERI*FACTU records to the AEAT and classify what came back.
+"""Send VERI*FACTU records to the AEAT, query what it holds, and classify what came back.
 
 The functions take an httpx client built by the caller. The AEAT authenticates by mutual TLS
-with a qualified certificate (PEM certificate chain and key; convert a PKCS#12 file first, e.g.
-with ``cryptography``), so the caller configures the client with it::
+with a qualified certificate (a PKCS#12 ``.p12``/``.pfx`` file and its password, or PEM files),
+so the caller configures the client with it::
 
-    httpx.Client(verify=client_tls_context(certfile, keyfile), timeout=60.0)
+    httpx.Client(verify=client_tls_context("empresa.p12", password=...), timeout=60.0)
 
-``httpx.Client(cert=(certfile, keyfile))`` does the same but is deprecated since httpx 0.28 and
-warns. Nothing here keeps
-state or sleeps: the caller stores the outcomes, and waits ``wait_seconds`` (TiempoEsperaEnvio)
-before the next submission unless 1 000 records are already pending.
+Nothing here keeps state or sleeps: the caller stores the outcomes, and waits
+``wait_seconds`` (TiempoEsperaEnvio) before the next submission unless 1 000 records are
+already pending.
 """
 
 from __future__ import annotations
 
 import enum
+import os
+import secrets
 import ssl
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 import httpx
 
+from .query import HeldRecord, PageKey, build_query, parse_query_answer
 from .records import Record
 from .xml import (
     MAX_RECORDS,
@@ -48,16 +53,71 @@ HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
 RETRYABLE_HTTP = frozenset((408, 429, 500, 502, 503, 504))
 
 
-def client_tls_context(
-    certfile: str, keyfile: str | None = None, password: str | None = None
-) -> ssl.SSLContext:
-    """Return a verifying TLS context (httpx's CA bundle) presenting the client certificate.
+class CertificateError(ValueError):
+    """The client certificate cannot be loaded (missing file, wrong password, no key)."""
 
-    Pass it as ``verify=`` to ``httpx.Client``/``httpx.AsyncClient`` for the AEAT mutual TLS.
+
+PKCS12_SUFFIXES = (".p12", ".pfx")
+
+
+def client_tls_context(
+    certfile: str,
+    keyfile: str | None = None,
+    password: str | None = None,
+    cafile: str | None = None,
+) -> ssl.SSLContext:
+    """Return a verifying TLS context presenting the client certificate, for the AEAT's
+    mutual TLS. Pass it as ``verify=`` to ``httpx.Client``/``httpx.AsyncClient``.
+
+    ``certfile`` is a PKCS#12 file (``.p12``/``.pfx``, as the FNMT and other issuers deliver
+    them, opened with ``password``) or a PEM certificate chain (with ``keyfile`` when the key
+    is apart). The server is verified against ``cafile`` when given, else httpx's CA bundle.
+    Raises CertificateError with a message that never contains the password.
     """
-    context = httpx.create_ssl_context()
-    context.load_cert_chain(certfile, keyfile, password)
+    context = ssl.create_default_context(cafile=cafile) if cafile else httpx.create_ssl_context()
+    if certfile.lower().endswith(PKCS12_SUFFIXES):
+        _load_pkcs12(context, Path(certfile), password)
+        return context
+    try:
+        context.load_cert_chain(certfile, keyfile, password)
+    except (OSError, ssl.SSLError) as exc:
+        raise CertificateError(f"cannot load the certificate {certfile}: {exc}") from exc
     return context
+
+
+def _load_pkcs12(context: ssl.SSLContext, path: Path, password: str | None) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    try:
+        key, certificate, chain = pkcs12.load_key_and_certificates(
+            path.read_bytes(), password.encode("utf-8") if password else None
+        )
+    except OSError as exc:
+        raise CertificateError(f"cannot read the certificate {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CertificateError(f"cannot open {path}: wrong password or not PKCS#12") from exc
+    if key is None or certificate is None:
+        raise CertificateError(f"{path} holds no private key and certificate")
+    pem = serialization.Encoding.PEM
+    # ssl loads a certificate only from a file: write key and chain to a private temporary
+    # file, the key encrypted with a one-time passphrase, load it and delete it at once.
+    once = secrets.token_urlsafe(32).encode("ascii")
+    key_pem = key.private_bytes(
+        pem,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(once),
+    )
+    chain_pem = certificate.public_bytes(pem) + b"".join(c.public_bytes(pem) for c in chain)
+    handle, name = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(key_pem + chain_pem)
+        context.load_cert_chain(name, password=once)
+    except ssl.SSLError as exc:
+        raise CertificateError(f"cannot use the certificate in {path}: {exc}") from exc
+    finally:
+        os.unlink(name)
 
 
 def endpoint(production: bool, *, seal_certificate: bool = False) -> str:
@@ -125,14 +185,21 @@ def batches(records: Sequence[Record], size: int = MAX_RECORDS) -> Iterator[Sequ
 
 
 def build_request(
-    issuer_name: str, issuer_nif: str, records: Sequence[Record], *, incident: bool = False
+    issuer_name: str,
+    issuer_nif: str,
+    records: Sequence[Record],
+    *,
+    incident: bool = False,
+    end_date: date | None = None,
 ) -> bytes:
     """Return the SOAP request for 1 to 1 000 records, validated against the AEAT XSDs.
 
     Raises ValueError for a bad batch size and SchemaValidationError for an invalid document;
     both are programming or data errors, never worth a retry.
     """
-    payload = build_submission(issuer_name, issuer_nif, records, incident=incident)
+    payload = build_submission(
+        issuer_name, issuer_nif, records, incident=incident, end_date=end_date
+    )
     validate_submission(payload)
     return soap_wrap(payload)
 
@@ -201,13 +268,14 @@ def send_batch(
     records: Sequence[Record],
     *,
     incident: bool = False,
+    end_date: date | None = None,
 ) -> BatchResult:
     """POST one batch (1 to 1 000 records) to ``url`` and return the classified result.
 
     ``client`` carries the mutual-TLS certificate and timeouts. Transport errors (connect,
     timeout, TLS) become RETRY for every record; they are never raised.
     """
-    request = build_request(issuer_name, issuer_nif, records, incident=incident)
+    request = build_request(issuer_name, issuer_nif, records, incident=incident, end_date=end_date)
     try:
         answer = client.post(url, content=request, headers=HEADERS)
     except httpx.TransportError as exc:
@@ -231,3 +299,36 @@ async def send_batch_async(
     except httpx.TransportError as exc:
         return _all(records, Outcome.RETRY, f"transport error: {exc!r}")
     return interpret(records, answer.status_code, answer.content)
+
+
+class QueryError(Exception):
+    """The AEAT query service could not answer (transport, HTTP, SOAP fault, bad answer)."""
+
+
+MAX_PAGES = 1000
+
+
+def query_period(
+    client: httpx.Client, url: str, issuer_name: str, issuer_nif: str, year: int, month: int
+) -> list[HeldRecord]:
+    """Every record the AEAT holds for ``issuer_nif`` in ``year``/``month``, following the
+    pagination (ClavePaginacion) to the end. Raises QueryError when an answer is unusable."""
+    found: list[HeldRecord] = []
+    after: PageKey | None = None
+    for _page in range(MAX_PAGES):
+        request = soap_wrap(build_query(issuer_name, issuer_nif, year, month, after))
+        try:
+            answer = client.post(url, content=request, headers=HEADERS)
+        except httpx.TransportError as exc:
+            raise QueryError(f"transport error: {exc!r}") from exc
+        try:
+            page = parse_query_answer(answer.content)
+        except SoapFault as fault:
+            raise QueryError(f"SOAP fault {fault} (HTTP {answer.status_code})") from fault
+        except SchemaValidationError as exc:
+            raise QueryError(f"HTTP {answer.status_code}: unusable answer: {exc}") from exc
+        found.extend(page.records)
+        if not page.more or page.next_key is None:
+            return found
+        after = page.next_key
+    raise QueryError(f"more than {MAX_PAGES} pages")

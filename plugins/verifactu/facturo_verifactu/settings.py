@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from facturo.plugin import Context, PluginSettings, SettingField
@@ -38,9 +39,41 @@ def _system_id(value: Any) -> str:
     return text
 
 
+def _optional_date(value: Any) -> str:
+    text = str(value).strip()
+    if text:
+        date.fromisoformat(text)  # ValueError names the problem
+    return text
+
+
+def _months(value: Any) -> int:
+    months = int(value)
+    if not 1 <= months <= 24:
+        raise ValueError("reconcile_months is 1 to 24")
+    return months
+
+
+DEFAULT_DESCRIPTION = (
+    "Facturo: aplicación web (Python, servidor HTTP, base de datos SQLite o PostgreSQL y un "
+    "proceso de tareas en segundo plano) que emite proformas, facturas y facturas "
+    "rectificativas con numeración correlativa, genera y encadena los registros de "
+    "facturación, los remite a la AEAT (VERI*FACTU), imprime el código QR tributario y "
+    "conserva los documentos emitidos."
+)
+DEFAULT_SIGNATURES = (
+    "Ninguna: el sistema solo funciona en la modalidad VERI*FACTU, que no exige firmar los "
+    "registros de facturación."
+)
+
+
 def schema(ctx: Context) -> PluginSettings:
     """The settings schema; issuer and producer default to the seller of the installation."""
     seller = ctx.settings.seller
+    address = ", ".join(
+        part
+        for part in (seller.address, seller.postal_code, seller.city, seller.province, "España")
+        if part
+    )
     return PluginSettings(
         plugin=PLUGIN,
         fields=(
@@ -64,6 +97,30 @@ def schema(ctx: Context) -> PluginSettings:
             SettingField("certificate_password", default="", secret=True),
             SettingField("batch_size", kind="int", default=MAX_BATCH, validate=_batch),
             SettingField("submission_enabled", kind="bool", default=True),
+            SettingField("ca_bundle", default="", help="CA file to verify the AEAT server"),
+            SettingField(
+                "leave_verifactu",
+                kind="bool",
+                default=False,
+                help="send FechaFinVeriFactu = 31-12 of this year (leave VERI*FACTU then)",
+            ),
+            SettingField("reconcile_months", kind="int", default=2, validate=_months),
+            # The producer's declaración responsable (Orden HAC/1177/2024 art. 15).
+            SettingField("only_verifactu", kind="bool", default=True),
+            SettingField("multi_taxpayer", kind="bool", default=False),
+            SettingField("system_description", default=DEFAULT_DESCRIPTION),
+            SettingField("signature_types", default=DEFAULT_SIGNATURES),
+            SettingField("producer_address", default=address),
+            SettingField(
+                "declaration_place", default=f"{seller.city}, España" if seller.city else ""
+            ),
+            SettingField(
+                "declaration_date",
+                default="",
+                validate=_optional_date,
+                help="day of signature, YYYY-MM-DD",
+            ),
+            SettingField("declaration_annex", default="", help="other contacts, URLs, details"),
         ),
     )
 
@@ -83,6 +140,9 @@ class Config:
     certificate_password: str
     batch_size: int
     submission_enabled: bool
+    ca_bundle: str = ""
+    leave_verifactu: bool = False
+    reconcile_months: int = 2
 
 
 def config(ctx: Context) -> Config:
@@ -104,6 +164,8 @@ def config(ctx: Context) -> Config:
             system_id=str(raw["system_id"]),
             version=str(raw["system_version"]),
             installation_number=str(raw["installation_number"]),
+            only_verifactu=bool(raw.get("only_verifactu", True)),
+            multi_taxpayer_possible=bool(raw.get("multi_taxpayer", False)),
         ),
         production=bool(raw.get("production")),
         endpoint_url=url,
@@ -113,6 +175,9 @@ def config(ctx: Context) -> Config:
         certificate_password=str(raw.get("certificate_password") or ""),
         batch_size=int(raw.get("batch_size") or MAX_BATCH),
         submission_enabled=bool(raw.get("submission_enabled")),
+        ca_bundle=str(raw.get("ca_bundle") or ""),
+        leave_verifactu=bool(raw.get("leave_verifactu")),
+        reconcile_months=int(raw.get("reconcile_months") or 2),
     )
 
 

@@ -19,7 +19,7 @@ from facturo.plugin import Context
 
 from .chain import lock_head, rebuild
 from .models import ChainHead, ChainRecord
-from .records import Record
+from .records import Record, verifactu_end_date
 from .sender import Outcome, client_tls_context, send_batch
 from .settings import Config, config
 
@@ -37,13 +37,18 @@ class SendReport:
 
 
 def make_client(cfg: Config) -> httpx.Client:
-    """An httpx client for the AEAT: mutual TLS when a certificate is configured."""
+    """An httpx client for the AEAT: mutual TLS when a certificate is configured (a PKCS#12
+    ``.p12``/``.pfx`` file with its password, or PEM files); the server is checked against
+    ``ca_bundle`` when set. Raises CertificateError when the certificate cannot be loaded."""
     if cfg.certificate_path:
         context = client_tls_context(
-            cfg.certificate_path, cfg.key_path or None, cfg.certificate_password or None
+            cfg.certificate_path,
+            cfg.key_path or None,
+            cfg.certificate_password or None,
+            cfg.ca_bundle or None,
         )
         return httpx.Client(verify=context, timeout=60.0)
-    return httpx.Client(timeout=60.0)
+    return httpx.Client(verify=cfg.ca_bundle or True, timeout=60.0)
 
 
 def pending_count(ctx: Context, issuer_nif: str) -> int:
@@ -109,7 +114,13 @@ def send_pending(ctx: Context, client: httpx.Client | None = None) -> SendReport
                 return report
             ids, records, incident = _batch(ctx, cfg.issuer_nif, cfg.batch_size)
             result = send_batch(
-                http, cfg.endpoint_url, cfg.issuer_name, cfg.issuer_nif, records, incident=incident
+                http,
+                cfg.endpoint_url,
+                cfg.issuer_name,
+                cfg.issuer_nif,
+                records,
+                incident=incident,
+                end_date=verifactu_end_date(ctx.today()) if cfg.leave_verifactu else None,
             )
             now = ctx.now()
             with ctx.db.transaction() as session:

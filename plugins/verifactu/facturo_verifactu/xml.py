@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -267,6 +267,7 @@ def build_submission_element(
     records: Sequence[Record],
     *,
     incident: bool = False,
+    end_date: date | None = None,
 ) -> _Element:
     """Return the RegFactuSistemaFacturacion element; see build_submission."""
     if not 1 <= len(records) <= MAX_RECORDS:
@@ -276,9 +277,12 @@ def build_submission_element(
     )
     header = _sub(root, NS_SUM, "Cabecera")
     _person(header, "ObligadoEmision", issuer_name, issuer_nif)
-    if incident:
+    if incident or end_date is not None:
         voluntary = _sub(header, NS_SUM1, "RemisionVoluntaria")
-        _sub(voluntary, NS_SUM1, "Incidencia", "S")
+        if end_date is not None:
+            _sub(voluntary, NS_SUM1, "FechaFinVeriFactu", format_date(end_date))
+        if incident:
+            _sub(voluntary, NS_SUM1, "Incidencia", "S")
     for record in records:
         item = _sub(root, NS_SUM, "RegistroFactura")
         if isinstance(record, RegistrationRecord):
@@ -294,14 +298,19 @@ def build_submission(
     records: Sequence[Record],
     *,
     incident: bool = False,
+    end_date: date | None = None,
 ) -> bytes:
     """Return the UTF-8 RegFactuSistemaFacturacion document for 1 to 1 000 records.
 
     ``issuer_name``/``issuer_nif`` form Cabecera/ObligadoEmision. ``incident`` sets
-    RemisionVoluntaria/Incidencia=S, for records sent late after an outage. Records go in the
-    order given, which should be chain order.
+    RemisionVoluntaria/Incidencia=S, for records sent late after an outage; ``end_date`` sets
+    RemisionVoluntaria/FechaFinVeriFactu (leaving VERI*FACTU; see
+    :func:`facturo_verifactu.records.verifactu_end_date`). Records go in the order given,
+    which should be chain order.
     """
-    root = build_submission_element(issuer_name, issuer_nif, records, incident=incident)
+    root = build_submission_element(
+        issuer_name, issuer_nif, records, incident=incident, end_date=end_date
+    )
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 

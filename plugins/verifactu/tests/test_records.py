@@ -112,6 +112,6 @@ def test_identifier_checks() -> None:
     with pytest.raises(ValueError, match="9 characters"):
         InvoiceId("8989K", "F1", date(2026, 1, 1))
     with pytest.raises(ValueError, match="exactly one"):
-        Recipient("X", nif="B87654321", foreign_id=ForeignId("FR", "02", "FR12345678901"))
+        Recipient("X", nif="B87654321", foreign_id=ForeignId("FR", "02", "FR40303265045"))
     with pytest.raises(ValueError, match="by NIF"):
         ForeignId("ES", "02", "ESB87654321")

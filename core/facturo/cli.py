@@ -361,7 +361,13 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from facturo.web.app import create_app
 
     click.echo(f"serving the demo on http://{host}:{port}")
-    uvicorn.run(create_app(ctx, embedded_worker=True), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(ctx, embedded_worker=True),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 def _install_plugin_commands() -> None:

@@ -15,6 +15,7 @@ from facturo.contributions import PluginSettings, SettingField
 from facturo.db.engine import Database
 from facturo.db.types import utcnow
 from facturo.i18n import load_translations
+from facturo.secret_values import scrub, secrets_in
 from facturo.templating import build_environment
 
 
@@ -113,12 +114,15 @@ def validate_table(schema: PluginSettings, raw: Mapping[str, Any]) -> dict[str, 
                 raise ConfigError(key, "is missing")
             values[field.name] = field.default
             continue
-        value = _coerce(field, raw[field.name], key)
-        if field.validate is not None:
-            try:
+        hidden = secrets_in(raw[field.name], field.secret_keys, whole=field.secret)
+        try:
+            value = _coerce(field, raw[field.name], key)
+            if field.validate is not None:
                 value = field.validate(value)
-            except ValueError as exc:
-                raise ConfigError(key, str(exc)) from exc
+        except ValueError as exc:
+            raise ConfigError(key, scrub(str(exc), hidden)) from None
+        except ConfigError as exc:
+            raise ConfigError(exc.key, scrub(exc.problem, hidden)) from None
         values[field.name] = value
     return values
 

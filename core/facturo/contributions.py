@@ -80,6 +80,8 @@ class SettingField:
     required: bool = False
     default: Any = None
     secret: bool = False
+    #: For tables and lists of tables: the inner keys whose values are secret.
+    secret_keys: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     help: str = ""
     validate: Callable[[Any], Any] | None = None

@@ -20,6 +20,22 @@ data_dir = "var"
 embedded_worker = true
 # Rate limits are counted in memory, per process; several web processes share them in Redis:
 # rate_limit_storage = "redis://127.0.0.1:6379/0"
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+trusted_proxies = []
+# Admins must set up a second factor (authenticator app or passkey); customers optionally.
+admin_two_factor_required = true
+customer_two_factor_required = false
+# Strict-Transport-Security max-age, sent when base_url is https (0: off).
+hsts_max_age = 31536000
+# Lowest password strength accepted (zxcvbn score, 0-4).
+password_min_score = 3
+
+[sessions]
+# Logins end after this long unused (sliding) or after this long at most.
+staff_idle_minutes = 30
+staff_max_hours = 12
+customer_idle_days = 14
+customer_max_days = 90
 
 [seller]
 legal_name = "Your Company S.L."

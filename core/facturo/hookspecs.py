@@ -177,6 +177,14 @@ def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
 
 
 @hookspec
+def form_action_hosts(ctx: Context) -> list[str]:
+    """Origins (``"https://sis.redsys.es"``) that pages of this site submit forms to, or are
+    redirected to right after a form is submitted, such as a payment gateway's hosted page.
+    The Content-Security-Policy's ``form-action`` allows ``'self'`` plus these, read once at
+    start-up; anything that is not a plain ``scheme://host[:port]`` is ignored."""
+
+
+@hookspec
 def template_dirs(ctx: Context) -> list[Path]:
     """Folders of Jinja2 templates; put templates under a subfolder named after the plugin."""
 

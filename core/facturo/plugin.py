@@ -5,6 +5,7 @@ A plugin imports only this module (and its own modules). Widen it deliberately.
 
 from __future__ import annotations
 
+from facturo.accounts.emails import InvalidEmail, clean_email, is_valid_email
 from facturo.audit import record as audit_record
 from facturo.billing.cycles import add_months, months_of, period_for
 from facturo.billing.documents import cancel_proforma, create_credit_note
@@ -34,6 +35,7 @@ from facturo.contributions import (
     SettingField,
     VatCheck,
 )
+from facturo.csv_export import csv_response, safe_cell, safe_row
 from facturo.db.base import Base
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
@@ -58,6 +60,12 @@ from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
+    "InvalidEmail",
+    "clean_email",
+    "is_valid_email",
+    "csv_response",
+    "safe_cell",
+    "safe_row",
     "Base",
     "BillingError",
     "ConfigError",

@@ -120,3 +120,17 @@ def registered_names(manager: pluggy.PluginManager) -> list[str]:
         for name, _plugin in manager.list_name_plugin()
         if name is not None and name not in BUILTIN_PLUGINS
     ]
+
+
+def contributions_by_plugin(
+    manager: pluggy.PluginManager, hook_name: str, **kwargs: Any
+) -> list[tuple[str, Any]]:
+    """Call contribution hook ``hook_name`` on each plugin separately: (plugin name, result)
+    pairs in pluggy's call order, so a problem in a result can name its plugin."""
+    caller = getattr(manager.hook, hook_name)
+    results: list[tuple[str, Any]] = []
+    for impl in reversed(caller.get_hookimpls()):
+        result = impl.function(*[kwargs[name] for name in impl.argnames])
+        if result is not None:
+            results.append((impl.plugin_name, result))
+    return results

@@ -302,6 +302,7 @@ def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveSe
     import uvicorn
 
     port = port or free_port()
+    options.setdefault("proxy_headers", False)  # the app reads forwarding headers itself
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
     )
@@ -443,13 +444,17 @@ def session_cookie(ctx: Context, data: dict[str, Any]) -> str:
 def logged_in_cookies(
     ctx: Context, customer: Customer | None = None, staff: Any = None, csrf: str = "test-csrf-token"
 ) -> dict[str, str]:
-    """Cookies of a session logged in as ``customer`` and/or ``staff``; forms must send
-    ``csrf_token=csrf``."""
+    """Cookies of a browser logged in as ``customer`` and/or ``staff`` (each a fresh, fully
+    verified session row, as after a real login); forms must send ``csrf_token=csrf``."""
+    from facturo.accounts.sessions import open_session
+    from facturo.web.login_sessions import COOKIE_KEYS
+
     data: dict[str, Any] = {"csrf": csrf}
-    if customer is not None:
-        data.update(customer_id=customer.id, customer_epoch=customer.session_epoch)
-    if staff is not None:
-        data.update(staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=True)
+    with ctx.db.transaction() as session:
+        for kind, owner in (("customer", customer), ("staff", staff)):
+            if owner is not None:
+                _row, token = open_session(session, ctx, owner, True, user_agent="facturo-tests")
+                data[COOKIE_KEYS[kind]] = token
     return {"facturo_session": session_cookie(ctx, data)}
 
 

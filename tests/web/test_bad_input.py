@@ -101,7 +101,8 @@ class Crawler:
             assert customer is not None and staff is not None
             customer.disabled = False
             staff.disabled = False
-            return logged_in_cookies(self.ctx, customer=customer, staff=staff, csrf=CSRF)
+        # each call is a fresh login (a session row), made after the re-enabling commits
+        return logged_in_cookies(self.ctx, customer=customer, staff=staff, csrf=CSRF)
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         self.http.cookies.clear()

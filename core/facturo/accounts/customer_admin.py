@@ -8,7 +8,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.accounts.customers import find_customer, normalise_email
+from facturo.accounts import notices, sessions
+from facturo.accounts.customers import find_customer
+from facturo.accounts.emails import InvalidEmail, clean_email
 from facturo.accounts.staff import StaffError
 from facturo.models import (
     Customer,
@@ -72,14 +74,20 @@ def search_customers(ctx: Context, session: Session, query: str, limit: int = 50
 
 
 def update_customer(
-    session: Session, customer: Customer, values: dict[str, str], actor: str
+    session: Session,
+    customer: Customer,
+    values: dict[str, str],
+    actor: str,
+    ctx: Context | None = None,
 ) -> None:
-    """Change a customer's contact and billing data; StaffError on bad input, no change."""
+    """Change a customer's contact and billing data; StaffError on bad input, no change. A
+    changed email address is told to the old and the new address (when ``ctx`` is given)."""
     clean = {k: (values.get(k) or "").strip() for k in CUSTOMER_FIELDS if k in values}
     if "email" in clean:
-        clean["email"] = normalise_email(clean["email"])
-        if "@" not in clean["email"]:
-            raise StaffError("not an email address", field="email")
+        try:
+            clean["email"] = clean_email(clean["email"])
+        except InvalidEmail:
+            raise StaffError("not an email address", field="email") from None
         other = find_customer(session, clean["email"])
         if other is not None and other.id != customer.id:
             raise StaffError("another customer has that email", field="email")
@@ -92,16 +100,26 @@ def update_customer(
         if len(clean["country"]) != 2 or not clean["country"].isalpha():
             raise StaffError("country must be a two-letter code", field="country")
     before = audit.snapshot(customer, tuple(clean))
+    old_email = customer.email
     for key, value in clean.items():
         setattr(customer, key, value)
     audit.record(session, actor, "customer.update", customer, before=before, after=clean)
+    if ctx is not None and customer.email != old_email:
+        details = {"old_email": old_email, "new_email": customer.email}
+        when = ctx.now().isoformat()
+        notices.notify(
+            session, ctx, customer, "email_changed", details, to=old_email, key=f"{when}:old"
+        )
+        notices.notify(session, ctx, customer, "email_changed", details, key=f"{when}:new")
 
 
-def set_customer_login(session: Session, customer: Customer, disabled: bool, actor: str) -> None:
+def set_customer_login(
+    session: Session, ctx: Context, customer: Customer, disabled: bool, actor: str
+) -> None:
     """Disable (ending their sessions) or re-enable a customer's login."""
     before = {"disabled": customer.disabled}
     if disabled and not customer.disabled:
-        customer.session_epoch += 1
+        sessions.revoke_all(session, ctx, customer, "disabled")
     customer.disabled = disabled
     audit.record(
         session, actor, "customer.login", customer, before=before, after={"disabled": disabled}

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
+from facturo.accounts import sessions
+from facturo.accounts.emails import InvalidEmail, clean_email
+from facturo.accounts.passwords import (
+    DEFAULT_MIN_SCORE,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    verify_password,
+    weakness,
+)
 from facturo.delivery.outbox import enqueue_event
 from facturo.models import Customer, StaffUser
 from facturo.models.accounts import STAFF_ROLES
@@ -20,10 +26,20 @@ from facturo.models.accounts import STAFF_ROLES
 if TYPE_CHECKING:
     from facturo.context import Context
 
-_hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
-COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords.txt"
-_common: frozenset[str] | None = None
+# Re-exported: callers have long imported the password helpers from here.
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "AccountError",
+    "NewCustomer",
+    "create_customer",
+    "create_staff",
+    "find_customer",
+    "hash_password",
+    "normalise_email",
+    "password_problem",
+    "set_customer_password",
+    "verify_password",
+]
 
 
 class AccountError(ValueError):
@@ -34,44 +50,13 @@ class AccountError(ValueError):
         self.field = field
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """True when ``password`` matches ``password_hash`` (False for an empty or bad hash)."""
-    if not password_hash:
-        return False
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def common_passwords() -> frozenset[str]:
-    """The list of common passwords that are refused (lowercase)."""
-    global _common
-    if _common is None:
-        text = (
-            COMMON_PASSWORDS_FILE.read_text(encoding="utf-8")
-            if COMMON_PASSWORDS_FILE.exists()
-            else ""
-        )
-        _common = frozenset(line.strip().lower() for line in text.splitlines() if line.strip())
-    return _common
-
-
-def password_problem(password: str, email: str = "") -> str | None:
-    """Why ``password`` is refused, or None when it is acceptable."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
-    lowered = password.lower()
-    if lowered in common_passwords() or (email and lowered == email.lower()):
-        return "This password is too common; choose another."
-    if len(set(password)) < 4:
-        return "This password is too easy to guess; choose another."
-    return None
+def password_problem(
+    password: str, email: str = "", name: str = "", min_score: int = DEFAULT_MIN_SCORE
+) -> str | None:
+    """Why ``password`` is refused (English, each reason a sentence), or None. Web pages use
+    ``passwords.weakness`` and ``passwords.explain`` to show it in the reader's language."""
+    problem = weakness(password, (email, name), min_score)
+    return " ".join(problem) if problem else None
 
 
 def normalise_email(email: str) -> str:
@@ -105,11 +90,17 @@ class NewCustomer:
 def create_customer(
     session: Session, ctx: Context, data: NewCustomer, verified: bool = False, actor: str = "system"
 ) -> Customer:
-    """Create a customer; raise AccountError when the email is taken or the password weak."""
-    email = normalise_email(data.email)
+    """Create a customer; raise AccountError when the email is invalid or taken or the
+    password weak."""
+    try:
+        email = clean_email(data.email)
+    except InvalidEmail as exc:
+        raise AccountError(str(exc), field="email") from None
     if find_customer(session, email) is not None:
         raise AccountError("This email is already registered.", field="email")
-    problem = password_problem(data.password, email)
+    problem = password_problem(
+        data.password, email, data.name, ctx.settings.security.password_min_score
+    )
     if problem:
         raise AccountError(problem, field="password")
     customer = Customer(
@@ -140,13 +131,23 @@ def create_customer(
     return customer
 
 
-def set_customer_password(session: Session, customer: Customer, password: str, actor: str) -> None:
-    """Change a customer's password and end their other sessions; AccountError if weak."""
-    problem = password_problem(password, customer.email)
+def set_customer_password(
+    session: Session,
+    ctx: Context,
+    customer: Customer,
+    password: str,
+    actor: str,
+    keep_session: int | None = None,
+) -> None:
+    """Change a customer's password and end their sessions but ``keep_session``; AccountError
+    if weak."""
+    problem = password_problem(
+        password, customer.email, customer.name, ctx.settings.security.password_min_score
+    )
     if problem:
         raise AccountError(problem, field="password")
     customer.password_hash = hash_password(password)
-    customer.session_epoch += 1
+    sessions.revoke_all(session, ctx, customer, "password", keep=keep_session)
     audit.record(session, actor, "customer.password", customer)
 
 
@@ -161,13 +162,14 @@ def create_staff(
     """Create a staff user; return it and its password (generated when not given)."""
     if role not in STAFF_ROLES:
         raise AccountError(f"role must be one of {', '.join(STAFF_ROLES)}", field="role")
-    email = normalise_email(email)
-    if "@" not in email:
-        raise AccountError("not an email address", field="email")
+    try:
+        email = clean_email(email)
+    except InvalidEmail as exc:
+        raise AccountError(str(exc), field="email") from None
     if session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email)) is not None:
         raise AccountError(f"a staff user with email {email} already exists", field="email")
     secret = password or secrets.token_urlsafe(12)
-    problem = password_problem(secret, email)
+    problem = password_problem(secret, email, name)
     if problem:
         raise AccountError(problem, field="password")
     staff = StaffUser(

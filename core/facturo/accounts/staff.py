@@ -3,16 +3,15 @@ audited."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from typing import TYPE_CHECKING
 
-import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
-from facturo.accounts.customers import normalise_email, verify_password
+from facturo.accounts import sessions, two_factor
+from facturo.accounts.customers import normalise_email
+from facturo.accounts.passwords import verify_password
 from facturo.errors import FacturoError
 from facturo.models import (
     StaffUser,
@@ -21,8 +20,6 @@ from facturo.models.accounts import STAFF_ROLES
 
 if TYPE_CHECKING:
     from facturo.context import Context
-
-RECOVERY_CODES = 8
 
 
 class StaffError(FacturoError):
@@ -33,13 +30,20 @@ class StaffError(FacturoError):
 
 
 def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
-    """The active staff user with ``email`` and ``password``, or None."""
-    staff = session.scalar(
-        select(StaffUser).where(func.lower(StaffUser.email) == normalise_email(email))
-    )
-    if staff is None or staff.disabled or not verify_password(staff.password_hash, password):
+    """The active staff user with ``email`` and ``password``, or None. Unknown and disabled
+    users cost the same password check as real ones (no timing difference)."""
+    staff = find_staff(session, email)
+    ok = verify_password(staff.password_hash if staff is not None else "", password)
+    if staff is None or staff.disabled or not ok:
         return None
     return staff
+
+
+def find_staff(session: Session, email: str) -> StaffUser | None:
+    """The staff user with ``email`` (case-insensitive), or None."""
+    return session.scalar(
+        select(StaffUser).where(func.lower(StaffUser.email) == normalise_email(email))
+    )
 
 
 def two_factor_required(ctx: Context, staff: StaffUser) -> bool:
@@ -47,32 +51,15 @@ def two_factor_required(ctx: Context, staff: StaffUser) -> bool:
     return staff.role == "admin" and ctx.settings.admin_two_factor_required
 
 
-def new_totp_secret() -> str:
-    """A fresh base32 TOTP secret."""
-    return pyotp.random_base32()
-
-
-def totp_uri(ctx: Context, staff: StaffUser, secret: str) -> str:
-    """The otpauth:// URI an authenticator app reads."""
-    return pyotp.TOTP(secret).provisioning_uri(
-        name=staff.email, issuer_name=ctx.settings.seller.legal_name
-    )
-
-
-def _code_hash(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().replace("-", "").encode()).hexdigest()
-
-
 def enable_two_factor(
     session: Session, staff: StaffUser, secret: str, code: str, actor: str
 ) -> list[str]:
     """Turn on TOTP for ``staff`` when ``code`` is valid for ``secret``; return the recovery
     codes (shown once; stored hashed). StaffError when the code is wrong."""
-    if not pyotp.TOTP(secret).verify(code.strip(), valid_window=1):
-        raise StaffError("the code is not valid", field="code")
-    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
-    staff.totp_secret = secret
-    staff.recovery_codes = [_code_hash(c) for c in codes]
+    try:
+        codes = two_factor.enable_totp(staff, secret, code)
+    except ValueError:
+        raise StaffError("the code is not valid", field="code") from None
     audit.record(
         session,
         actor,
@@ -86,8 +73,7 @@ def enable_two_factor(
 
 def disable_two_factor(session: Session, staff: StaffUser, actor: str) -> None:
     """Turn off TOTP for ``staff`` (an admin action, or the user's own)."""
-    staff.totp_secret = None
-    staff.recovery_codes = []
+    two_factor.disable_totp(staff)
     audit.record(
         session,
         actor,
@@ -99,14 +85,9 @@ def disable_two_factor(session: Session, staff: StaffUser, actor: str) -> None:
 
 
 def check_second_factor(session: Session, staff: StaffUser, code: str) -> bool:
-    """True when ``code`` is the current TOTP or an unused recovery code (which is spent)."""
-    if not staff.totp_secret or not code.strip():
-        return False
-    if pyotp.TOTP(staff.totp_secret).verify(code.strip(), valid_window=1):
-        return True
-    hashed = _code_hash(code)
-    if hashed in (staff.recovery_codes or []):
-        staff.recovery_codes = [c for c in staff.recovery_codes if c != hashed]
+    """True when ``code`` is a fresh TOTP or an unused recovery code (which is spent)."""
+    used = two_factor.check_code(staff, code)
+    if used == "recovery":
         audit.record(
             session,
             f"staff:{staff.id}",
@@ -114,14 +95,15 @@ def check_second_factor(session: Session, staff: StaffUser, code: str) -> bool:
             staff,
             after={"left": len(staff.recovery_codes)},
         )
-        return True
-    return False
+    return used is not None
 
 
 # --- staff accounts -------------------------------------------------------------------------
 
 
-def update_staff(session: Session, staff: StaffUser, role: str, disabled: bool, actor: str) -> None:
+def update_staff(
+    session: Session, ctx: Context, staff: StaffUser, role: str, disabled: bool, actor: str
+) -> None:
     """Change a staff user's role or disable them (ends their sessions when disabled)."""
 
     if role not in STAFF_ROLES:
@@ -129,7 +111,7 @@ def update_staff(session: Session, staff: StaffUser, role: str, disabled: bool, 
     before = {"role": staff.role, "disabled": staff.disabled}
     staff.role = role
     if disabled and not staff.disabled:
-        staff.session_epoch += 1
+        sessions.revoke_all(session, ctx, staff, "disabled")
     staff.disabled = disabled
     audit.record(
         session,
@@ -139,3 +121,7 @@ def update_staff(session: Session, staff: StaffUser, role: str, disabled: bool, 
         before=before,
         after={"role": role, "disabled": disabled},
     )
+
+
+#: Kept for callers that set up TOTP through this module.
+new_totp_secret = two_factor.new_totp_secret

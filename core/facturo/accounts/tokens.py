@@ -97,3 +97,28 @@ def read_reset_token(session: Session, ctx: Context, token: str) -> Customer:
     if data.get("p") != password_fingerprint(customer):
         raise TokenError("used")
     return customer
+
+
+EMAIL_CHANGE_SALT = "facturo.client.email-change"
+EMAIL_CHANGE_MAX_AGE = 24 * 3600
+
+
+def make_email_change_token(ctx: Context, customer: Customer, new_email: str) -> str:
+    """A token, sent to ``new_email``, that moves ``customer`` to it when opened (valid one
+    day, and only while the account still has the address it had when asked)."""
+    payload = {"c": customer.id, "o": customer.email, "n": new_email}
+    return str(_serializer(ctx, EMAIL_CHANGE_SALT).dumps(payload))
+
+
+def read_email_change_token(session: Session, ctx: Context, token: str) -> tuple[Customer, str]:
+    """The customer and the new address of an email-change token; TokenError when forged,
+    expired or stale (the address changed since)."""
+    data = _load(ctx, EMAIL_CHANGE_SALT, token, EMAIL_CHANGE_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+        raise TokenError("invalid")
+    customer = session.get(Customer, data.get("c"))
+    if customer is None or customer.disabled:
+        raise TokenError("invalid")
+    if customer.email != data.get("o"):
+        raise TokenError("used")
+    return customer, data["n"]

@@ -26,8 +26,8 @@ from decimal import Decimal
 
 from facturo.billing.vat_books import BookLine, Quarter
 from facturo.billing.vat_reports import Summary303, Summary349, SummaryOss
+from facturo.csv_export import safe_cell
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_ISSUED = "EXPEDIDAS"
 #: File type of a workbook of IVA books (C); the name is Ejercicio + NIF + type + name.
 BOOK_TYPE_IVA = "C"
@@ -56,7 +56,7 @@ Cell = str | Amount | Day | None
 
 def safe_text(text: str) -> str:
     """``text`` with a leading apostrophe when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return str(safe_cell(text))
 
 
 def book_amount(value: Decimal) -> str:

@@ -69,3 +69,14 @@ def pending(engine: Engine, plugin_version_dirs: Iterable[str | Path] = ()) -> b
         ):
             applied.add(revision.revision)
     return not set(script.get_heads()) <= applied
+
+
+def core_head() -> str:
+    """The newest core revision (what a plugin's first migration may ``depends_on``)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(DB_DIR))
+    cfg.set_main_option("version_locations", str(CORE_VERSIONS))
+    cfg.set_main_option("path_separator", "space")
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    assert len(heads) == 1, f"the core has one head, found {heads}"
+    return str(heads[0])

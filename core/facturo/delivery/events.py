@@ -90,6 +90,12 @@ def _provision(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
         service.provisioner_data = {**(service.provisioner_data or {}), **result}
 
 
+def _password_reset_requested(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
+    from facturo.accounts.resets import send_password_reset
+
+    send_password_reset(ctx, session, payload)
+
+
 HANDLERS: dict[str, Callable[[Context, Session, dict[str, Any]], None]] = {
     "customer_registered": _customer_registered,
     "invoice_created": _invoice_created,
@@ -98,6 +104,7 @@ HANDLERS: dict[str, Callable[[Context, Session, dict[str, Any]], None]] = {
     "invoice_refunded": _invoice_refunded,
     "service_status_changed": _status_changed,
     "provision": _provision,
+    "password_reset_requested": _password_reset_requested,
 }
 
 

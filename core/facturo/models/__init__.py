@@ -10,12 +10,14 @@ from facturo.models.documents import BilledPeriod, Document, DocumentLine, Numbe
 from facturo.models.jobs import JobRun
 from facturo.models.outbox import OutboxEvent, OutboxMessage
 from facturo.models.payments import GatewayNotification, Payment, Refund
+from facturo.models.security import AuthSession, Passkey
 from facturo.models.services import Service
 from facturo.models.tokens import ApiToken
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "AuthSession",
     "BilledPeriod",
     "Customer",
     "Document",
@@ -26,6 +28,7 @@ __all__ = [
     "OutboxEvent",
     "OrderTerms",
     "OutboxMessage",
+    "Passkey",
     "Payment",
     "Product",
     "ProductPrice",

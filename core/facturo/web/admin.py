@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from facturo.web import (
+    admin_account,
     admin_auth,
     admin_catalog,
     admin_customers,
@@ -22,6 +23,7 @@ def routes() -> list[BaseRoute]:
     found: list[BaseRoute] = []
     for module in (
         admin_auth,
+        admin_account,
         admin_dashboard,
         admin_customers,
         admin_catalog,

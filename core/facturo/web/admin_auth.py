@@ -1,141 +1,171 @@
-"""Staff login (password, then TOTP or a recovery code), two-factor setup, logout."""
+"""Staff login (password, then TOTP, a recovery code or a passkey; or a passkey alone),
+two-factor setup, logout.
+
+Enrolling or changing a second factor needs a fully verified session; the one exception is a
+staff user who must have two-factor and has no factor at all yet, who enrols right after the
+password (a session that passed only the password can never replace an existing factor).
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
+from facturo.accounts import notices, sessions, two_factor
 from facturo.accounts import staff as staff_ops
+from facturo.accounts.passwords import verify_password
 from facturo.errors import FacturoError
-from facturo.models import StaffUser
+from facturo.models import AuthSession, StaffUser
+from facturo.web import login_sessions
 from facturo.web.admin_common import actor, client_ip, ctx_of, form_data
+from facturo.web.client_common import wait_message
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import open_page
-from facturo.web.security import local_next, rotate_session
+from facturo.web.security import local_next
+from facturo.web.signin import signed_in
+from facturo.web.throttle import throttle
 
-PENDING = "staff_pending_id"
 SETUP_SECRET = "staff_totp_secret"
-
-
-def _start_session(request: Request, staff: StaffUser, verified: bool) -> None:
-    """Rotate the session (drop everything, new CSRF token) and bind it to ``staff``."""
-    rotate_session(
-        request.session, staff_id=staff.id, staff_epoch=staff.session_epoch, staff_verified=verified
-    )
 
 
 @open_page
 def login(request: Request) -> Response:
-    """GET: the login form. POST: check the password, then go on to two-factor if needed."""
+    """GET: the login form. POST: check the password (limited per account, per address and
+    per both), then go on to two-factor (or its mandatory setup) when due."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
     next_url = local_next(request.query_params.get("next"), "admin")
     if request.method == "GET":
         return render(request, "admin/login.html", {"next": next_url, "error": ""})
     form = form_data(request)
-    email = form.get("email", "")
-    verdict = request.app.state.limiter.hit("10/minute", "staff-login", client_ip(request))
-    if not verdict.allowed:
-        return render(
-            request,
-            "admin/login.html",
-            {"next": next_url, "error": _("Too many attempts. Try again later.")},
-            429,
-        )
+    email = form.get("email", "").strip().lower()[:254]
+    ip = client_ip(request)
+    guard = throttle(request.app.state, "staff-login")
+    refusal = guard.check(email, ip)
+    if refusal:
+        message = wait_message(request, refusal.retry_after)
+        return render(request, "admin/login.html", {"next": next_url, "error": message}, 429)
     with ctx.db.transaction() as session:
-        staff = staff_ops.authenticate(session, email, form.get("password", ""))
-        if staff is None:
+        staff = staff_ops.find_staff(session, email) if email else None
+        ok = verify_password(staff.password_hash if staff else "", form.get("password", ""))
+        if staff is None or staff.disabled or not ok:
             audit.record(
                 session,
                 "anonymous",
                 "staff.login_failed",
                 ("StaffUser", ""),
                 after={"email": email[:100]},
-                ip=client_ip(request),
+                ip=ip,
             )
+            if guard.failed(email, ip) and staff is not None:
+                notices.notify(session, ctx, staff, "login_locked", {"ip": ip})
             return render(
                 request,
                 "admin/login.html",
                 {"next": next_url, "error": _("Wrong email or password.")},
                 400,
             )
-        needs_totp = bool(staff.totp_secret)
-        must_setup = not needs_totp and staff_ops.two_factor_required(ctx, staff)
-        if not needs_totp and not must_setup:
-            audit.record(session, f"staff:{staff.id}", "staff.login", staff, ip=client_ip(request))
-        _start_session(request, staff, verified=not (needs_totp or must_setup))
-    if needs_totp:
-        request.session[PENDING] = True
-        return RedirectResponse(f"/admin/login/2fa?next={next_url}", status_code=303)
+        has_factor = two_factor.has_second_factor(session, staff)
+        must_setup = not has_factor and staff_ops.two_factor_required(ctx, staff)
+        verified = not (has_factor or must_setup)
+        row = login_sessions.begin(request, session, ctx, staff, verified=verified)
+        if verified:
+            signed_in(request, session, ctx, staff, row, "password")
+    if has_factor:
+        return RedirectResponse(f"/admin/login/2fa?next={quote(next_url)}", status_code=303)
     if must_setup:
-        request.session[PENDING] = True
         return RedirectResponse("/admin/2fa/setup", status_code=303)
     return RedirectResponse(next_url, status_code=303)
 
 
-def _pending_staff(request: Request) -> StaffUser | None:
-    staff_id = request.session.get("staff_id")
-    if not staff_id or not request.session.get(PENDING):
-        return None
-    with ctx_of(request).db.read_session() as session:
-        staff = session.get(StaffUser, staff_id)
-    if staff is None or staff.disabled or staff.session_epoch != request.session.get("staff_epoch"):
-        return None
-    return staff
+def _pending(request: Request) -> login_sessions.Login | None:
+    return login_sessions.current(request, "staff", pending=True)
 
 
 @open_page
 def second_factor(request: Request) -> Response:
-    """GET: ask for the authenticator code. POST: check it (or a recovery code)."""
+    """GET: ask for the authenticator code (or a passkey). POST: check it (or a recovery
+    code), limited per user and address."""
+    ctx = ctx_of(request)
     _ = gettext_for(request)
     next_url = local_next(request.query_params.get("next"), "admin")
-    pending = _pending_staff(request)
-    if pending is None or not pending.totp_secret:
+    login_ = _pending(request)
+    if login_ is None:
         return RedirectResponse("/admin/login", status_code=303)
+    with ctx.db.read_session() as session:
+        has_passkey = two_factor.passkey_count(session, login_.owner) > 0
+    if not login_.owner.totp_secret and not has_passkey:
+        return RedirectResponse("/admin/login", status_code=303)
+    page: dict[str, Any] = {"next": next_url, "error": "", "has_passkey": has_passkey}
     if request.method == "GET":
-        return render(request, "admin/login_2fa.html", {"next": next_url, "error": ""})
+        return render(request, "admin/login_2fa.html", page)
     code = form_data(request).get("code", "")
-    verdict = request.app.state.limiter.hit("10/minute", "staff-2fa", str(pending.id))
-    ctx = ctx_of(request)
+    guard = throttle(request.app.state, "staff-2fa")
+    refusal = guard.check(str(login_.owner.id), client_ip(request))
+    if refusal:
+        page["error"] = wait_message(request, refusal.retry_after)
+        return render(request, "admin/login_2fa.html", page, 429)
     with ctx.db.transaction() as session:
-        staff = session.get(StaffUser, pending.id)
-        assert staff is not None
-        ok = verdict.allowed and staff_ops.check_second_factor(session, staff, code)
-        audit.record(
-            session,
-            f"staff:{staff.id}",
-            "staff.login" if ok else "staff.2fa_failed",
-            staff,
-            ip=client_ip(request),
-        )
+        staff = session.get(StaffUser, login_.owner.id)
+        row = session.get(AuthSession, login_.row.id)
+        assert staff is not None and row is not None
+        ok = staff_ops.check_second_factor(session, staff, code)
+        if ok:
+            login_sessions.upgrade(request, session, ctx, row)
+            signed_in(request, session, ctx, staff, row, "totp")
+        else:
+            audit.record(
+                session, f"staff:{staff.id}", "staff.2fa_failed", staff, ip=client_ip(request)
+            )
     if not ok:
-        return render(
-            request,
-            "admin/login_2fa.html",
-            {"next": next_url, "error": _("That code is not valid.")},
-            400,
-        )
-    _start_session(request, staff, verified=True)
+        guard.failed(str(login_.owner.id), client_ip(request))
+        page["error"] = _("That code is not valid.")
+        return render(request, "admin/login_2fa.html", page, 400)
     return RedirectResponse(next_url, status_code=303)
+
+
+def _who_may_enrol(request: Request) -> tuple[StaffUser, login_sessions.Login | None] | None:
+    """Who may set up TOTP now: a fully verified user (``None`` pending login), or a pending
+    one who must have two-factor and has no factor at all. None for anyone else."""
+    ctx = ctx_of(request)
+    staff = getattr(request.state, "staff", None)
+    if staff is not None:
+        return staff, None
+    login_ = _pending(request)
+    if login_ is None:
+        return None
+    with ctx.db.read_session() as session:
+        person = session.get(StaffUser, login_.owner.id)
+        assert person is not None
+        if two_factor.has_second_factor(session, person) or not staff_ops.two_factor_required(
+            ctx, person
+        ):
+            return None
+    return person, login_
 
 
 @open_page
 def setup_two_factor(request: Request) -> Response:
-    """Set up TOTP: for a logged-in user (optional) or a pending admin (mandatory)."""
+    """Set up TOTP: from a fully verified session, or as the mandatory first enrolment."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
-    current = getattr(request.state, "staff", None) or _pending_staff(request)
-    if current is None:
+    who = _who_may_enrol(request)
+    if who is None:
         return RedirectResponse("/admin/login", status_code=303)
-    secret = request.session.get(SETUP_SECRET) or staff_ops.new_totp_secret()
+    current, pending_login = who
+    if current.totp_secret:
+        flash(request, _("Turn off two-factor first to set up a new authenticator."), "error")
+        return RedirectResponse("/admin/account", status_code=303)
+    secret = request.session.get(SETUP_SECRET) or two_factor.new_totp_secret()
     request.session[SETUP_SECRET] = secret
     context: dict[str, Any] = {
         "secret": secret,
-        "uri": staff_ops.totp_uri(ctx, current, secret),
+        "uri": two_factor.totp_uri(ctx, current.email, secret),
         "error": "",
         "codes": [],
     }
@@ -150,37 +180,47 @@ def setup_two_factor(request: Request) -> Response:
         except FacturoError:
             context["error"] = _("That code is not valid.")
             return render(request, "admin/2fa_setup.html", context, 400)
+        notices.notify(session, ctx, staff, "factor_added", {"factor": "totp"})
+        if pending_login is not None:
+            row = session.get(AuthSession, pending_login.row.id)
+            assert row is not None
+            login_sessions.upgrade(request, session, ctx, row)
+            signed_in(request, session, ctx, staff, row, "totp")
+        else:
+            sessions.revoke_all(
+                session, ctx, staff, "factor", keep=login_sessions.current_session_id(request)
+            )
     request.session.pop(SETUP_SECRET, None)
-    _start_session(request, staff, verified=True)
     request.state.staff = staff
     context["codes"] = codes
     return render(request, "admin/2fa_setup.html", context)
 
 
 def disable_two_factor(request: Request) -> Response:
-    """Turn off one's own two-factor (not allowed when it is mandatory for one's role)."""
+    """Turn off one's own two-factor (not allowed when it is mandatory for one's role and no
+    passkey remains); other sessions end and the user is told by email."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
     with ctx.db.transaction() as session:
         staff = session.get(StaffUser, request.state.staff.id)
         assert staff is not None
-        if staff_ops.two_factor_required(ctx, staff):
+        keeps_factor = two_factor.passkey_count(session, staff) > 0
+        if staff_ops.two_factor_required(ctx, staff) and not keeps_factor:
             flash(request, _("Two-factor is mandatory for your role."), "error")
         else:
             staff_ops.disable_two_factor(session, staff, actor(request))
+            notices.notify(session, ctx, staff, "factor_removed", {"factor": "totp"})
+            sessions.revoke_all(
+                session, ctx, staff, "factor", keep=login_sessions.current_session_id(request)
+            )
             flash(request, _("Two-factor turned off."), "ok")
     return RedirectResponse("/admin/account", status_code=303)
 
 
-def account(request: Request) -> Response:
-    """The logged-in user's own page: two-factor status."""
-    return render(request, "admin/account.html", {})
-
-
 @open_page
 def logout(request: Request) -> Response:
-    """End the staff session."""
-    rotate_session(request.session)
+    """End the staff session: its row is revoked, so a copy of the cookie is worth nothing."""
+    login_sessions.end(request, "staff")
     return RedirectResponse("/admin/login", status_code=303)
 
 
@@ -190,6 +230,5 @@ def routes() -> list[Route]:
         Route("/login/2fa", second_factor, methods=["GET", "POST"]),
         Route("/2fa/setup", setup_two_factor, methods=["GET", "POST"]),
         Route("/2fa/disable", disable_two_factor, methods=["POST"]),
-        Route("/account", account),
         Route("/logout", logout, methods=["POST"]),
     ]

@@ -85,6 +85,7 @@ def customer_edit(request: Request) -> Response:
                 customer,
                 {k: form[k] for k in customer_admin.CUSTOMER_FIELDS if k in form},
                 actor(request),
+                ctx,
             )
     except FacturoError as exc:
         flash(request, _(str(exc)), "error")
@@ -101,7 +102,7 @@ def customer_login(request: Request) -> Response:
     disabled = form_data(request).get("disabled") == "1"
     with ctx.db.transaction() as session:
         customer = get_or_404(session, Customer, request.path_params["id"])
-        customer_admin.set_customer_login(session, customer, disabled, actor(request))
+        customer_admin.set_customer_login(session, ctx, customer, disabled, actor(request))
     flash(request, _("Login disabled.") if disabled else _("Login enabled."), "ok")
     return RedirectResponse(f"/admin/customers/{customer.id}", status_code=303)
 

@@ -3,8 +3,6 @@ by hand (idempotent on the bank reference) and the review queue."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -19,6 +17,7 @@ from facturo.billing.errors import BillingError
 from facturo.billing.money import parse_money_field
 from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_payment
 from facturo.context import Context
+from facturo.csv_export import csv_response
 from facturo.errors import FacturoError
 from facturo.models import Document, Payment
 from facturo.web.admin_common import (
@@ -96,33 +95,26 @@ def payment_list(request: Request) -> Response:
 
 @roles_required("billing")
 def payment_csv(request: Request) -> Response:
-    """The filtered payments as CSV."""
+    """The filtered payments as CSV (text cells made safe for spreadsheets)."""
     ctx = ctx_of(request)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
     with ctx.db.read_session() as session:
-        for p in filter_payments(ctx, session, request.query_params, None):
-            writer.writerow(
-                [
-                    p.id,
-                    p.paid_at.isoformat(),
-                    p.gateway,
-                    p.gateway_txn_id,
-                    p.amount,
-                    p.currency,
-                    p.status,
-                    p.document.display_number if p.document else "",
-                    p.customer_id or "",
-                    p.refunded,
-                    p.credited,
-                ]
-            )
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": 'attachment; filename="payments.csv"'},
-    )
+        rows = [
+            [
+                p.id,
+                p.paid_at.isoformat(),
+                p.gateway,
+                p.gateway_txn_id,
+                p.amount,
+                p.currency,
+                p.status,
+                p.document.display_number if p.document else "",
+                p.customer_id or "",
+                p.refunded,
+                p.credited,
+            ]
+            for p in filter_payments(ctx, session, request.query_params, None)
+        ]
+    return csv_response("payments.csv", CSV_COLUMNS, rows)
 
 
 def find_document(session: Session, key: str) -> Document | None:

@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from facturo.contributions import PluginSettings
+from facturo.contributions import PluginSettings, SettingField
 from facturo.plugins import installed_plugins, plugin_version
+from facturo.secret_values import MASK, looks_secret, masked
 from facturo.web.admin_common import ctx_of
 from facturo.web.rendering import render
 from facturo.web.sections import roles_required
-
-MASK = "••••••"
 
 
 def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
@@ -27,10 +26,9 @@ def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
     rows = []
     for name in names:
         values = ctx.settings_for(name) if name in ctx.settings.enabled_plugins else {}
-        secret = {f.name for f in schemas[name].fields if f.secret} if name in schemas else set()
+        fields = {f.name: f for f in schemas[name].fields} if name in schemas else {}
         settings = [
-            (key, MASK if key in secret and value not in (None, "") else value)
-            for key, value in sorted(values.items())
+            (key, _shown(fields.get(key), key, value)) for key, value in sorted(values.items())
         ]
         rows.append(
             {
@@ -42,6 +40,15 @@ def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _shown(field: SettingField | None, key: str, value: Any) -> Any:
+    """A setting as the page shows it: secrets masked, also inside tables and lists."""
+    if value in (None, ""):
+        return value
+    if (field is not None and field.secret) or looks_secret(key):
+        return MASK
+    return masked(value, field.secret_keys if field is not None else ())
 
 
 @roles_required("admin")

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.accounts import api_tokens
+from facturo.accounts import api_tokens, notices, sessions
 from facturo.accounts import staff as staff_ops
 from facturo.accounts.customers import AccountError, create_staff
 from facturo.errors import FacturoError
@@ -66,15 +66,19 @@ def staff_list(request: Request) -> Response:
 def staff_update(request: Request) -> Response:
     """Change a staff user's role, disable them, or reset their two-factor."""
     _ = gettext_for(request)
+    ctx = ctx_of(request)
     form = form_data(request)
     try:
-        with ctx_of(request).db.transaction() as session:
+        with ctx.db.transaction() as session:
             person = get_or_404(session, StaffUser, request.path_params["id"])
             if form.get("reset_2fa") == "1":
                 staff_ops.disable_two_factor(session, person, actor(request))
+                notices.notify(session, ctx, person, "factor_removed", {"factor": "totp"})
+                sessions.revoke_all(session, ctx, person, "factor")
             else:
                 staff_ops.update_staff(
                     session,
+                    ctx,
                     person,
                     form.get("role", person.role),
                     form.get("disabled") == "1",

@@ -19,31 +19,46 @@ from facturo.context import Context
 from facturo.delivery.worker import run_forever
 from facturo.i18n import LANGUAGES
 from facturo.operations.health import ReadinessProbe
+from facturo.plugins import PluginError, contributions_by_plugin
 from facturo.web import admin, api, client, operations, public
 from facturo.web.errors import http_exception, server_error
 from facturo.web.operations import RequestMetricsMiddleware
+from facturo.web.proxies import TrustedProxyMiddleware
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
-from facturo.web.sections import guard_routes
-from facturo.web.security import SecurityHeadersMiddleware
+from facturo.web.sections import UnguardedRoute, guard_routes
+from facturo.web.security import SecurityHeadersMiddleware, security_headers
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "facturo_session"
-SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def cookie_max_age(ctx: Context) -> int:
+    """How long the browser keeps the cookie: the longest a session can stay idle (the
+    server ends sessions on its own terms; the cookie only has to outlive them)."""
+    config = ctx.settings.security.sessions
+    return max(config.customer_idle_days * 86400, config.staff_max_hours * 3600)
 
 
 def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
-    """The core's routes of ``section`` plus every plugin's, all guarded."""
+    """The core's routes of ``section`` plus every plugin's, all guarded. A plugin route the
+    guard cannot wrap stops start-up with a PluginError naming the plugin."""
+    https = ctx.settings.base_url.startswith("https://")
     core = {
         "client": client.routes,
         "admin": admin.routes,
         "api": api.routes,
         "public": public.routes,
     }[section]()
-    routes: list[BaseRoute] = list(core)
-    for contributed in ctx.hook.web_routes(ctx=ctx, section=section):
-        routes.extend(contributed)
-    return guard_routes(section, routes)
+    routes: list[BaseRoute] = guard_routes(section, list(core), https)
+    for plugin, contributed in contributions_by_plugin(
+        ctx.plugins, "web_routes", ctx=ctx, section=section
+    ):
+        try:
+            routes.extend(guard_routes(section, list(contributed or []), https))
+        except UnguardedRoute as exc:
+            raise PluginError(f"plugin {plugin!r}: {exc}") from None
+    return routes
 
 
 async def home(request: Request) -> Response:
@@ -77,12 +92,13 @@ def create_app(
     ]
     middleware = [
         Middleware(RequestMetricsMiddleware),
-        Middleware(SecurityHeadersMiddleware),
+        Middleware(TrustedProxyMiddleware, trusted=ctx.settings.security.trusted_proxies),
+        Middleware(SecurityHeadersMiddleware, headers=security_headers(ctx)),
         Middleware(
             SessionMiddleware,
             secret_key=ctx.settings.secret_key,
             session_cookie=SESSION_COOKIE,
-            max_age=SESSION_MAX_AGE,
+            max_age=cookie_max_age(ctx),
             same_site="lax",
             https_only=ctx.settings.base_url.startswith("https://"),
         ),

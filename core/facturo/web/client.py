@@ -11,7 +11,9 @@ from facturo.web import (
     client_dashboard,
     client_documents,
     client_payments,
+    client_security,
     client_services,
+    client_two_factor,
     client_withdrawal,
 )
 
@@ -22,7 +24,9 @@ def routes() -> list[BaseRoute]:
     for module in (
         client_dashboard,
         client_auth,
+        client_two_factor,
         client_account,
+        client_security,
         client_catalog,
         client_documents,
         client_payments,

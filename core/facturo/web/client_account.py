@@ -7,16 +7,23 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
-from facturo.accounts.customers import (
-    AccountError,
-    password_problem,
-    set_customer_password,
-    verify_password,
-)
+from facturo.accounts import notices
+from facturo.accounts.customers import AccountError, set_customer_password
+from facturo.accounts.passwords import explain, verify_password, weakness
 from facturo.models import Customer
-from facturo.web.client_common import countries, ctx_of, me, read_form, text_fields
+from facturo.web import login_sessions
+from facturo.web.client_common import (
+    client_ip,
+    countries,
+    ctx_of,
+    me,
+    read_form,
+    text_fields,
+    wait_message,
+)
 from facturo.web.client_profile import PROFILE_FIELDS, clean_profile
 from facturo.web.rendering import flash, gettext_for, render, request_language
+from facturo.web.throttle import throttle
 
 
 def _page(
@@ -73,19 +80,34 @@ def account(request: Request) -> Response:
 
 
 def change_password(request: Request) -> Response:
-    """Change the password: the current one is required; every other session ends."""
+    """Change the password: the current one is required (and its checks are limited like a
+    login); every other session ends and the customer is told by email."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
     customer = me(request)
     raw = text_fields(read_form(request))
     current = {name: str(getattr(customer, name) or "") for name in PROFILE_FIELDS}
     errors: dict[str, str] = {}
+    guard = throttle(request.app.state, "customer-password")
+    refusal = guard.check(str(customer.id), client_ip(request))
+    if refusal:
+        return _page(
+            request,
+            current,
+            {},
+            {"current_password": wait_message(request, refusal.retry_after)},
+            429,
+        )
     if not verify_password(customer.password_hash, raw.get("current_password", "")):
+        guard.failed(str(customer.id), client_ip(request))
         errors["current_password"] = _("The current password is wrong.")
     new = raw.get("new_password", "")
-    problem = password_problem(new, customer.email) if new else "This field is required."
-    if problem:
-        errors["new_password"] = _(problem)
+    min_score = ctx.settings.security.password_min_score
+    weak = weakness(new, (customer.email, customer.name), min_score) if new else None
+    if not new:
+        errors["new_password"] = _("This field is required.")
+    elif weak:
+        errors["new_password"] = explain(weak, _)
     elif new != raw.get("new_password2", ""):
         errors["new_password2"] = _("The two passwords do not match.")
     if errors:
@@ -94,12 +116,17 @@ def change_password(request: Request) -> Response:
         row = session.get(Customer, customer.id)
         assert row is not None
         try:
-            set_customer_password(session, row, new, f"customer:{row.id}")
+            set_customer_password(
+                session,
+                ctx,
+                row,
+                new,
+                f"customer:{row.id}",
+                keep_session=login_sessions.current_session_id(request),
+            )
         except AccountError as error:
             return _page(request, current, {}, {"new_password": _(str(error))}, 400)
-        epoch = row.session_epoch
-    # This session stays; every other one carries the old epoch and ends.
-    request.session["customer_epoch"] = epoch
+        notices.notify(session, ctx, row, "password_changed", {"ip": client_ip(request)})
     flash(request, _("Your password has been changed. Other sessions have been closed."), "ok")
     return RedirectResponse("/client/account", status_code=303)
 

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
+from facturo.accounts import notices, two_factor
 from facturo.accounts.customers import (
     AccountError,
     NewCustomer,
     create_customer,
     find_customer,
     normalise_email,
-    password_problem,
     set_customer_password,
-    verify_password,
 )
+from facturo.accounts.emails import InvalidEmail, clean_email
+from facturo.accounts.passwords import explain, hash_password, verify_password, weakness
+from facturo.accounts.resets import request_password_reset
 from facturo.accounts.tokens import (
     TokenError,
-    make_reset_token,
     make_verify_token,
     read_reset_token,
     read_verify_token,
@@ -29,6 +31,7 @@ from facturo.accounts.tokens import (
 from facturo.context import Context
 from facturo.delivery.outbox import enqueue_email
 from facturo.models import Customer
+from facturo.web import login_sessions
 from facturo.web.client_common import (
     client_ip,
     countries,
@@ -37,21 +40,18 @@ from facturo.web.client_common import (
     rate_limited,
     read_form,
     text_fields,
+    wait_message,
 )
-from facturo.web.client_profile import clean_profile, email_problem
+from facturo.web.client_profile import clean_profile
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import open_page
-from facturo.web.security import local_next, rotate_session
+from facturo.web.security import local_next
+from facturo.web.signin import signed_in
+from facturo.web.throttle import throttle
 
-LOGIN_LIMIT = "5/minute"
 REGISTER_LIMIT = "5/hour"
 RESET_LIMIT = "5/hour"
 RESEND_LIMIT = "3/hour"
-
-
-def start_session(request: Request, customer: Customer) -> None:
-    """Rotate the session (drop everything, new CSRF token) and bind it to ``customer``."""
-    rotate_session(request.session, customer_id=customer.id, customer_epoch=customer.session_epoch)
 
 
 def send_verification(ctx: Context, session: Any, customer: Customer, key: str) -> None:
@@ -93,14 +93,18 @@ def register(request: Request) -> Response:
     raw = text_fields(read_form(request))
     values, errors = clean_profile(raw, _)
     email = normalise_email(raw.get("email", ""))
+    try:
+        email = clean_email(email)
+    except InvalidEmail as exc:
+        errors["email"] = _(str(exc))
     values["email"] = email
-    problem = email_problem(email, _)
-    if problem:
-        errors["email"] = problem
     password = raw.get("password", "")
-    problem = password_problem(password, email) if password else "This field is required."
-    if problem:
-        errors["password"] = _(problem)
+    min_score = ctx.settings.security.password_min_score
+    weak = weakness(password, (email, values.get("name", "")), min_score) if password else None
+    if not password:
+        errors["password"] = _("This field is required.")
+    elif weak:
+        errors["password"] = explain(weak, _)
     elif password != raw.get("password2", ""):
         errors["password2"] = _("The two passwords do not match.")
     if raw.get("terms") != "yes":
@@ -113,16 +117,8 @@ def register(request: Request) -> Response:
     with ctx.db.transaction() as session:
         existing = find_customer(session, email)
         if existing is not None:
-            enqueue_email(
-                session,
-                ctx,
-                "account_exists",
-                to=existing.email,
-                language=existing.language,
-                context={"customer": existing},
-                dedupe_key=f"account_exists:{existing.id}:{ctx.now().isoformat()}",
-                customer_id=existing.id,
-            )
+            hash_password(password)  # the same work as creating the account: timing tells nothing
+            notices.account_exists(session, ctx, existing)
         else:
             data = NewCustomer(email=email, password=password, **values_without(values, "email"))
             try:
@@ -193,47 +189,54 @@ def resend_verification(request: Request) -> Response:
 
 @open_page
 def login(request: Request) -> Response:
-    """GET: the login form. POST: check the password and start a fresh session."""
+    """GET: the login form. POST: check the password (limited per account, per address and per
+    both), then start a session — fully verified, or owing a second factor."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
     next_url = local_next(request.query_params.get("next"), "client")
     if request.method == "GET":
         return render(request, "client/login.html", {"next": next_url, "error": "", "email": ""})
     raw = text_fields(read_form(request))
-    email = normalise_email(raw.get("email", ""))
+    email = normalise_email(raw.get("email", ""))[:254]
     page = {"next": next_url, "email": email}
-    refusal = rate_limited(request, LOGIN_LIMIT, "login", client_ip(request), email)
+    ip = client_ip(request)
+    guard = throttle(request.app.state, "customer-login")
+    refusal = guard.check(email, ip)
     if refusal:
-        return render(request, "client/login.html", {**page, "error": refusal}, 429)
+        message = wait_message(request, refusal.retry_after)
+        return render(request, "client/login.html", {**page, "error": message}, 429)
     with ctx.db.transaction() as session:
         customer = find_customer(session, email) if email else None
-        if (
-            customer is None
-            or customer.disabled
-            or not verify_password(customer.password_hash, raw.get("password", ""))
-        ):
+        ok = verify_password(customer.password_hash if customer else "", raw.get("password", ""))
+        if customer is None or customer.disabled or not ok:
             audit.record(
                 session,
                 "anonymous",
                 "customer.login_failed",
                 ("Customer", ""),
                 after={"email": email[:100]},
-                ip=client_ip(request),
+                ip=ip,
             )
+            if guard.failed(email, ip) and customer is not None:
+                notices.notify(session, ctx, customer, "login_locked", {"ip": ip})
             return render(
                 request, "client/login.html", {**page, "error": _("Wrong email or password.")}, 400
             )
-        audit.record(
-            session, f"customer:{customer.id}", "customer.login", customer, ip=client_ip(request)
+        owes = two_factor.has_second_factor(session, customer) or (
+            ctx.settings.security.customer_two_factor_required
         )
-        start_session(request, customer)
+        row = login_sessions.begin(request, session, ctx, customer, verified=not owes)
+        if not owes:
+            signed_in(request, session, ctx, customer, row, "password")
+    if owes:
+        return RedirectResponse(f"/client/login/2fa?next={quote(next_url)}", status_code=303)
     return RedirectResponse(next_url, status_code=303)
 
 
 @open_page
 def logout(request: Request) -> Response:
-    """End this session (the language choice stays)."""
-    rotate_session(request.session)
+    """End this session: its row is revoked, so a copy of the cookie is worth nothing."""
+    login_sessions.end(request, "customer")
     return RedirectResponse("/client/login", status_code=303)
 
 
@@ -245,26 +248,17 @@ def forgot(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "client/forgot.html", {"error": "", "email": ""})
     email = normalise_email(text_fields(read_form(request)).get("email", ""))
-    problem = email_problem(email, _)
-    if problem:
-        return render(request, "client/forgot.html", {"error": problem, "email": email}, 400)
+    try:
+        email = clean_email(email)
+    except InvalidEmail as exc:
+        return render(request, "client/forgot.html", {"error": _(str(exc)), "email": email}, 400)
     refusal = rate_limited(request, RESET_LIMIT, "reset", client_ip(request))
     if refusal:
         return render(request, "client/forgot.html", {"error": refusal, "email": email}, 429)
     with ctx.db.transaction() as session:
-        customer = find_customer(session, email)
-        if customer is not None and not customer.disabled:
-            link = ctx.url(f"/client/password/reset/{make_reset_token(ctx, customer)}")
-            enqueue_email(
-                session,
-                ctx,
-                "password_reset",
-                to=customer.email,
-                language=customer.language,
-                context={"customer": customer, "link": link},
-                dedupe_key=f"password_reset:{customer.id}:{ctx.now().isoformat()}",
-                customer_id=customer.id,
-            )
+        # Known or not, the request path does the same: one queued event. The worker looks the
+        # address up and sends the link (or nothing), so timing tells nothing.
+        request_password_reset(session, ctx, email)
     return render(
         request,
         "client/message.html",
@@ -313,15 +307,16 @@ def reset(request: Request) -> Response:
         raw = text_fields(read_form(request))
         password = raw.get("password", "")
         errors: dict[str, str] = {}
-        problem = password_problem(password, customer.email)
-        if problem:
-            errors["password"] = _(problem)
+        min_score = ctx.settings.security.password_min_score
+        weak = weakness(password, (customer.email, customer.name), min_score)
+        if weak:
+            errors["password"] = explain(weak, _)
         elif password != raw.get("password2", ""):
             errors["password2"] = _("The two passwords do not match.")
         if errors:
             return render(request, "client/reset.html", {"errors": errors, "token": token}, 400)
         try:
-            set_customer_password(session, customer, password, f"customer:{customer.id}")
+            set_customer_password(session, ctx, customer, password, f"customer:{customer.id}")
         except AccountError as error:
             return render(
                 request,
@@ -331,6 +326,7 @@ def reset(request: Request) -> Response:
             )
         if customer.email_verified_at is None:
             customer.email_verified_at = ctx.now()
+        notices.notify(session, ctx, customer, "password_changed", {"ip": client_ip(request)})
     flash(request, _("Your password has been changed. Log in with the new one."), "ok")
     return RedirectResponse("/client/login", status_code=303)
 

@@ -62,13 +62,3 @@ def clean_profile(
         except ValueError:
             errors["tax_id"] = _("This tax id is not valid for the country chosen.")
     return values, errors
-
-
-def email_problem(email: str, _: Callable[[str], str]) -> str | None:
-    """Why ``email`` is not an acceptable address, or None."""
-    if not email:
-        return _("This field is required.")
-    local, at, domain = email.partition("@")
-    if not at or not local or "." not in domain or len(email) > 254 or " " in email:
-        return _("Enter a valid email address.")
-    return None

@@ -61,6 +61,17 @@ class MemoryMovingWindow:
             times.append(now)
             return 0.0
 
+    def peek(self, key: str, amount: int, seconds: int) -> float:
+        """What ``hit`` would answer, without counting anything."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._hits.get(key)
+            start = now - seconds
+            live = [t for t in times if t > start] if times else []
+            if len(live) >= amount:
+                return max(live[0] - start, 1e-6)
+            return 0.0
+
     def reset(self) -> None:
         """Forget every counter."""
         with self._lock:
@@ -92,18 +103,27 @@ class RateLimiter:
     def hit(self, limit: str, *keys: str) -> Verdict:
         """Count one hit against ``limit`` for ``keys``; say whether it is allowed and, if
         not, how many seconds until it will be."""
+        return self._ask(limit, keys, count=True)
+
+    def test(self, limit: str, *keys: str) -> Verdict:
+        """What ``hit`` would answer now, without counting the hit."""
+        return self._ask(limit, keys, count=False)
+
+    def _ask(self, limit: str, keys: tuple[str, ...], count: bool) -> Verdict:
         if self._memory is not None:
             window = self._windows.get(limit)
             if window is None:
                 parsed = parse(limit)
                 window = self._windows[limit] = (parsed.amount, parsed.get_expiry())
-            wait = self._memory.hit(f"{limit}|{'|'.join(keys)}", *window)
+            key = f"{limit}|{'|'.join(keys)}"
+            wait = self._memory.hit(key, *window) if count else self._memory.peek(key, *window)
             return ALLOWED if wait == 0.0 else Verdict(False, max(1, int(wait) + 1))
         item = self._items.get(limit)
         if item is None:
             item = self._items[limit] = parse(limit)
         assert self._shared is not None
-        if self._shared.hit(item, *keys):
+        allowed = self._shared.hit(item, *keys) if count else self._shared.test(item, *keys)
+        if allowed:
             return ALLOWED
         stats = self._shared.get_window_stats(item, *keys)
         return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))

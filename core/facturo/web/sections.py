@@ -20,13 +20,15 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 
 from facturo.accounts.api_tokens import token_hash
 from facturo.models import ApiToken, Customer, StaffUser
+from facturo.web import login_sessions
 from facturo.web.errors import error_page
 from facturo.web.security import CSRF_FIELD, CSRF_HEADER, csrf_valid
 
@@ -59,56 +61,67 @@ def api_write(endpoint: Endpoint) -> Endpoint:
 
 
 def load_customer(request: Request) -> Customer | None:
-    """The logged-in customer, or None (also None when their sessions were ended)."""
-    customer_id = request.session.get("customer_id")
-    if not customer_id:
+    """The logged-in customer (a live, fully verified session), or None."""
+    login = login_sessions.current(request, "customer")
+    if login is None:
         return None
-    with request.app.state.ctx.db.read_session() as session:
-        customer: Customer | None = session.get(Customer, customer_id)
-    if (
-        customer is None
-        or customer.disabled
-        or customer.session_epoch != request.session.get("customer_epoch")
-    ):
-        request.session.pop("customer_id", None)
-        return None
-    return customer
+    request.state.login = login
+    assert isinstance(login.owner, Customer)
+    return login.owner
 
 
 def load_staff(request: Request) -> StaffUser | None:
     """The logged-in staff user who passed two-factor when required, or None."""
-    staff_id = request.session.get("staff_id")
-    if not staff_id or not request.session.get("staff_verified"):
+    login = login_sessions.current(request, "staff")
+    if login is None:
         return None
-    with request.app.state.ctx.db.read_session() as session:
-        staff: StaffUser | None = session.get(StaffUser, staff_id)
-    if staff is None or staff.disabled or staff.session_epoch != request.session.get("staff_epoch"):
-        request.session.pop("staff_id", None)
-        return None
-    return staff
+    request.state.login = login
+    assert isinstance(login.owner, StaffUser)
+    return login.owner
+
+
+#: What each staff role may do through the API; a token acts with the lesser of its scope and
+#: its owner's role, read on every request.
+ROLE_API_POWER = {"admin": "read-write", "billing": "read-write", "support": "read"}
 
 
 def load_api_token(request: Request) -> ApiToken | None:
+    """The bearer token of the request when it exists and is not revoked (its owner is put in
+    ``request.state.api_staff``); None otherwise."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     ctx = request.app.state.ctx
-    from sqlalchemy import select
-
     with ctx.db.transaction() as session:
-        row = session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
-        )
-        if row is None or row.revoked_at is not None:
+        found = session.execute(
+            select(ApiToken, StaffUser)
+            .join(StaffUser, StaffUser.id == ApiToken.staff_id)
+            .where(ApiToken.token_hash == token_hash(token.strip()))
+        ).first()
+        if found is None or found[0].revoked_at is not None:
             return None
-        staff = session.get(StaffUser, row.staff_id)
-        if staff is None or staff.disabled:
-            return None
+        row, staff = found
         row.last_used_at = ctx.now()
         request.state.api_staff = staff
-        found: ApiToken = row
-        return found
+        return row  # type: ignore[no-any-return]
+
+
+def api_refusal(
+    token: ApiToken, staff: StaffUser, needs_write: bool, roles: Sequence[str]
+) -> JSONResponse | None:
+    """403 when the token's owner is disabled, or the endpoint needs more than the token's
+    scope intersected with the owner's current role; None when allowed."""
+    if staff.disabled:
+        return api_error(403, "forbidden", "the owner of this token is disabled")
+    if roles and staff.role not in (*roles, "admin"):
+        return api_error(403, "forbidden", "the token owner's role does not allow this")
+    if needs_write:
+        if token.scope != "read-write":
+            return api_error(403, "forbidden", "this token is read-only")
+        if ROLE_API_POWER.get(staff.role) != "read-write":
+            return api_error(403, "forbidden", "the token owner's role is read-only")
+    return None
 
 
 def api_error(status: int, code: str, detail: str, field: str | None = None) -> JSONResponse:
@@ -138,8 +151,9 @@ def multipart_refusal(request: Request, limit: int) -> Response | None:
     return None
 
 
-def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
-    """Wrap ``endpoint`` with the access rule of ``section`` and the CSRF check."""
+def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Request], Any]:
+    """Wrap ``endpoint`` with the access rule of ``section``, the CSRF check, the id range
+    check, and ``Cache-Control: no-store`` outside the public section."""
     is_open = getattr(endpoint, "facturo_open", False)
     roles: Sequence[str] = getattr(endpoint, "facturo_roles", ())
     needs_write = getattr(endpoint, "facturo_write", False)
@@ -151,6 +165,15 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
         return result  # type: ignore[no-any-return]
 
     async def guarded(request: Request) -> Response:
+        response = await checked(request)
+        if section != "public":
+            response.headers["cache-control"] = "no-store"
+            login_sessions.set_device_cookie(request, response, https)
+        return response
+
+    async def checked(request: Request) -> Response:
+        if ids_out_of_range(request.path_params):
+            return not_found(request, section)
         refusal = multipart_refusal(request, body_limit)
         if refusal is not None:
             return refusal
@@ -164,8 +187,9 @@ def guard(section: str, endpoint: Endpoint) -> Callable[[Request], Any]:
             token = await run_in_threadpool(load_api_token, request)
             if token is None:
                 return api_error(401, "unauthorized", "a valid bearer token is required")
-            if needs_write and token.scope != "read-write":
-                return api_error(403, "forbidden", "this token is read-only")
+            refusal = api_refusal(token, request.state.api_staff, needs_write, roles)
+            if refusal is not None:
+                return refusal
             request.state.api_token = token
             return await call(request)
         if section == "client":
@@ -236,19 +260,63 @@ def nul_refusal(request: Request, section: str) -> Response:
     return error_page(request, 400, detail)
 
 
-def guard_routes(section: str, routes: Sequence[BaseRoute]) -> list[BaseRoute]:
-    """Return ``routes`` with every endpoint wrapped by ``guard(section, …)``."""
+#: The largest row id a URL may name: primary keys are 32-bit integers on PostgreSQL.
+MAX_ROW_ID = 2**31 - 1
+
+
+def ids_out_of_range(params: dict[str, Any]) -> bool:
+    """True when a path parameter is a number no row id can be (past MAX_ROW_ID)."""
+    for value in params.values():
+        if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= MAX_ROW_ID:
+            return True
+        if isinstance(value, str) and value.isdigit() and int(value) > MAX_ROW_ID:
+            return True
+    return False
+
+
+def not_found(request: Request, section: str) -> Response:
+    """404: JSON under the API and public sections, a page elsewhere."""
+    if section in ("api", "public"):
+        return api_error(404, "not_found", "no such resource")
+    return error_page(request, 404)
+
+
+class UnguardedRoute(ValueError):
+    """A route the section guard cannot wrap (not a Route, nor a Mount of routes)."""
+
+
+def guard_routes(section: str, routes: Sequence[BaseRoute], https: bool = False) -> list[BaseRoute]:
+    """Return ``routes`` with every endpoint wrapped by ``guard(section, …)``, recursing into
+    Mounts of routes. Anything else (a Mount of a bare ASGI app, a Host, a WebSocket route)
+    could be reached without the guard: UnguardedRoute names it."""
     wrapped: list[BaseRoute] = []
     for route in routes:
         if isinstance(route, Route):
             wrapped.append(
                 Route(
                     route.path,
-                    guard(section, route.endpoint),
+                    guard(section, route.endpoint, https),
                     methods=list(route.methods or []) or None,
                     name=route.name,
                 )
             )
+        elif isinstance(route, Mount) and route.routes and _is_router_of(route):
+            wrapped.append(
+                Mount(
+                    route.path,
+                    routes=guard_routes(section, route.routes, https),
+                    name=route.name,
+                )
+            )
         else:
-            wrapped.append(route)
+            path = getattr(route, "path", "") or getattr(route, "host", "")
+            raise UnguardedRoute(
+                f"{type(route).__name__} {path!r} in section {section!r} cannot be guarded: "
+                "contribute Route objects, or a Mount(path, routes=[...]) of them"
+            )
     return wrapped
+
+
+def _is_router_of(mount: Mount) -> bool:
+    """True when the Mount is a plain list of routes (no middleware or app of its own)."""
+    return isinstance(mount.app, Router) and type(mount.app) is Router

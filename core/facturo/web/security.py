@@ -10,26 +10,54 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self' https:; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'self'; form-action {form_action}; frame-ancestors 'none'"
 )
 HEADERS = [
-    (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
-HEADER_NAMES = frozenset(name for name, _ in HEADERS)
 CSRF_SESSION_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
+def content_security_policy(hosts: list[str]) -> str:
+    """The CSP: no inline scripts; forms post only to this site and to ``hosts`` (the origins
+    the enabled payment gateways declare through ``form_action_hosts``)."""
+    sources = ["'self'", *sorted({host for host in hosts if _is_origin(host)})]
+    return CSP.format(form_action=" ".join(sources))
+
+
+def _is_origin(value: str) -> bool:
+    """A scheme and host (and port), nothing that could widen or break the policy."""
+    if not value.startswith(("https://", "http://")):
+        return False
+    rest = value.split("://", 1)[1]
+    return bool(rest) and all(ch.isalnum() or ch in ".-:[]" for ch in rest)
+
+
+def security_headers(ctx: Any) -> list[tuple[bytes, bytes]]:
+    """Every response's security headers for the installation: the CSP with the gateways'
+    form hosts, HSTS when the site is served over https (``hsts_max_age``), and the rest."""
+    hosts: list[str] = []
+    for contributed in ctx.hook.form_action_hosts(ctx=ctx):
+        hosts.extend(str(host).rstrip("/") for host in contributed or [])
+    headers = [(b"content-security-policy", content_security_policy(hosts).encode()), *HEADERS]
+    max_age = ctx.settings.security.hsts_max_age
+    if ctx.settings.base_url.startswith("https://") and max_age > 0:
+        headers.append((b"strict-transport-security", f"max-age={max_age}".encode()))
+    return headers
+
+
 class SecurityHeadersMiddleware:
     """Add the security headers (CSP without inline scripts, nosniff, …) to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.app = app
+        self.headers = headers if headers is not None else HEADERS
+        self.names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,11 +67,11 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                if any(name.lower() in HEADER_NAMES for name, _ in headers):
+                if any(name.lower() in self.names for name, _ in headers):
                     existing = {name.lower() for name, _ in headers}
-                    headers.extend((n, v) for n, v in HEADERS if n not in existing)
+                    headers.extend((n, v) for n, v in self.headers if n not in existing)
                 else:  # the usual case: the response sets none of them itself
-                    headers.extend(HEADERS)
+                    headers.extend(self.headers)
                 message["headers"] = headers
             await send(message)
 
@@ -65,16 +93,6 @@ def csrf_valid(session: dict[str, Any], submitted: str | None) -> bool:
     if not isinstance(expected, str) or not expected or not submitted:
         return False
     return hmac.compare_digest(expected, submitted)
-
-
-def rotate_session(session: dict[str, Any], **values: Any) -> None:
-    """Start a new session at login: drop everything (a new CSRF token follows) but the
-    language choice, then store ``values``."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    session.update(values)
 
 
 def local_next(target: str | None, section: str) -> str:

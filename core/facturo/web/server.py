@@ -53,7 +53,8 @@ def uvicorn_arguments(app: str, options: ServerOptions, app_dir: str = "") -> di
         "loop": LOOP,
         "http": HTTP,
         "lifespan": "on",
-        "proxy_headers": True,
+        # Forwarding headers are read by the app itself, from `trusted_proxies` only.
+        "proxy_headers": False,
         "access_log": options.access_log,
         "log_level": options.log_level,
         "app_dir": app_dir,

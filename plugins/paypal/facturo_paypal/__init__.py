@@ -86,6 +86,17 @@ def invoice_payment_options(ctx: Context, document: Document, language: str) -> 
 
 
 @hookimpl
+def form_action_hosts(ctx: Context) -> list[str]:
+    """The pay form is answered with a redirect to PayPal's approval page: allow its origin in
+    the CSP (the local sandbox is this site itself)."""
+    environment = str(ctx.settings_for("paypal").get("environment") or "live")
+    return {
+        "live": ["https://www.paypal.com"],
+        "sandbox": ["https://www.sandbox.paypal.com"],
+    }.get(environment, [])
+
+
+@hookimpl
 def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
     from . import views
 

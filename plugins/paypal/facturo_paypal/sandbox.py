@@ -51,11 +51,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .settings import SANDBOX_CERT_PATH
 from .webhooks import AUTH_ALGO, signed_message, verify_offline
 
 __all__ = ["CERT_PATH", "Delivery", "SandboxSigner", "SandboxState", "sandbox_routes"]
 
-CERT_PATH = "/v1/notifications/certs/CERT-facturo-sandbox"
+CERT_PATH = SANDBOX_CERT_PATH
 _AMOUNT = re.compile(r"^\d{1,10}(\.\d{2})?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ID_ALPHABET = string.ascii_uppercase + string.digits

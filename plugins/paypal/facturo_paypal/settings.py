@@ -15,6 +15,8 @@ VERIFY_MODES = ("offline", "api")
 #: Where the local sandbox is mounted (under the public section).
 SANDBOX_PATH = "/public/paypal/sandbox"
 WEBHOOK_PATH = "/public/paypal/webhook"
+#: Where the local sandbox serves its webhook signing certificate (under SANDBOX_PATH).
+SANDBOX_CERT_PATH = "/v1/notifications/certs/CERT-facturo-sandbox"
 
 
 def _not_blank(value: Any) -> Any:
@@ -92,7 +94,9 @@ def load(ctx: Context) -> PayPalSettings:
     sandbox_url = ctx.url(SANDBOX_PATH)
     trusted: tuple[str, ...]
     if environment == "local":
-        api, postback, trusted = sandbox_url, sandbox_url + "/cgi-bin/webscr", (sandbox_url + "/",)
+        # Only the sandbox's own certificate, at its exact URL, is trusted.
+        api, postback = sandbox_url, sandbox_url + "/cgi-bin/webscr"
+        trusted = (sandbox_url + SANDBOX_CERT_PATH,)
     elif environment == "sandbox":
         api, postback, trusted = SANDBOX_BASE_URL, SANDBOX_POSTBACK_URL, ()
     else:

@@ -122,11 +122,11 @@ def _host_is_paypal(host: str) -> bool:
     return host == "paypal.com" or host.endswith(".paypal.com")
 
 
-def _matches_trusted_prefix(url: str, prefix: str) -> bool:
-    # Compare parsed parts, not strings, so "http://localhost:8000/sandbox" does not also admit
-    # "http://localhost:8000/sandboxevil" or "http://localhost:8000@evil.example/sandbox".
-    got, want = urlsplit(url), urlsplit(prefix)
-    want_path = want.path if want.path.endswith("/") else want.path + "/"
+def _matches_trusted_prefix(url: str, trusted: str) -> bool:
+    # Exactly the trusted certificate URL: same scheme, host, port and path, no user info, no
+    # query or fragment. A prefix would also admit any other page under it, and a page that
+    # echoes its input could then serve a forged certificate.
+    got, want = urlsplit(url), urlsplit(trusted)
     try:
         same_port = got.port == want.port
     except ValueError:
@@ -137,7 +137,10 @@ def _matches_trusted_prefix(url: str, prefix: str) -> bool:
         and got.username is None
         and got.password is None
         and got.hostname == want.hostname
-        and (got.path + "/").startswith(want_path)
+        and got.path == want.path
+        and not got.query
+        and not got.fragment
+        and "@" not in got.netloc
     )
 
 
@@ -145,9 +148,9 @@ def validate_cert_url(url: str, *, trusted_prefixes: Iterable[str] = ()) -> str:
     """Return ``url`` if certificates may be downloaded from it, else raise CertificateURLError.
 
     Accepted: ``https`` on ``paypal.com`` or one of its subdomains, default port, no user info.
-    ``trusted_prefixes`` is an explicit override for the local sandbox (e.g.
-    ``"http://localhost:8000/public/paypal-sandbox/"``): a URL on the same scheme, host and port
-    whose path lies under the prefix's path is accepted too. Never put user input in it.
+    ``trusted_prefixes`` is an explicit override for the local sandbox: the exact URLs of its
+    certificates (e.g. ``"http://localhost:8000/public/paypal/sandbox/v1/notifications/certs/
+    CERT-facturo-sandbox"``), accepted only as they are. Never put user input in it.
     """
     for prefix in trusted_prefixes:
         if _matches_trusted_prefix(url, prefix):

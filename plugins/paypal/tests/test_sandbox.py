@@ -192,7 +192,7 @@ async def test_sandbox_webhooks_verify_offline(
     ]
     assert [d.status_code for d in sandbox.deliveries] == [200, 200, 200]
 
-    certs = AsyncCertificateCache(http, trusted_prefixes=[sandbox_url])
+    certs = AsyncCertificateCache(http, trusted_prefixes=[sandbox_url + CERT_PATH])
     for headers, body in deliveries:
         parsed = transmission_headers(headers)
         assert parsed is not None

@@ -156,11 +156,14 @@ def test_forged_cert_urls_are_refused(url: str) -> None:
         validate_cert_url(url)
 
 
-def test_trusted_prefix_admits_only_that_location() -> None:
+def test_trusted_url_admits_only_that_exact_location() -> None:
     prefix = "http://localhost:8000/public/paypal-sandbox"
     good = prefix + "/v1/notifications/certs/CERT-facturo-sandbox"
-    assert validate_cert_url(good, trusted_prefixes=[prefix]) == good
+    assert validate_cert_url(good, trusted_prefixes=[good]) == good
     for bad in (
+        prefix + "/checkoutnow?token=x",
+        good + "?x=1",
+        good + "/../echo",
         "http://localhost:8000/public/paypal-sandboxevil/cert",
         "http://localhost:8001/public/paypal-sandbox/cert",
         "https://localhost:8000/public/paypal-sandbox/cert",
@@ -169,7 +172,7 @@ def test_trusted_prefix_admits_only_that_location() -> None:
         "http://localhost:bad/public/paypal-sandbox/cert",
     ):
         with pytest.raises(CertificateURLError):
-            validate_cert_url(bad, trusted_prefixes=[prefix])
+            validate_cert_url(bad, trusted_prefixes=[good])
 
 
 def test_certificate_cache_fetches_each_url_once(cert_pem: bytes) -> None:

@@ -80,6 +80,17 @@ def invoice_payment_options(ctx: Context, document: Document, language: str) -> 
 
 
 @hookimpl
+def form_action_hosts(ctx: Context) -> list[str]:
+    """The card form posts to the Redsys payment page: allow its origin in the CSP."""
+    from urllib.parse import urlsplit
+
+    from .config import terminal_settings
+
+    parts = urlsplit(terminal_settings(ctx).payment_url)
+    return [f"{parts.scheme}://{parts.netloc}"]
+
+
+@hookimpl
 def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
     from facturo_ruralvia import views
 

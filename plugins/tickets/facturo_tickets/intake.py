@@ -17,6 +17,8 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import cast
 
+from facturo.plugin import is_valid_email
+
 from .htmltext import html_to_text
 from .loops import LoopReason, is_automatic
 from .references import find_header_reference, find_subject_reference, strip_subject_tags
@@ -169,7 +171,7 @@ def _addresses(message: Message, name: str) -> tuple[str, ...]:
     found: list[str] = []
     for _name, address in getaddresses(values):
         address = address.strip().lower()
-        if "@" in address and address not in found:
+        if is_valid_email(address) and address not in found:
             found.append(address)
     return tuple(found)
 
@@ -177,7 +179,8 @@ def _addresses(message: Message, name: str) -> tuple[str, ...]:
 def _sender(message: Message) -> tuple[str, str]:
     name, address = parseaddr(_header(message, "From"))
     address = address.strip().lower()
-    return name.strip(), address if "@" in address else ""
+    # The one validation every address gets (no CR/LF, a real domain): a bad sender is ignored.
+    return name.strip(), address if is_valid_email(address) else ""
 
 
 def _date(message: Message) -> datetime | None:

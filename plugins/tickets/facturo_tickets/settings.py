@@ -93,6 +93,7 @@ def schema(ctx: Context) -> PluginSettings:
                 kind="list",
                 default=[],
                 validate=_accounts,
+                secret_keys=("password",),
                 help="tables {department, host, user, password | password_env, port, folder}",
             ),
         ),

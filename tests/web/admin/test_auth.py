@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import httpx
@@ -50,9 +51,9 @@ def test_totp_login_and_recovery_code(
     with ctx.db.transaction() as session:
         row = session.get(StaffUser, staff.id)
         assert row is not None
-        codes = staff_ops.enable_two_factor(
-            session, row, secret, pyotp.TOTP(secret).now(), "system"
-        )
+        # Enrolled with the previous code: each code works once, so the login needs a new one.
+        earlier = pyotp.TOTP(secret).at(time.time() - 30)
+        codes = staff_ops.enable_two_factor(session, row, secret, earlier, "system")
     url = serve(ctx)
     with httpx.Client(base_url=url, headers=EN) as client:
         first = _login(client, "admin@example.com", PASSWORD)

@@ -24,6 +24,7 @@ class Site:
     url: str
 
     def client(self, **kwargs: Any) -> httpx.Client:
+        kwargs.setdefault("timeout", 30)  # argon2 and zxcvbn on a busy shared machine
         return httpx.Client(base_url=self.url, follow_redirects=False, **kwargs)
 
 

@@ -16,21 +16,37 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from facturo.config.reader import ConfigError, TableReader
+from facturo.config.sections import (
+    Books,
+    Legal,
+    Security,
+    Sessions,
+    logo_path,
+    read_books,
+    read_legal,
+    read_security,
+)
+
+__all__ = [
+    "Billing",
+    "Books",
+    "ConfigError",
+    "Delivery",
+    "Legal",
+    "Operations",
+    "Security",
+    "Seller",
+    "Sessions",
+    "Settings",
+    "Smtp",
+    "load_settings",
+    "settings_from_mapping",
+]
+
 ENV_PREFIX = "FACTURO_"
 DEFAULT_CONFIG_PATH = "facturo.toml"
 SMTP_SECURITY = ("none", "starttls", "ssl")
-#: What ``[seller] logo`` may be: the first bytes of a PNG or a JPEG file, and at most 2 MB.
-LOGO_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
-LOGO_MAX_BYTES = 2 * 1024 * 1024
-
-
-class ConfigError(Exception):
-    """A setting is missing or invalid; ``key`` is its dotted path."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"setting {key!r}: {problem}")
-        self.key = key
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -52,7 +68,7 @@ class Smtp:
     port: int
     security: str
     user: str
-    password: str
+    password: str = field(repr=False)
     from_address: str
     reply_to: str
 
@@ -94,35 +110,11 @@ class Operations:
 
 
 @dataclass(frozen=True)
-class Books:
-    """``[books]``: the activity columns of the VAT books (AEAT common format) ⚠ — code A
-    (activities in the IAE) / type 03 (other business activities) fit a software company;
-    ``iae_epigraph`` is the seller's IAE heading (up to 4 characters)."""
-
-    activity_code: str = "A"
-    activity_type: str = "03"
-    iae_epigraph: str = ""
-
-
-@dataclass(frozen=True)
-class Legal:
-    """The terms and privacy pages (an external URL, or a local Markdown/HTML file served at
-    /terms and /privacy) and the version of the consumer's consent text."""
-
-    terms_url: str = ""
-    privacy_url: str = ""
-    terms_file: str = ""
-    privacy_file: str = ""
-    consent_version: str = "2026-12"
-    withdrawal_days: int = 14
-
-
-@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
     database_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     base_url: str
     time_zone: str
     currency: str
@@ -131,16 +123,17 @@ class Settings:
     smtp: Smtp
     billing: Billing
     enabled_plugins: tuple[str, ...]
-    plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
     books: Books = Books()
     embedded_worker: bool = True
     legal: Legal = field(default_factory=Legal)
     demo: bool = False
     rate_limit_storage: str = "memory://"
     rate_limit_key_prefix: str = "facturo"
-    admin_two_factor_required: bool = False
+    admin_two_factor_required: bool = True
     delivery: Delivery = field(default_factory=Delivery)
     operations: Operations = field(default_factory=Operations)
+    security: Security = field(default_factory=Security)
     source: Path | None = None
     #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
     seller_logo: Path | None = None
@@ -216,7 +209,7 @@ def _set_path(raw: dict[str, Any], parts: list[str], value: Any) -> None:
 
 def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     """Validate a raw settings mapping (as parsed from TOML) into :class:`Settings`."""
-    reader = _Reader(raw)
+    reader = TableReader(raw)
     secret_key = reader.text("secret_key", required=True)
     if len(secret_key) < 32:
         raise ConfigError("secret_key", "must be at least 32 characters long")
@@ -238,14 +231,15 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     smtp = reader.table("smtp")
     billing = reader.table("billing")
     plugins = reader.table("plugins")
-    books = _books(reader.table("books"))
+    books = read_books(reader.table("books"))
     security = smtp.text("security", default="starttls").lower()
     if security not in SMTP_SECURITY:
         raise ConfigError("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
     plugin_tables = reader.table("plugin")
     delivery = reader.table("delivery")
     operations = reader.table("operations")
-    legal = _legal(reader.table("legal"))
+    demo = reader.boolean("demo", default=False)
+    legal = read_legal(reader.table("legal"))
     return Settings(
         database_url=database_url,
         secret_key=secret_key,
@@ -291,9 +285,9 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         legal=legal,
         rate_limit_storage=reader.text("rate_limit_storage", default="memory://"),
         rate_limit_key_prefix=reader.text("rate_limit_key_prefix", default="facturo"),
-        demo=reader.boolean("demo", default=False),
-        admin_two_factor_required=reader.boolean("admin_two_factor_required", default=False),
-        seller_logo=_logo_path(seller.text("logo", default="")),
+        demo=demo,
+        admin_two_factor_required=reader.boolean("admin_two_factor_required", default=not demo),
+        seller_logo=logo_path(seller.text("logo", default="")),
         delivery=Delivery(
             lease_seconds=delivery.integer("lease_seconds", default=60, minimum=2),
             retry_base_seconds=delivery.integer("retry_base_seconds", default=60, minimum=1),
@@ -309,149 +303,5 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             ),
         ),
         books=books,
+        security=read_security(reader),
     )
-
-
-def _logo_path(value: str) -> Path | None:
-    """The seller logo file (relative paths from the working directory), checked to be a
-    readable PNG or JPEG of at most 2 MB; None when not set."""
-    if not value.strip():
-        return None
-    path = Path(value.strip()).expanduser()
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(8)
-    except OSError as exc:
-        raise ConfigError("seller.logo", f"cannot read {str(path)!r}: {exc.strerror}") from exc
-    if not head.startswith(LOGO_SIGNATURES):
-        raise ConfigError("seller.logo", f"{str(path)!r} is not a PNG or JPEG image")
-    if size > LOGO_MAX_BYTES:
-        raise ConfigError("seller.logo", f"{str(path)!r} is larger than 2 MB")
-    return path.resolve()
-
-
-def _books(table: _Reader) -> Books:
-    code = table.text("activity_code", default="A").upper()
-    if code not in ("A", "B", "C", "D"):
-        raise ConfigError(table.key("activity_code"), "must be A, B, C or D")
-    kind = table.text("activity_type", default="03")
-    if not (len(kind) == 2 and kind.isdigit()):
-        raise ConfigError(table.key("activity_type"), "must be two digits such as 03")
-    epigraph = table.text("iae_epigraph", default="")
-    if len(epigraph) > 4:
-        raise ConfigError(table.key("iae_epigraph"), "has at most 4 characters")
-    return Books(activity_code=code, activity_type=kind, iae_epigraph=epigraph)
-
-
-def _legal(table: _Reader) -> Legal:
-    urls = {}
-    for name in ("terms_url", "privacy_url"):
-        value = table.text(name, default="").strip()
-        if value and not value.startswith(("http://", "https://", "/")):
-            raise ConfigError(table.key(name), "must be an http(s) URL or a path on this site")
-        urls[name] = value
-    files = {}
-    for name in ("terms_file", "privacy_file"):
-        value = table.text(name, default="").strip()
-        if value and Path(value).suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
-            raise ConfigError(table.key(name), "must be a Markdown (.md) or HTML (.html) file")
-        if value and not Path(value).is_file():
-            raise ConfigError(table.key(name), f"file not found: {value}")
-        files[name] = value
-    version = table.text("consent_version", default="2026-12").strip()
-    if not version or len(version) > 32:
-        raise ConfigError(table.key("consent_version"), "must be 1 to 32 characters")
-    return Legal(
-        **urls,
-        **files,
-        consent_version=version,
-        withdrawal_days=table.integer("withdrawal_days", default=14, minimum=14),
-    )
-
-
-class _Reader:
-    """Typed access to one TOML table, raising ConfigError with the dotted key."""
-
-    def __init__(self, raw: Mapping[str, Any], prefix: str = "") -> None:
-        self.raw = raw
-        self.prefix = prefix
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def table(self, name: str) -> _Reader:
-        value = self.raw.get(name, {})
-        if not isinstance(value, Mapping):
-            raise ConfigError(self.key(name), "must be a table")
-        return _Reader(value, prefix=f"{self.key(name)}.")
-
-    def text(self, name: str, default: str | None = None, required: bool = False) -> str:
-        value = self.raw.get(name)
-        if value is None or (required and value == ""):
-            if required or default is None:
-                raise ConfigError(self.key(name), "is missing")
-            return default
-        if not isinstance(value, str):
-            raise ConfigError(self.key(name), "must be a string")
-        return value
-
-    def integer(
-        self, name: str, default: int, minimum: int | None = None, maximum: int | None = None
-    ) -> int:
-        value = self.raw.get(name, default)
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(self.key(name), "must be a whole number")
-        if minimum is not None and value < minimum:
-            raise ConfigError(self.key(name), f"must be at least {minimum}")
-        if maximum is not None and value > maximum:
-            raise ConfigError(self.key(name), f"must be at most {maximum}")
-        return value
-
-    def integers(self, name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-        value = self.raw.get(name, list(default))
-        if isinstance(value, str):
-            value = [part for part in value.split(",") if part.strip()]
-        if not isinstance(value, list):
-            raise ConfigError(self.key(name), "must be a list of whole numbers")
-        try:
-            numbers = tuple(int(item) for item in value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(self.key(name), "must be a list of whole numbers") from exc
-        if any(number < 0 for number in numbers):
-            raise ConfigError(self.key(name), "must not hold negative numbers")
-        return numbers
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.raw.get(name, default)
-        if isinstance(value, str):
-            lowered = value.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-        if not isinstance(value, bool):
-            raise ConfigError(self.key(name), "must be true or false")
-        return value
-
-    def names(self, name: str) -> tuple[str, ...]:
-        value = self.raw.get(name, [])
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            raise ConfigError(self.key(name), "must be a list of plugin names")
-        return tuple(dict.fromkeys(value))
-
-    def series_format(self, name: str, default: str) -> str:
-        value = self.text(name, default=default)
-        try:
-            sample = value.format(year=2026, seq=1)
-        except (KeyError, ValueError, IndexError) as exc:
-            raise ConfigError(
-                self.key(name), "must use only {year} and {seq} placeholders"
-            ) from exc
-        if "{seq" not in value or sample == value.format(year=2026, seq=2):
-            raise ConfigError(self.key(name), "must contain the {seq} placeholder")
-        return value

@@ -117,3 +117,21 @@ def test_issued_pdf_is_rendered_once_and_kept(billing: Billing) -> None:
         stored = session.get(Document, invoice_id)
         assert stored is not None and stored.pdf == first
     assert render(billing, invoice_id) == first
+
+
+def test_an_invoice_rendered_by_two_processes_keeps_the_first_pdf(billing: Billing) -> None:
+    """Two workers mailing the same invoice both render it; the one that stores second must
+    neither trip the immutability guard nor send a different file."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    document_id = issue(billing, "es", "ES", "dos@example.com")
+    first = render(billing, document_id)
+    with billing.ctx.db.transaction() as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        set_committed_value(document, "pdf", None)  # as read before the other process stored
+        second = document_pdf(billing.ctx, session, document)
+    assert second == first
+    with billing.ctx.db.read_session() as session:
+        stored = session.get(Document, document_id)
+        assert stored is not None and stored.pdf == first

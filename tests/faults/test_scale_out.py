@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from facturo.accounts.customers import create_staff
 from facturo.context import Context
 from facturo.models import Customer, Document, OutboxEvent, OutboxMessage, Payment, Refund
 from facturo.testing import (
+    Clock,
     SmtpServer,
     base_settings_mapping,
     free_port,
@@ -113,7 +115,15 @@ def wait_drained(ctx: Context, timeout: float = 30) -> None:
         if not left:
             return
         time.sleep(0.2)
-    raise AssertionError("the workers did not drain the outbox")
+    with ctx.db.read_session() as session:
+        stuck = [
+            (m.template, m.status, m.attempts, m.last_error[:200])
+            for m in session.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent"))
+        ] + [
+            (e.name, e.status, e.attempts, e.last_error[:200])
+            for e in session.scalars(select(OutboxEvent).where(OutboxEvent.status != "done"))
+        ]
+    raise AssertionError(f"the workers did not drain the outbox: {stuck[:5]}")
 
 
 def consecutive(numbers: list[str]) -> bool:
@@ -131,7 +141,10 @@ def test_two_web_processes_and_two_workers_on_postgresql_with_redis(
     smtp_server: SmtpServer,
     processes: Callable[..., subprocess.Popen[bytes]],
     tmp_path: Path,
+    clock: Clock,
 ) -> None:
+    # The web processes run on the real clock: login sessions made here must not look expired.
+    clock.set(datetime.now(UTC))
     prefix = f"facturo-test-{uuid.uuid4().hex[:8]}"
     store = redis.Redis.from_url(REDIS_URL)
     assert store.ping(), "Redis must run at 127.0.0.1:6379 (see .ci/run)"

@@ -87,18 +87,18 @@ def update_customer(
         try:
             clean["email"] = clean_email(clean["email"])
         except InvalidEmail:
-            raise StaffError("not an email address", field="email") from None
+            raise StaffError("Enter a valid email address.", field="email") from None
         other = find_customer(session, clean["email"])
         if other is not None and other.id != customer.id:
-            raise StaffError("another customer has that email", field="email")
+            raise StaffError("Another customer has that email address.", field="email")
     if "name" in clean and not clean["name"]:
-        raise StaffError("the name is required", field="name")
+        raise StaffError("The name is required.", field="name")
     if "language" in clean and clean["language"] not in ("es", "en"):
-        raise StaffError("language must be es or en", field="language")
+        raise StaffError("Choose Spanish (es) or English (en).", field="language")
     if "country" in clean:
         clean["country"] = clean["country"].upper()
         if len(clean["country"]) != 2 or not clean["country"].isalpha():
-            raise StaffError("country must be a two-letter code", field="country")
+            raise StaffError("Enter the country as a two-letter code (ES, FR…).", field="country")
     before = audit.snapshot(customer, tuple(clean))
     old_email = customer.email
     for key, value in clean.items():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo.accounts import customer_admin
+from facturo.context import Context
 from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Payment, Service
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
@@ -30,45 +33,43 @@ def customer_page(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read_session() as session:
         customer = get_or_404(session, Customer, request.path_params["id"])
-        services = list(
-            session.scalars(
-                select(Service)
-                .options(selectinload(Service.product))
-                .where(Service.customer_id == customer.id)
-                .order_by(Service.id)
-            )
+        values = _page_values(ctx, session, customer)
+    return render(request, "admin/customer.html", values)
+
+
+def _page_values(ctx: Context, session: Session, customer: Customer) -> dict[str, Any]:
+    services = list(
+        session.scalars(
+            select(Service)
+            .options(selectinload(Service.product))
+            .where(Service.customer_id == customer.id)
+            .order_by(Service.id)
         )
-        documents = list(
-            session.scalars(
-                select(Document)
-                .where(Document.customer_id == customer.id)
-                .order_by(Document.id.desc())
-            )
-        )
-        payments = list(
-            session.scalars(
-                select(Payment)
-                .where(Payment.customer_id == customer.id)
-                .order_by(Payment.id.desc())
-            )
-        )
-        panels = [
-            panel
-            for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)
-            for panel in (found or [])
-        ]
-    return render(
-        request,
-        "admin/customer.html",
-        {
-            "c": customer,
-            "services": services,
-            "documents": documents,
-            "payments": payments,
-            "panels": sorted(panels, key=lambda p: p.order),
-            "errors": {},
-        },
     )
+    documents = list(
+        session.scalars(
+            select(Document).where(Document.customer_id == customer.id).order_by(Document.id.desc())
+        )
+    )
+    payments = list(
+        session.scalars(
+            select(Payment).where(Payment.customer_id == customer.id).order_by(Payment.id.desc())
+        )
+    )
+    panels = [
+        panel
+        for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)
+        for panel in (found or [])
+    ]
+    return {
+        "c": customer,
+        "services": services,
+        "documents": documents,
+        "payments": payments,
+        "panels": sorted(panels, key=lambda p: p.order),
+        "errors": {},
+        "form_values": None,
+    }
 
 
 @roles_required("billing")
@@ -88,8 +89,14 @@ def customer_edit(request: Request) -> Response:
                 ctx,
             )
     except FacturoError as exc:
-        flash(request, _(str(exc)), "error")
-        return RedirectResponse(f"/admin/customers/{request.path_params['id']}", status_code=303)
+        # Bad input re-renders the page with the message by its field and writes nothing.
+        with ctx.db.read_session() as session:
+            customer = get_or_404(session, Customer, request.path_params["id"])
+            values = _page_values(ctx, session, customer)
+        message = _(str(exc))
+        values["errors"] = {exc.field or "form": message}
+        values["form_values"] = {k: str(form.get(k, "")) for k in customer_admin.CUSTOMER_FIELDS}
+        return render(request, "admin/customer.html", values, exc.status)
     flash(request, _("Saved."), "ok")
     return RedirectResponse(f"/admin/customers/{customer.id}", status_code=303)
 

@@ -62,7 +62,8 @@ def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
 
 
 async def home(request: Request) -> Response:
-    return RedirectResponse("/client/", status_code=302)
+    """The site's front page is the public price list (the client area links from there)."""
+    return RedirectResponse("/client/pricing", status_code=302)
 
 
 async def switch_language(request: Request) -> Response:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from facturo.billing.archive import archive_years, file_name, search_documents, yearly_zip
 from facturo.billing.consent import terms_of
 from facturo.billing.documents import customer_documents, services_billed
 from facturo.billing.errors import BillingError
@@ -27,18 +28,52 @@ REFRESH_SECONDS = 5
 
 
 def documents(request: Request) -> Response:
-    """The customer's documents, unpaid first; ``?status=`` filters."""
+    """The customer's documents, unpaid first; ``?status=`` filters, ``?q=`` searches numbers
+    and line text; links to each year's invoices as one ZIP."""
     ctx = ctx_of(request)
     status = request.query_params.get("status", "")
     if status not in STATUSES:
         status = ""
+    text = request.query_params.get("q", "").strip()[:100]
+    customer_id = me(request).id
     with ctx.db.read_session() as session:
-        rows = customer_documents(session, me(request).id, status or None)
+        rows = customer_documents(session, customer_id, status or None)
+        if text:
+            found = search_documents(session, customer_id, text)
+            rows = [row for row in rows if row.id in found]
         return render(
             request,
             "client/documents.html",
-            {"documents": rows, "status": status, "statuses": STATUSES},
+            {
+                "documents": rows,
+                "status": status,
+                "statuses": STATUSES,
+                "q": text,
+                "years": archive_years(session, customer_id),
+            },
         )
+
+
+def yearly_archive(request: Request) -> Response:
+    """All the customer's invoices and credit notes of one year, as a ZIP of PDFs."""
+    ctx = ctx_of(request)
+    _ = gettext_for(request)
+    year = int(request.path_params["year"])
+    if not 2000 <= year <= 9999:
+        return error_page(request, 404)
+    with ctx.db.transaction() as session:
+        try:
+            data = yearly_zip(ctx, session, me(request).id, year)
+        except BillingError:
+            return error_page(request, 500, _("The PDF could not be produced. Try again later."))
+    if data is None:
+        return error_page(request, 404)
+    name = _("invoices")
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{year}.zip"'},
+    )
 
 
 def _view_values(request: Request, session: Session, document: Document) -> dict[str, Any]:
@@ -105,7 +140,7 @@ def document_download(request: Request) -> Response:
             pdf = document_pdf(ctx, session, document)
         except BillingError:
             return error_page(request, 500, _("The PDF could not be produced. Try again later."))
-        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in document.display_number)
+        name = file_name(document)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -117,6 +152,7 @@ def routes() -> list[Route]:
     """Document routes of the client section."""
     return [
         Route("/documents", documents, methods=["GET"]),
+        Route("/documents/archive/{year:int}.zip", yearly_archive, methods=["GET"]),
         Route("/documents/{id}", document_page, methods=["GET"]),
         Route("/documents/{id}/status", document_status, methods=["GET"]),
         Route("/documents/{id}/pdf", document_download, methods=["GET"]),

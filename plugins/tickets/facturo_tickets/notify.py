@@ -1,5 +1,5 @@
-"""Emails of the tickets plugin: staff replies, the auto-close warning, the auto-reply to
-unknown senders. Each carries the "[#T-n]" tag and a Message-ID we can thread on."""
+"""Emails of the tickets plugin: the acknowledgement of a new ticket, staff replies, the
+auto-close warning, the auto-reply to unknown senders. Each carries the "[#T-n]" tag and a Message-ID we can thread on."""
 
 from __future__ import annotations
 
@@ -31,6 +31,32 @@ def _values(session: Session, ctx: Context, ticket: Ticket) -> dict[str, Any]:
         "department": department,
         "ticket_url": ctx.url(f"/client/tickets/{ticket.number or ticket.id}"),
     }
+
+
+def notify_opened(session: Session, ctx: Context, ticket: Ticket) -> bool:
+    """Queue the acknowledgement of a new ticket (once per ticket): its reference, so the
+    customer knows it arrived and can answer on the same thread (like every email we send it
+    carries ``Auto-Submitted``, so other systems' auto-responders leave it alone)."""
+    to, language, customer = _recipient(session, ticket)
+    if not to:
+        return False
+    values = _values(session, ctx, ticket)
+    values.update(customer=customer)
+    number = ticket.number or ticket.id
+    return enqueue_email(
+        session,
+        ctx,
+        "ticket_opened",
+        to,
+        language,
+        values,
+        dedupe_key=f"tickets:opened:{ticket.id}",
+        customer_id=ticket.customer_id,
+        reply_to=values["department"].email if values["department"] else "",
+        headers={
+            "Message-ID": make_message_id(number, f"open{ticket.id}", config(ctx).message_domain)
+        },
+    )
 
 
 def notify_reply(session: Session, ctx: Context, ticket: Ticket, message: TicketMessage) -> bool:

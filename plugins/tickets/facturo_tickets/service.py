@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from facturo.plugin import Context, Customer, Service, StaffUser, audit_record
 
 from .models import PRIORITIES, PRIORITY_RANK, STATUSES, Department, Ticket, TicketMessage
+from .notify import notify_opened, notify_reply
 from .storage import NewFile, store_files
 
 MAX_SUBJECT = 250
@@ -159,6 +160,7 @@ def open_ticket(
         files,
         ctx,
     )
+    notify_opened(session, ctx, ticket)
     return ticket
 
 
@@ -240,8 +242,6 @@ def staff_reply(
         ticket.answered_at = now
         ticket.close_warning_at = None
         ticket.closed_at = None
-        from .notify import notify_reply
-
         notify_reply(session, ctx, ticket, message)
     return message
 

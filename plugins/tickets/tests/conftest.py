@@ -107,6 +107,11 @@ from facturo.testing import Clock, SmtpServer, make_customer  # noqa: E402
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+def is_acknowledgement(email: EmailMessage) -> bool:
+    """True for the email acknowledging a new ticket (its Message-ID names "open<id>")."""
+    return "-open" in (email["Message-ID"] or "")
+
+
 @dataclass
 class Desk:
     """A context with the tickets plugin, three departments, two customers and staff."""
@@ -121,6 +126,18 @@ class Desk:
     admin: StaffUser
     agent: StaffUser  # role support
     accountant: StaffUser  # role billing
+
+    def replies(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        """The emails sent other than new tickets' acknowledgements, once ``count`` of them
+        have arrived (or ``timeout`` seconds passed)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.smtp.sink.messages if not is_acknowledgement(m)]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
 
 
 @pytest.fixture

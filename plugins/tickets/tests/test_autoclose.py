@@ -35,7 +35,7 @@ def test_warning_then_close_after_n_days(desk: Desk, clock: Clock) -> None:
     quiet = _answered(desk, "Silencioso")
     talkative = _answered(desk, "Responde")
     drain(desk.ctx)
-    assert len(desk.smtp.sink.wait_for(2)) == 2  # the two staff replies
+    assert len(desk.replies(2)) == 2  # the two staff replies
 
     clock.advance(days=4, hours=23)  # 7 days, warning 2 days before: not yet
     assert run_autoclose(desk.ctx).warned == 0
@@ -45,7 +45,7 @@ def test_warning_then_close_after_n_days(desk: Desk, clock: Clock) -> None:
     assert (report.warned, report.closed) == (2, 0)
     assert run_autoclose(desk.ctx).warned == 0  # warned once
     drain(desk.ctx)
-    warnings = desk.smtp.sink.wait_for(4)[2:]
+    warnings = desk.replies(4)[2:]
     assert len(warnings) == 2
     for email in warnings:
         assert "[#T-" in email["Subject"] and "se cerrará en 2 días" in email["Subject"]
@@ -90,7 +90,7 @@ def test_reply_email_speaks_the_customers_language(desk: Desk) -> None:
         staff_reply(session, desk.ctx, ticket, session.get(StaffUser, desk.admin.id), "Done.")
         number = ticket.number
     drain(desk.ctx)
-    [email] = desk.smtp.sink.wait_for(1)
+    [email] = desk.replies(1)
     assert email["To"] == "eve@example.com"
     assert email["Subject"] == f"[#T-{number}] Invoice address"
     assert email["Reply-To"] == "facturacion@facturo.es"

@@ -169,7 +169,7 @@ def test_replies_thread_by_subject_tag_and_by_in_reply_to(desk: Desk) -> None:
         staff = session.get(StaffUser, desk.agent.id)
         staff_reply(session, desk.ctx, session.get(Ticket, ticket.id), staff, "Prueba de nuevo.")
     drain(desk.ctx)
-    [sent] = desk.smtp.sink.wait_for(1)
+    [sent] = desk.replies(1)
     tag = f"[#T-{ticket.number}]"
     assert tag in sent["Subject"] and sent["Reply-To"] == SUPPORT
     our_id = sent["Message-ID"]
@@ -250,7 +250,7 @@ def test_unknown_sender_gets_one_autoreply(desk: Desk) -> None:
         result = run(desk, message.as_bytes())
         assert result.output.startswith("autoreply"), result.output
     drain(desk.ctx)
-    [answer] = desk.smtp.sink.wait_for(1)
+    [answer] = desk.replies(1)
     assert answer["To"] == "nadie@otro.example"
     assert answer["Auto-Submitted"] == "auto-generated"  # our answer cannot start a loop
     assert "/client/tickets" in answer.get_body(("plain",)).get_content()

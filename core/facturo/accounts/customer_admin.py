@@ -16,6 +16,7 @@ from facturo.models import (
     Customer,
     Document,
 )
+from facturo.text import fold
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -42,7 +43,8 @@ def search_customers(ctx: Context, session: Session, query: str, limit: int = 50
     base = select(Customer).order_by(Customer.id.desc()).limit(limit)
     if not text:
         return list(session.scalars(base))
-    like = f"%{text.lower()}%"
+    folded = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{folded}%"
     doc_owner = select(Document.customer_id).where(
         or_(
             func.lower(Document.number) == text.lower(),
@@ -52,13 +54,7 @@ def search_customers(ctx: Context, session: Session, query: str, limit: int = 50
     found = list(
         session.scalars(
             base.where(
-                or_(
-                    func.lower(Customer.name).like(like),
-                    func.lower(Customer.company).like(like),
-                    func.lower(Customer.email).like(like),
-                    func.lower(Customer.tax_id).like(like),
-                    Customer.id.in_(doc_owner),
-                )
+                or_(Customer.search_text.like(like, escape="\\"), Customer.id.in_(doc_owner))
             )
         )
     )

@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from facturo.db.base import Base
 from facturo.db.types import Money, UTCDateTime, utcnow
+from facturo.text import fold
 
 STAFF_ROLES = ("admin", "billing", "support")
 
@@ -42,6 +43,9 @@ class Customer(Base):
     totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
     recovery_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Name, company, email, tax id and city folded (no accents, no case), kept by the ORM on
+    # every insert and update, so that staff search finds "Lucía" by typing "lucia".
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def is_verified(self) -> bool:
@@ -83,3 +87,17 @@ class StaffUser(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notes: Mapped[str] = mapped_column(Text, default="")
+
+
+SEARCHED_FIELDS = ("name", "company", "email", "tax_id", "city")
+
+
+def customer_search_text(customer: Customer) -> str:
+    """What staff search matches a customer by (see ``facturo.text.fold``)."""
+    return fold(" | ".join(str(getattr(customer, name) or "") for name in SEARCHED_FIELDS))
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    customer.search_text = customer_search_text(customer)

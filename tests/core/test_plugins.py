@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -69,6 +70,7 @@ def test_example_plugin_is_discovered_and_its_hooks_listed(hello_installed: Path
         "client_menu_items",
         "db_migrations",
         "on_invoice_paid",
+        "template_dirs",
         "web_routes",
     ]
 
@@ -127,10 +129,40 @@ def test_example_plugin_hooks_are_called(hello_installed: Path, tmp_path: Path) 
         client = httpx.Client(base_url=live.url, cookies=logged_in_cookies(ctx, customer=customer))
         page = client.get("/client/hello")
         assert page.status_code == 200
-        assert "Hello, Ana García!" in page.text
+        assert "¡Hola, Ana García!" in page.text  # in the customer's language
+        assert 'href="/client/documents"' in page.text  # inside the client layout
+        john = make_customer(ctx, email="john@example.com", language="en")
+        english = httpx.Client(base_url=live.url, cookies=logged_in_cookies(ctx, customer=john))
+        assert f"Hello, {john.name}!" in english.get("/client/hello").text
         anonymous = httpx.Client(base_url=live.url).get("/client/hello")
         assert anonymous.status_code == 303
         assert anonymous.headers["location"].startswith("/client/login")
     finally:
         stop_server(live)
         ctx.db.dispose()
+
+
+def test_example_plugin_wheel_ships_its_templates_and_migrations(tmp_path: Path) -> None:
+    """An integrator copying the example's pyproject.toml gets a wheel that works once
+    installed, not only in an editable checkout."""
+    import zipfile
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(tmp_path),
+            str(REPO / "examples" / "facturo-hello"),
+        ],
+        check=True,
+    )
+    [wheel] = tmp_path.glob("facturo_hello-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "facturo_hello/templates/hello/page.html" in names
+    assert "facturo_hello/migrations/h0001_paid_notes.py" in names

@@ -1,22 +1,24 @@
 """A minimal Facturo plugin.
 
-It shows the four things most plugins do: add a menu link and a page to the client area,
-keep a table of its own (with an Alembic branch labelled ``hello``), and react to an event
-(``on_invoice_paid``) by writing a row.
+It shows the things most plugins do: add a menu link and a page to the client area (a
+template of its own, in the client layout, in the visitor's language), keep a table of its own
+(with an Alembic branch labelled ``hello``), and react to an event (``on_invoice_paid``) by
+writing a row. Its ``pyproject.toml`` ships the templates and migrations in the wheel.
 """
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from facturo.plugin import Base, Context, Document, MenuItem, hookimpl
+from facturo.plugin import Base, Context, Document, MenuItem, hookimpl, render
+
+HERE = Path(__file__).parent
 
 
 class PaidNote(Base):
@@ -31,7 +33,12 @@ class PaidNote(Base):
 
 @hookimpl
 def db_migrations() -> list[Path]:
-    return [Path(__file__).parent / "migrations"]
+    return [HERE / "migrations"]
+
+
+@hookimpl
+def template_dirs() -> list[Path]:
+    return [HERE / "templates"]
 
 
 @hookimpl
@@ -39,9 +46,8 @@ def client_menu_items(customer: object) -> list[MenuItem]:
     return [MenuItem(label={"es": "Hola", "en": "Hello"}, url="/client/hello", order=900)]
 
 
-def hello_page(request: Request) -> HTMLResponse:
-    customer = request.state.customer
-    return HTMLResponse(f"<p>Hello, {escape(customer.name)}!</p>")
+def hello_page(request: Request) -> Response:
+    return render(request, "hello/page.html", {"name": request.state.customer.name})
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -9,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 from facturo.billing.taxes import treatment_for
 from facturo.web.client_catalog import offers, sellable
 from facturo.web.client_common import ctx_of
-from facturo.web.rendering import render
+from facturo.web.rendering import render, request_language
 from facturo.web.sections import open_page
 
 
@@ -37,8 +38,19 @@ def pricing(request: Request) -> Response:
         return render(
             request,
             "client/pricing.html",
-            {"items": items, "treatment": treatment, "currency": currency},
+            {
+                "items": items,
+                "treatment": treatment,
+                "currency": currency,
+                "country": country_name(seller.country, request_language(request)),
+            },
         )
+
+
+def country_name(code: str, language: str) -> str:
+    """``ES`` as people read it: "España" / "Spain"."""
+    names = Locale.parse("en_GB" if language == "en" else "es_ES").territories
+    return str(names.get(code.upper(), code))
 
 
 def routes() -> list[BaseRoute]:

@@ -27,8 +27,10 @@ def test_front_page_lists_products_and_prices_with_vat_before_login(
             "Proveedor addon-a",
             "47,19\xa0€",  # 39.00 + 21 %
             'href="/client/register"',
+            "21\xa0% de IVA para clientes en España",
         ):
             assert expected in spanish.text, expected
         english = http.get("/client/pricing", headers={"Accept-Language": "en"})
         assert "Products and prices" in english.text and "€180.29" in english.text
         assert "Supplier addon-a" in english.text
+        assert "include 21% VAT for customers in Spain" in english.text

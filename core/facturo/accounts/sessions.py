@@ -116,7 +116,8 @@ def is_live(ctx: Context, row: AuthSession, owner: Owner | None) -> bool:
     """True when ``row`` is neither revoked nor past its lifetimes, and its owner may log in."""
     if row.revoked_at is not None or owner is None or owner.disabled:
         return False
-    limits = lifetimes(ctx, row.kind)
+    # Staff signed in as a customer keep staff lifetimes, not the customer's weeks.
+    limits = lifetimes(ctx, "staff" if row.impersonator_id is not None else row.kind)
     idle = limits.idle if row.verified else min(limits.idle, PENDING_IDLE)
     now = ctx.now()
     return now - row.last_seen_at <= idle and now - row.created_at <= limits.absolute

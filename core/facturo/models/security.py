@@ -51,6 +51,10 @@ class AuthSession(Base):
     device_hash: Mapped[str] = mapped_column(String(64), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str] = mapped_column(String(30), default="")
+    # Set when staff signed in as the customer ("sign in as this customer"): who did it.
+    impersonator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE")
+    )
 
 
 class Passkey(Base):

@@ -10,10 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.accounts import customer_admin
+from facturo.accounts import customer_admin, sessions
+from facturo.accounts.impersonation import impersonate
+from facturo.accounts.staff import StaffError
 from facturo.context import Context
 from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Payment, Service
+from facturo.web import login_sessions
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import roles_required
@@ -102,6 +105,33 @@ def customer_edit(request: Request) -> Response:
 
 
 @roles_required("billing")
+def customer_impersonate(request: Request) -> Response:
+    """Sign in as the customer in this browser (audited; ends with "Back to the staff area")."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    staff = request.state.staff
+    try:
+        with ctx.db.transaction() as session:
+            customer = get_or_404(session, Customer, request.path_params["id"])
+            earlier = login_sessions.token_of(request, "customer")
+            if earlier:  # whoever was signed in as a customer in this browser is signed out
+                sessions.revoke_token(session, ctx, "customer", earlier, "replaced")
+            _row, token = impersonate(
+                session,
+                ctx,
+                staff,
+                customer,
+                ip=login_sessions.client_ip(request),
+                user_agent=login_sessions.user_agent(request),
+            )
+    except StaffError as exc:
+        flash(request, _(str(exc)), "error")
+        return RedirectResponse(f"/admin/customers/{request.path_params['id']}", status_code=303)
+    request.session[login_sessions.COOKIE_KEYS["customer"]] = token
+    return RedirectResponse("/client/", status_code=303)
+
+
+@roles_required("billing")
 def customer_login(request: Request) -> Response:
     """Disable or re-enable the customer's login."""
     _ = gettext_for(request)
@@ -120,4 +150,5 @@ def routes() -> list[Route]:
         Route("/customers/{id:int}", customer_page),
         Route("/customers/{id:int}/edit", customer_edit, methods=["POST"]),
         Route("/customers/{id:int}/login", customer_login, methods=["POST"]),
+        Route("/customers/{id:int}/impersonate", customer_impersonate, methods=["POST"]),
     ]

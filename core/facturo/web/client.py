@@ -10,6 +10,7 @@ from facturo.web import (
     client_catalog,
     client_dashboard,
     client_documents,
+    client_impersonation,
     client_payments,
     client_pricing,
     client_security,
@@ -34,6 +35,7 @@ def routes() -> list[BaseRoute]:
         client_payments,
         client_services,
         client_withdrawal,
+        client_impersonation,
     ):
         routes.extend(module.routes())
     return routes

@@ -33,6 +33,13 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
 
+def _impersonated(request: Request) -> bool:
+    """True on a customer page that staff opened by signing in as the customer."""
+    row = getattr(getattr(request.state, "login", None), "row", None)
+    customer = getattr(request.state, "customer", None)
+    return customer is not None and getattr(row, "impersonator_id", None) is not None
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -59,6 +66,7 @@ def render(
         "legal_terms": ctx.settings.legal.terms_url or "/public/terms",
         "legal_privacy": ctx.settings.legal.privacy_url or "/public/privacy",
         "consent_text": consent_text(lang),
+        "impersonated": _impersonated(request),
     }
     values.update(context or {})
     html = ctx.templates.get_template(template).render(values)

@@ -217,9 +217,32 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
             return RedirectResponse(f"{login}?next={target}", status_code=303)
         if roles and user is not None and getattr(user, "role", None) not in (*roles, "admin"):
             return error_page(request, 403, "Your role does not allow this.")
+        if section == "client" and user is not None and guards_credentials(request):
+            return error_page(
+                request,
+                403,
+                "Staff signed in as a customer cannot change the customer's password, email "
+                "address or second factors.",
+            )
         return await call(request)
 
     return guarded
+
+
+#: Client pages that change how the customer signs in: closed to staff signed in as them.
+CREDENTIAL_PATHS = ("/client/security", "/client/account/password")
+
+
+def guards_credentials(request: Request) -> bool:
+    """True when this request would change sign-in credentials inside a session that staff
+    opened as the customer (see ``facturo.accounts.impersonation``)."""
+    login = getattr(request.state, "login", None)
+    return (
+        request.method in UNSAFE_METHODS
+        and isinstance(login, login_sessions.Login)
+        and login.row.impersonator_id is not None
+        and request.url.path.startswith(CREDENTIAL_PATHS)
+    )
 
 
 NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")

@@ -9,8 +9,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo.accounts import customer_admin
+from facturo.billing.movements import Filters, history
 from facturo.errors import FacturoError
-from facturo.models import Customer, Document, Payment, Service
+from facturo.models import Customer, Document, Service
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import roles_required
@@ -42,16 +43,11 @@ def customer_page(request: Request) -> Response:
             session.scalars(
                 select(Document)
                 .where(Document.customer_id == customer.id)
+                .options(selectinload(Document.credit_notes))
                 .order_by(Document.id.desc())
             )
         )
-        payments = list(
-            session.scalars(
-                select(Payment)
-                .where(Payment.customer_id == customer.id)
-                .order_by(Payment.id.desc())
-            )
-        )
+        payments = history(session, Filters(customer_id=customer.id, every_refund=True), limit=None)
         panels = [
             panel
             for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)

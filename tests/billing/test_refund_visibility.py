@@ -36,7 +36,7 @@ def _card_payment(billing: Billing, document_id: int, txn: str, amount: str) -> 
             Decimal(amount),
             "EUR",
             billing.ctx.now(),
-            details=card_details("1", "454881******4242"),
+            details=card_details("Visa", "454881******4242"),
         )
 
 
@@ -119,14 +119,14 @@ def test_takings_are_net_of_refunds(billing: Billing) -> None:
 def test_method_names_for_people(billing: Billing) -> None:
     ctx = billing.ctx
     labels = {"transfer": {"es": "Transferencia bancaria", "en": "Bank transfer"}}
-    visa = card_details("1", "454881******4242")
+    visa = card_details("Visa", "454881******4242")
     assert visa == {"card_brand": "Visa", "card_last4": "4242"}
     assert card_details("", "") == {}
     assert card_details("Mastercard", "**** 5454") == {
         "card_brand": "Mastercard",
         "card_last4": "5454",
     }
-    assert card_details("2", "545454******") == {"card_brand": "Mastercard"}
+    assert card_details("Mastercard", "545454******") == {"card_brand": "Mastercard"}
     assert method_name(ctx, "ruralvia", visa, "es", labels) == "Tarjeta Visa ····4242"
     assert method_name(ctx, "ruralvia", visa, "en", labels) == "Visa card ····4242"
     assert method_name(ctx, "transfer", {}, "es", labels) == "Transferencia bancaria"

@@ -15,16 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from facturo.context import Context
 
-#: Redsys ``Ds_Card_Brand`` codes (Redsys' integration guide) → the brand people know.
-CARD_BRANDS = {
-    "1": "Visa",
-    "2": "Mastercard",
-    "6": "Diners",
-    "8": "American Express",
-    "9": "JCB",
-    "22": "UnionPay",
-}
-
 
 def method_labels(ctx: Context) -> dict[str, Mapping[str, str]]:
     """Each enabled gateway's label per language, from the ``payment_methods`` hook."""
@@ -36,13 +26,14 @@ def method_labels(ctx: Context) -> dict[str, Mapping[str, str]]:
 
 
 def card_details(brand: str | None, masked_number: str | None) -> dict[str, str]:
-    """``{"card_brand": "Visa", "card_last4": "4242"}`` from what a gateway reports: a brand
-    name or a Redsys brand code, and a masked card number (``454881******0004``). Parts the
-    gateway did not return are left out; a number without four trailing digits gives none."""
+    """``{"card_brand": "Visa", "card_last4": "4242"}`` from what a gateway reports: the
+    brand's name (a gateway plugin turns its own codes into names) and a masked card number
+    (``454881******0004``). Parts the gateway did not return are left out; a number without
+    four trailing digits gives none."""
     details: dict[str, str] = {}
     brand = (brand or "").strip()
     if brand:
-        details["card_brand"] = CARD_BRANDS.get(brand, brand)[:40]
+        details["card_brand"] = brand[:40]
     tail = (masked_number or "").strip()[-4:]
     if len(tail) == 4 and tail.isdigit():
         details["card_last4"] = tail

@@ -10,6 +10,7 @@ from facturo.audit import record as audit_record
 from facturo.billing.cycles import add_months, months_of, period_for
 from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
+from facturo.billing.methods import card_details
 from facturo.billing.money import format_money, parse_amount, to_money
 from facturo.billing.orders import OrderError, order_addon, place_order
 from facturo.billing.payments import PaymentOutcome, record_payment
@@ -60,6 +61,7 @@ from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
+    "card_details",
     "InvalidEmail",
     "clean_email",
     "is_valid_email",

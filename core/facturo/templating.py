@@ -13,6 +13,7 @@ from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 from facturo.billing.money import format_money
+from facturo.billing.refund_state import display_status
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -37,8 +38,44 @@ def build_environment(ctx: Context | None = None) -> Environment:
     env.filters["date"] = date_filter
     env.filters["datetime"] = datetime_filter
     env.filters["percent"] = percent_filter
+    env.filters["shown_status"] = display_status
+    if ctx is not None:
+        _business_filters(env, ctx)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return env
+
+
+def _business_filters(env: Environment, ctx: Context) -> None:
+    """Filters that need the business: instants default to its time zone, payment methods
+    are named by their plugins (labels read once per environment)."""
+    from facturo.billing.methods import method_labels, method_name
+
+    zone = ctx.settings.zone
+    labels: dict[str, Any] = {}
+
+    def in_zone(value: datetime | None, language: str = "es", tz: Any = None) -> str:
+        return datetime_filter(value, language, tz or zone)
+
+    def when(item: Any, language: str = "es") -> str:
+        value_date = getattr(item, "value_date", None)
+        if value_date is not None:
+            return date_filter(value_date, language)
+        at = getattr(item, "at", None) or getattr(item, "paid_at", None)
+        return datetime_filter(at, language, zone)
+
+    def method(item: Any, language: str = "es") -> str:
+        if not labels:
+            labels.update(method_labels(ctx))
+        details = getattr(item, "details", None)
+        return method_name(ctx, item.gateway, details, language, labels)
+
+    def day(value: datetime | None, language: str = "es") -> str:
+        return date_filter(value.astimezone(zone).date() if value is not None else None, language)
+
+    env.filters["datetime"] = in_zone
+    env.filters["day"] = day
+    env.filters["when"] = when
+    env.filters["method"] = method
 
 
 def money_filter(amount: Decimal | None, currency: str = "EUR", language: str = "es") -> str:
@@ -58,11 +95,14 @@ def date_filter(value: date | None, language: str = "es") -> str:
 
 
 def datetime_filter(value: datetime | None, language: str = "es", tz: Any = None) -> str:
-    """An instant in the seller's time zone."""
+    """An instant in ``tz`` (the business time zone: the environment's filter passes it), as
+    the language writes dates (see :func:`date_filter`) followed by the time:
+    ``27/11/2026 11:00`` (es), ``27 Nov 2026 11:00`` (en)."""
     if value is None:
         return ""
-    locale = "en_GB" if language == "en" else "es_ES"
-    return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale=locale))
+    if language == "en":
+        return str(format_datetime(value, format="d MMM yyyy HH:mm", tzinfo=tz, locale="en_GB"))
+    return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale="es_ES"))
 
 
 def percent_filter(value: Decimal | None, language: str = "es") -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from facturo import audit
 from facturo.billing import (
@@ -412,7 +412,11 @@ def customer_documents(
     session: Session, customer_id: int, status: str | None = None
 ) -> list[Document]:
     """A customer's documents, unpaid first then newest first."""
-    query = select(Document).where(Document.customer_id == customer_id)
+    query = (
+        select(Document)
+        .where(Document.customer_id == customer_id)
+        .options(selectinload(Document.credit_notes))
+    )
     if status:
         query = query.where(Document.status == status)
     rows = list(session.scalars(query.order_by(Document.id.desc())))

@@ -52,12 +52,17 @@ def record_payment(
     actor: str = "system",
     customer_id: int | None = None,
     payer_country: str | None = None,
+    details: dict[str, str] | None = None,
+    value_date: date | None = None,
 ) -> PaymentOutcome:
     """Record money received for ``document`` through ``gateway``; idempotent (see module).
 
     ``payer_country`` is the country of the paying card's issuer or the payer's account as the
     gateway reports it (ISO alpha-2 or numeric); it is evidence of a consumer's place of
-    supply."""
+    supply. ``details`` is what people are shown about the means of payment
+    (``card_brand``, ``card_last4``: see :func:`facturo.billing.methods.card_details`).
+    ``value_date``: only the day is known (a bank's value date); it is what people are shown,
+    and ``paid_at`` (then any instant of that day) only orders the payment."""
     from facturo.billing.evidence import iso_country
 
     amount = to_money(amount)
@@ -88,6 +93,8 @@ def record_payment(
             "status": "applied",
             "raw": raw or {},
             "payer_country": iso_country(payer_country),
+            "details": dict(details or {}),
+            "value_date": value_date,
             "created_at": ctx.now(),
         },
         ("gateway", "gateway_txn_id"),
@@ -229,7 +236,8 @@ def record_transfer(
     actor: str,
 ) -> PaymentOutcome:
     """Record a bank transfer checked by hand: gateway ``transfer``, txn id = the bank
-    reference; a repeat with the same reference changes nothing."""
+    reference; a repeat with the same reference changes nothing. ``paid_on`` is a date and
+    is kept as the payment's ``value_date`` (shown as a date, never as an hour)."""
     reference = bank_reference.strip()
     if not reference:
         raise FacturoError("the bank reference is required", field="bank_reference")
@@ -250,6 +258,7 @@ def record_transfer(
             paid_at,
             raw={"source": "manual", "recorded_by": actor},
             actor=actor,
+            value_date=paid_on,
         )
     except BillingError as exc:
         raise FacturoError(str(exc), field="amount") from exc

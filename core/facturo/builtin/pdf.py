@@ -64,9 +64,24 @@ def document_context(
         "_": translations.gettext,
         "num": lambda value: plain_number(value, lang),
         "zone": ctx.settings.zone,
-        "paid_on": moment(document.paid_at, lang, ctx.settings.zone),
+        "paid_on": paid_on(ctx, document, lang),
         "page_count": PAGE_COUNT_MARK,
     }
+
+
+def paid_on(ctx: Context, document: Document, language: str) -> str:
+    """When ``document`` was paid, as people read it: the value date alone when only the
+    day is known (a bank transfer), else the instant in the business time zone."""
+    from sqlalchemy.orm import object_session
+
+    from facturo.billing.movements import settled_value_date
+    from facturo.templating import date_filter
+
+    session = object_session(document)
+    value_date = settled_value_date(session, document) if session is not None else None
+    if value_date is not None:
+        return date_filter(value_date, language)
+    return moment(document.paid_at, language, ctx.settings.zone)
 
 
 def moment(value: datetime | None, language: str, zone: tzinfo) -> str:

@@ -84,6 +84,11 @@ class Document(Base):
         back_populates="document", order_by="DocumentLine.position", cascade="all, delete-orphan"
     )
     original: Mapped[Document | None] = relationship(remote_side=[id])
+    #: The credit notes that correct this invoice, oldest first (read-only: a credit note is
+    #: linked by setting its ``original_id``).
+    credit_notes: Mapped[list[Document]] = relationship(
+        foreign_keys=[original_id], viewonly=True, order_by=id
+    )
 
     @property
     def is_issued(self) -> bool:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from facturo.db.base import Base
@@ -40,6 +40,12 @@ class Payment(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: ISO country of the card issuer or the payer's account, as the gateway reports it.
     payer_country: Mapped[str | None] = mapped_column(String(2))
+    #: The day the money arrived when only the day is known (a bank transfer's value date):
+    #: shown as a date, never as an hour; ``paid_at`` then only orders and filters it.
+    value_date: Mapped[date | None] = mapped_column(Date)
+    #: What the gateway told about the means of payment, shown to people: ``card_brand``
+    #: ("Visa") and ``card_last4`` ("4242") when it returns them.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document | None] = relationship()
@@ -62,6 +68,10 @@ class Refund(Base):
     status: Mapped[str] = mapped_column(String(16), default="completed")
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    document: Mapped[Document] = relationship(foreign_keys=[document_id])
+    credit_note: Mapped[Document | None] = relationship(foreign_keys=[credit_note_id])
+    payment: Mapped[Payment | None] = relationship()
 
 
 class GatewayNotification(Base):

@@ -13,9 +13,10 @@ from starlette.routing import Route
 from facturo.accounts import customer_admin, sessions
 from facturo.accounts.impersonation import impersonate
 from facturo.accounts.staff import StaffError
+from facturo.billing.movements import Filters, history
 from facturo.context import Context
 from facturo.errors import FacturoError
-from facturo.models import Customer, Document, Payment, Service
+from facturo.models import Customer, Document, Service
 from facturo.web import login_sessions
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
 from facturo.web.rendering import flash, gettext_for, render
@@ -51,14 +52,13 @@ def _page_values(ctx: Context, session: Session, customer: Customer) -> dict[str
     )
     documents = list(
         session.scalars(
-            select(Document).where(Document.customer_id == customer.id).order_by(Document.id.desc())
+            select(Document)
+            .where(Document.customer_id == customer.id)
+            .options(selectinload(Document.credit_notes))
+            .order_by(Document.id.desc())
         )
     )
-    payments = list(
-        session.scalars(
-            select(Payment).where(Payment.customer_id == customer.id).order_by(Payment.id.desc())
-        )
-    )
+    payments = history(session, Filters(customer_id=customer.id, every_refund=True), limit=None)
     panels = [
         panel
         for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from facturo import audit
 from facturo.billing.evidence import open_conflicts
+from facturo.billing.movements import takings_since
 from facturo.context import Context
 from facturo.delivery.mail import requeue_failed, retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
@@ -25,7 +26,8 @@ WORKER_STALE = timedelta(minutes=15)
 
 
 def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
-    """Outstanding/overdue totals, payments this month, failed emails, job runs."""
+    """Outstanding/overdue totals, payments this month (net of refunds, with the gross
+    received and the refunds given back beside), failed emails, job runs."""
     today = ctx.today()
     owed = Document.total - Document.amount_paid - Document.credit_applied
     unpaid = select(func.coalesce(func.sum(owed), 0)).where(
@@ -34,20 +36,16 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
     month_start = datetime.combine(
         today.replace(day=1), datetime.min.time(), tzinfo=ctx.settings.zone
     )
+    takings = takings_since(session, month_start)
     runs = {run.name: run for run in session.scalars(select(JobRun))}
     heartbeat = runs.get("worker")
     last_beat = heartbeat.last_finished_at or heartbeat.last_started_at if heartbeat else None
     return {
         "outstanding": Decimal(session.scalar(unpaid) or 0),
         "overdue": Decimal(session.scalar(unpaid.where(Document.due_date < today)) or 0),
-        "payments_month": Decimal(
-            session.scalar(
-                select(func.coalesce(func.sum(Payment.amount), 0)).where(
-                    Payment.status == "applied", Payment.paid_at >= month_start
-                )
-            )
-            or 0
-        ),
+        "payments_month": takings.net,
+        "payments_month_gross": takings.gross,
+        "refunds_month": takings.refunds,
         "review_count": session.scalar(
             select(func.count()).select_from(Payment).where(Payment.status == "needs_review")
         )

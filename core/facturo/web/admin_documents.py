@@ -23,7 +23,9 @@ from facturo.billing.documents import (
 from facturo.billing.errors import BillingError
 from facturo.billing.evidence import evidence_of, review_conflict
 from facturo.billing.money import parse_money_field
+from facturo.billing.movements import document_movements
 from facturo.billing.pdf import document_pdf
+from facturo.billing.refund_state import display_status
 from facturo.billing.refunds import refund, resolve_reserved_refund
 from facturo.errors import FacturoError
 from facturo.models import Customer, Document, OrderTerms, Refund, Withdrawal
@@ -50,7 +52,11 @@ FREE_LINES = 5
 def filter_documents(session: Session, params: Any, limit: int, offset: int) -> list[Document]:
     """Documents filtered by ``status``, ``kind``, ``customer_id``, ``from``/``to`` (issue
     date) and ``q`` (number or reference), newest first."""
-    query = select(Document).options(selectinload(Document.customer)).order_by(Document.id.desc())
+    query = (
+        select(Document)
+        .options(selectinload(Document.customer), selectinload(Document.credit_notes))
+        .order_by(Document.id.desc())
+    )
     if params.get("status"):
         query = query.where(Document.status == params["status"])
     if params.get("kind"):
@@ -89,9 +95,14 @@ def document_page(request: Request) -> Response:
     """One document with its lines, payments and refunds."""
     with ctx_of(request).db.read_session() as session:
         document = get_or_404(session, Document, request.path_params["id"])
-        _ = (document.lines, document.customer)
+        _ = (document.lines, document.customer, document.original)
         refunds = list(session.scalars(select(Refund).where(Refund.document_id == document.id)))
         values = document_extras(ctx_of(request), session, document)
+        values.update(
+            shown_status=display_status(document),
+            credit_notes=[note for note in document.credit_notes if note.is_issued],
+            movements=document_movements(session, document),
+        )
     return render(request, "admin/document.html", {"d": document, "refunds": refunds, **values})
 
 

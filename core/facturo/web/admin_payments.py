@@ -15,6 +15,7 @@ from starlette.routing import Route
 from facturo.billing import payments
 from facturo.billing.errors import BillingError
 from facturo.billing.money import parse_money_field
+from facturo.billing.movements import Filters, Movement, history
 from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_payment
 from facturo.context import Context
 from facturo.csv_export import csv_response
@@ -44,6 +45,9 @@ CSV_COLUMNS = (
     "customer_id",
     "refunded",
     "credited",
+    "kind",
+    "credit_note",
+    "value_date",
 )
 
 
@@ -77,44 +81,71 @@ def filter_payments(
     return list(session.scalars(query))
 
 
+def movement_filters(ctx: Context, params: Any) -> Filters:
+    """The staff list's query string as history filters (every refund state shown)."""
+    customer_id = str(params.get("customer_id") or "")
+    kind = str(params.get("kind") or "")
+    return Filters(
+        customer_id=int(customer_id) if customer_id.isdigit() else None,
+        kind=kind if kind in ("payment", "refund") else "",
+        status=str(params.get("status") or ""),
+        gateway=str(params.get("gateway") or ""),
+        start=parse_date(params.get("from")),
+        end=parse_date(params.get("to")),
+        zone=ctx.settings.zone,
+        every_refund=True,
+    )
+
+
 @roles_required("billing")
 def payment_list(request: Request) -> Response:
-    """All payments with filters."""
+    """All payments and refunds (a line of their own, negative) with filters."""
     ctx = ctx_of(request)
     page = page_number(request)
     with ctx.db.read_session() as session:
-        payments = filter_payments(
-            ctx, session, request.query_params, PAGE_SIZE, (page - 1) * PAGE_SIZE
+        rows = history(
+            session,
+            movement_filters(ctx, request.query_params),
+            PAGE_SIZE,
+            (page - 1) * PAGE_SIZE,
         )
     return render(
         request,
         "admin/payments.html",
-        {"payments": payments, "filters": dict(request.query_params), "page": page},
+        {"payments": rows, "filters": dict(request.query_params), "page": page},
     )
 
 
 @roles_required("billing")
 def payment_csv(request: Request) -> Response:
-    """The filtered payments as CSV (text cells made safe for spreadsheets)."""
+    """The filtered payments and refunds as CSV (text cells made safe for spreadsheets);
+    a refund's amount is negative and names its credit note."""
     ctx = ctx_of(request)
     with ctx.db.read_session() as session:
         rows = [
-            [
-                p.id,
-                p.paid_at.isoformat(),
-                p.gateway,
-                p.gateway_txn_id,
-                p.amount,
-                p.currency,
-                p.status,
-                p.document.display_number if p.document else "",
-                p.customer_id or "",
-                p.refunded,
-                p.credited,
-            ]
-            for p in filter_payments(ctx, session, request.query_params, None)
+            _csv_row(m) for m in history(session, movement_filters(ctx, request.query_params), None)
         ]
     return csv_response("payments.csv", CSV_COLUMNS, rows)
+
+
+def _csv_row(m: Movement) -> list[Any]:
+    payment = not m.is_refund
+    return [
+        m.id if payment else f"refund-{m.id}",
+        m.at.isoformat(),
+        m.gateway,
+        m.reference,
+        m.amount,
+        m.currency,
+        m.status,
+        m.document.display_number if m.document else "",
+        m.customer_id or "",
+        m.refunded if payment else "",
+        m.credited if payment else "",
+        m.kind,
+        m.credit_note.display_number if m.credit_note else "",
+        m.value_date.isoformat() if m.value_date else "",
+    ]
 
 
 def find_document(session: Session, key: str) -> Document | None:

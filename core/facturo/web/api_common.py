@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from facturo.billing.refund_state import refund_state
 from facturo.models import Customer, Document, Payment, Product, Service
 from facturo.web.sections import api_error
 
@@ -183,6 +184,13 @@ def document_json(d: Document) -> dict[str, Any]:
         "total": _money(d.total),
         "amount_paid": _money(d.amount_paid),
         "refunded_total": _money(d.refunded_total),
+        "refund_state": refund_state(d),
+        "corrects": {"id": d.original.id, "number": d.original.number} if d.original else None,
+        "credit_notes": [
+            {"id": note.id, "number": note.number, "total": _money(note.total)}
+            for note in d.credit_notes
+            if note.is_issued
+        ],
         "lines": [
             {
                 "description": ln.description,
@@ -208,4 +216,6 @@ def payment_json(p: Payment) -> dict[str, Any]:
         "status": p.status,
         "review_reason": p.review_reason,
         "paid_at": _when(p.paid_at),
+        "value_date": _when(p.value_date),
+        "refunded": _money(p.refunded),
     }

@@ -97,6 +97,21 @@ SCHEMAS: dict[str, Any] = {
             "total": MONEY,
             "amount_paid": MONEY,
             "refunded_total": MONEY,
+            "refund_state": {
+                "type": "string",
+                "enum": ["refunded", "partly_refunded"],
+                "nullable": True,
+            },
+            "corrects": {
+                **_object({"id": ID, "number": NULL_TEXT}),
+                "nullable": True,
+                "description": "The invoice a credit note corrects (null otherwise).",
+            },
+            "credit_notes": {
+                "type": "array",
+                "description": "The credit notes that correct this invoice, oldest first.",
+                "items": _object({"id": ID, "number": NULL_TEXT, "total": MONEY}),
+            },
             "lines": {
                 "type": "array",
                 "items": _object(
@@ -123,6 +138,8 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": list(PAYMENT_STATES)},
             "review_reason": NULL_TEXT,
             "paid_at": NULL_TEXT,
+            "value_date": {"type": "string", "format": "date", "nullable": True},
+            "refunded": MONEY,
         }
     ),
     "NewPayment": {

@@ -114,7 +114,15 @@ def get_service(request: Request) -> Response:
 @handles_errors
 def list_documents(request: Request) -> Response:
     """Documents, filtered by ``status``, ``kind``, ``customer_id``, ``from`` and ``to``."""
-    query = select(Document).options(selectinload(Document.lines)).order_by(Document.id)
+    query = (
+        select(Document)
+        .options(
+            selectinload(Document.lines),
+            selectinload(Document.credit_notes),
+            selectinload(Document.original),
+        )
+        .order_by(Document.id)
+    )
     status = choice_param(request, "status", DOCUMENT_STATES)
     kind = choice_param(request, "kind", DOCUMENT_KINDS)
     customer_id = int_param(request, "customer_id", None, 1, MAX_ID)

@@ -15,7 +15,9 @@ from facturo.billing.consent import terms_of
 from facturo.billing.documents import customer_documents, services_billed
 from facturo.billing.errors import BillingError
 from facturo.billing.evidence import evidence_of
+from facturo.billing.movements import document_movements
 from facturo.billing.pdf import document_pdf
+from facturo.billing.refund_state import refund_state
 from facturo.billing.withdrawal import withdrawal_status
 from facturo.builtin.pdf import document_context
 from facturo.models import Document, Payment, Withdrawal
@@ -82,7 +84,7 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     values = document_context(ctx, document, lang)
     if not me(request).is_verified:
         values["options"] = []
-    payments = [p for p in document_payments(session, document) if p.status == "applied"]
+    payments = document_movements(session, document)
 
     evidence = evidence_of(session, document.id)
     return {
@@ -90,6 +92,8 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
         "doc": values,
         "services": services_billed(session, document),
         "payments": payments,
+        "credit_notes": [note for note in document.credit_notes if note.is_issued],
+        "refund_state": refund_state(document),
         "vat_pending": bool(
             evidence and evidence.vat_status == "unknown" and document.status == "unpaid"
         ),

@@ -123,12 +123,13 @@ def admin_customer_panels(ctx: Context, session: Session, customer: Customer) ->
 
 @hookimpl
 def customer_search(ctx: Context, session: Session, query: str) -> list[SearchHit]:
-    from .service import find_by_key
+    from .service import find_by_key, licence_name
 
     licence = find_by_key(session, ctx, query)
     if licence is None:
         return []
-    return [SearchHit(customer_id=licence.customer_id, label=f"Licence lic_{licence.id}")]
+    label = f"Licence {licence_name(session, licence, 'en')} (lic_{licence.id})"
+    return [SearchHit(customer_id=licence.customer_id, label=label)]
 
 
 @hookimpl

@@ -23,6 +23,7 @@ from facturo.plugin import (
     error_page,
     flash,
     render,
+    request_language,
     roles_required,
 )
 
@@ -32,6 +33,7 @@ from .service import (
     addon_rows,
     binding_of,
     customer_licences,
+    licence_name,
     move_allowance,
     reset_binding,
     search_licences,
@@ -55,7 +57,12 @@ def licences_page(request: Request) -> Response:
     with ctx.db.read_session() as session:
         found = search_licences(session, ctx, query) if query else []
         rows = [
-            (lic, session.get(Customer, lic.customer_id), binding_of(session, lic.id))
+            (
+                lic,
+                session.get(Customer, lic.customer_id),
+                binding_of(session, lic.id),
+                licence_name(session, lic, request_language(request)),
+            )
             for lic in found
         ]
     return render(request, "prestaimport_license/admin_licences.html", {"q": query, "rows": rows})
@@ -71,10 +78,11 @@ def licence_page(request: Request) -> Response:
             return error_page(request, 404, "Licence not found.")
         context = {
             "licence": licence,
+            "name": licence_name(session, licence, request_language(request)),
             "customer": session.get(Customer, licence.customer_id),
             "binding": binding_of(session, licence.id),
             "allowance": move_allowance(session, ctx, licence.id),
-            "addons": addon_views(ctx, addon_rows(session, licence.id)),
+            "addons": addon_views(ctx, addon_rows(session, licence.id), request_language(request)),
             "keys": list(
                 session.scalars(
                     select(LicenceKey)
@@ -206,19 +214,22 @@ def suppliers_page(request: Request) -> Response:
 
 
 def save_supplier(request: Request) -> Response:
-    """Add a supplier or rename one (by code)."""
+    """Add a supplier or rename one (by code), in Spanish (``name``) and English
+    (``name_en``, optional: empty means the same)."""
     ctx: Context = request.app.state.ctx
     code = str(request.state.form.get("code", "")).strip().lower()
     name = str(request.state.form.get("name", "")).strip()
-    if not code or not name or len(code) > 64 or len(name) > 200:
+    name_en = str(request.state.form.get("name_en", "")).strip()
+    if not code or not name or len(code) > 64 or len(name) > 200 or len(name_en) > 200:
         flash(request, "A supplier needs a code (up to 64 characters) and a name.", "error")
         return RedirectResponse("/admin/licences/suppliers", status_code=303)
     with ctx.db.transaction() as session:
         supplier = session.scalar(select(Supplier).where(Supplier.code == code))
+        english = "" if name_en == name else name_en
         if supplier is None:
-            session.add(Supplier(code=code, name=name))
+            session.add(Supplier(code=code, name=name, name_en=english))
         else:
-            supplier.name = name
+            supplier.name, supplier.name_en = name, english
     flash(request, "Supplier saved.", "ok")
     return RedirectResponse("/admin/licences/suppliers", status_code=303)
 
@@ -242,8 +253,9 @@ def customer_panel(ctx: Context, session: Session, customer: Customer) -> Panel 
     for licence in licences:
         binding = binding_of(session, licence.id)
         shop = escape(binding.shop_host) if binding else "—"
+        name = escape(licence_name(session, licence))
         items.append(
-            f'<li><a href="/admin/licences/{licence.id}">lic_{licence.id}</a> '
+            f'<li><a href="/admin/licences/{licence.id}">{name}</a> (lic_{licence.id}) '
             f"{escape(licence.status)} · {shop}</li>"
         )
     return Panel(title={"es": "Licencias", "en": "Licences"}, html=f"<ul>{''.join(items)}</ul>")

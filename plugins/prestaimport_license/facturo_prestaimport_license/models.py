@@ -78,13 +78,20 @@ class ShopMove(Base):
 
 
 class Supplier(Base):
-    """A supplier whose catalog the tool imports; add-on products name it by ``code``."""
+    """A supplier whose catalog the tool imports; add-on products name it by ``code``. Staff
+    name it in both languages: ``name`` (Spanish, the business's language, also signed into
+    leases) and ``name_en`` (English; empty when it is the same)."""
 
     __tablename__ = P + "suppliers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+    def label(self, language: str) -> str:
+        """The supplier's name for a reader of ``language``."""
+        return self.name_en if language == "en" and self.name_en else self.name
 
 
 class Addon(Base):

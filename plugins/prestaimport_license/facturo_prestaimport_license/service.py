@@ -160,14 +160,29 @@ def supplier_code(options: str) -> str | None:
     return None
 
 
-def ensure_supplier(session: Session, code: str, name: str) -> Supplier:
-    """The supplier with ``code``; created with ``name`` when staff have not added it yet."""
+def ensure_supplier(session: Session, code: str, name: str, name_en: str = "") -> Supplier:
+    """The supplier with ``code`` from the staff's catalog; when staff have not added it yet,
+    created with ``name`` (Spanish) and ``name_en`` (English), which staff may change."""
     supplier = session.scalar(select(Supplier).where(Supplier.code == code))
     if supplier is None:
-        supplier = Supplier(code=code, name=name or code)
+        name = name.strip() or code
+        english = name_en.strip()
+        supplier = Supplier(code=code, name=name, name_en="" if english == name else english)
         session.add(supplier)
         session.flush()
     return supplier
+
+
+def licence_name(session: Session, licence: Licence, language: str = "es") -> str:
+    """How people call a licence: the shop it is bound to, else the shop label given when it
+    was ordered, else "Licencia 2" / "Licence 2" (the lease's ``lic_2`` is for machines)."""
+    binding = binding_of(session, licence.id)
+    if binding is not None and binding.shop_host:
+        return binding.shop_host
+    service = session.get(Service, licence.service_id) if licence.service_id else None
+    if service is not None and service.label.strip():
+        return service.label.strip()
+    return f"{'Licence' if language == 'en' else 'Licencia'} {licence.id}"
 
 
 def ensure_addon(session: Session, ctx: Context, licence: Licence, supplier: Supplier) -> Addon:
@@ -244,7 +259,7 @@ def _provision_addon(
     parent = session.get(Service, service.parent_id)
     assert parent is not None
     licence = create_licence(session, ctx, parent.customer_id, parent.id)
-    supplier = ensure_supplier(session, code, product.name_en)
+    supplier = ensure_supplier(session, code, product.name_es, product.name_en)
     addon = ensure_addon(session, ctx, licence, supplier)
     addon.service_id = service.id
     if action in ("create", "renew"):

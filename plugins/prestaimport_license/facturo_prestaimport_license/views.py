@@ -38,6 +38,7 @@ from .service import (
     binding_of,
     current_key,
     customer_licences,
+    licence_name,
     move_allowance,
     move_shop,
     regenerate_key,
@@ -66,8 +67,11 @@ class AddonView:
     status: str
 
 
-def addon_views(ctx: Context, rows: list[tuple[Addon, Supplier]]) -> list[AddonView]:
-    """Add-ons with their status at ``ctx.now()`` (the same rule as the validation API)."""
+def addon_views(
+    ctx: Context, rows: list[tuple[Addon, Supplier]], language: str = "es"
+) -> list[AddonView]:
+    """Add-ons with their status at ``ctx.now()`` (the same rule as the validation API), each
+    supplier named from the staff's catalog in ``language``."""
     now, grace = ctx.now(), config(ctx).grace
     views = []
     for addon, supplier in rows:
@@ -80,13 +84,20 @@ def addon_views(ctx: Context, rows: list[tuple[Addon, Supplier]]) -> list[AddonV
         )
         views.append(
             AddonView(
-                addon.id, supplier.name, supplier.code, addon.active, addon.expires_at, status
+                addon.id,
+                supplier.label(language),
+                supplier.code,
+                addon.active,
+                addon.expires_at,
+                status,
             )
         )
     return views
 
 
-def _licence_context(ctx: Context, session: Session, licence: Licence) -> dict[str, Any]:
+def _licence_context(
+    ctx: Context, session: Session, licence: Licence, language: str = "es"
+) -> dict[str, Any]:
     service = session.get(Service, licence.service_id) if licence.service_id else None
     owned = {code for _, code in _addon_codes(session, licence)}
     buyable: list[Product] = []
@@ -103,10 +114,11 @@ def _licence_context(ctx: Context, session: Session, licence: Licence) -> dict[s
                 buyable.append(product)
     return {
         "licence": licence,
+        "name": licence_name(session, licence, language),
         "key": current_key(session, ctx, licence),
         "binding": binding_of(session, licence.id),
         "allowance": move_allowance(session, ctx, licence.id),
-        "addons": addon_views(ctx, addon_rows(session, licence.id)),
+        "addons": addon_views(ctx, addon_rows(session, licence.id), language),
         "buyable": buyable,
         "renewal": pending_renewal(session, licence),
     }
@@ -169,7 +181,8 @@ def licences_page(request: Request) -> Response:
     customer: Customer = request.state.customer
     with ctx.db.read_session() as session:
         items = [
-            _licence_context(ctx, session, lic) for lic in customer_licences(session, customer.id)
+            _licence_context(ctx, session, lic, request_language(request))
+            for lic in customer_licences(session, customer.id)
         ]
     return render(request, "prestaimport_license/licences.html", {"items": items})
 
@@ -296,7 +309,9 @@ def dashboard_panel(
             binding.shop_host if binding else ("sin tienda" if language == "es" else "no shop yet")
         )
         label = "proveedores activos" if language == "es" else "suppliers active"
-        parts.append(f"<li>lic_{licence.id} · {escape(shop)} · {usable}/{len(views)} {label}</li>")
+        name = licence_name(session, licence, language)
+        where = "" if name == shop else f" · {escape(shop)}"
+        parts.append(f"<li>{escape(name)}{where} · {usable}/{len(views)} {label}</li>")
     link = "Ver licencias" if language == "es" else "See licences"
     return Panel(
         title={"es": "Licencias", "en": "Licences"},

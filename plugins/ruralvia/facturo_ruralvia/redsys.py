@@ -136,6 +136,22 @@ def _field(parameters: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
+#: ``Ds_Card_Brand`` codes → the brand people know (Redsys' integration guide).
+CARD_BRANDS = {
+    "1": "Visa",
+    "2": "Mastercard",
+    "6": "Diners",
+    "8": "American Express",
+    "9": "JCB",
+    "22": "UnionPay",
+}
+
+
+def brand_name(code: str) -> str:
+    """The brand of a ``Ds_Card_Brand`` code; an unknown code gives "" (nothing is shown)."""
+    return CARD_BRANDS.get(code.strip(), "")
+
+
 def get_field(parameters: Mapping[str, Any], name: str) -> str:
     """Return field ``name`` (any case) as stripped text, or ``""`` when it is absent."""
     value = _field(parameters, name)

@@ -21,6 +21,7 @@ from facturo.plugin import (
     Customer,
     Document,
     Payment,
+    card_details,
     log_notification,
     mark_notification,
     record_payment,
@@ -32,7 +33,7 @@ from .models import CardAttempt
 from .notification import NotificationMismatch, check_notification, read_notification
 from .orders import new_order_number
 from .payment import PaymentAttempt, PaymentForm, build_payment_form, new_attempt
-from .redsys import RedsysError, get_field
+from .redsys import RedsysError, brand_name, get_field
 from .refund import refund as redsys_refund
 
 __all__ = [
@@ -195,6 +196,10 @@ def _settle(ctx: Context, order: str, fields: Mapping[str, Any]) -> tuple[str, s
             paid_at=ctx.now(),
             raw=dict(outcome.fields),
             payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
+            details=card_details(
+                brand_name(get_field(outcome.fields, "Ds_Card_Brand")),
+                get_field(outcome.fields, "Ds_Card_Number"),
+            ),
         )
         attempt.status = "approved"
         attempt.response_es = outcome.message.es

@@ -53,6 +53,9 @@ def test_pay_by_card_end_to_end_and_refund(card_app: CardApp) -> None:
     assert result.status_code == 200
     assert 'data-state="paid"' in result.text
     assert "Pago recibido" in result.text  # the customer's language is Spanish
+    with card_app.client(customer) as http:
+        history = http.get("/client/payments").text
+    assert "Tarjeta Visa ····0003" in history and ">ruralvia<" not in history
     with ctx.db.read_session() as session:
         paid = session.get(Document, document.id)
         assert paid is not None
@@ -68,6 +71,8 @@ def test_pay_by_card_end_to_end_and_refund(card_app: CardApp) -> None:
         ]
         log = list(session.scalars(select(GatewayNotification)))
         assert [n.status for n in log] == ["processed"]
+        # The card's brand and last four digits, as the notification reported them (#16.6).
+        assert payments[0].details == {"card_brand": "Visa", "card_last4": "0003"}
 
     # The staff refund (core refund_invoice → refund_payment hook) goes back through the
     # sandbox's REST endpoint; more than what is left is refused with a clear error.

@@ -132,6 +132,7 @@ def confirm_lines(session: Session, ctx: Context, line_ids: list[int], actor: st
             paid_at,
             raw={"remittance": entry.remittance, "bank_reference": entry.bank_reference},
             actor=actor,
+            value_date=entry.booking_date,
         )
         entry.status = "confirmed" if outcome.created else "duplicate"
         entry.payment_id = outcome.payment.id

@@ -214,5 +214,6 @@ def test_invoice_and_credit_note_pages_show_what_their_pdfs_show(site: Site) -> 
     assert "Periodo: 02/03/2026 – 01/03/2027" in page
     assert "1.234,56\xa0€" in page and "Pagado 02/03/2026 11:00" in page
     note = client.get(f"/client/documents/{note_id}").text
-    assert "Rectifica la factura: F2026-000001 (02/03/2026)" in note
+    link = f'<a href="/client/documents/{document_id}">F2026-000001</a>'
+    assert f"Rectifica la factura: {link} (02/03/2026)" in note  # linked to the invoice
     assert "Motivo: Pedido duplicado" in note

@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse
 
 from facturo.billing.consent import consent_text
 from facturo.i18n import LANGUAGES, negotiate
+from facturo.web.admin_nav import staff_navigation
 from facturo.web.security import csrf_token
 
 
@@ -60,6 +61,10 @@ def render(
         "legal_privacy": ctx.settings.legal.privacy_url or "/public/privacy",
         "consent_text": consent_text(lang),
     }
+    if staff is not None:
+        values["admin_nav"] = staff_navigation(
+            staff.role, values["admin_menu"], lang, translations.gettext, request.url.path
+        )
     values.update(context or {})
     html = ctx.templates.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)

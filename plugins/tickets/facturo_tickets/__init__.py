@@ -84,15 +84,22 @@ def client_dashboard_panels(
 @hookimpl
 def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
-        MenuItem(label={"es": "Tickets", "en": "Tickets"}, url="/admin/tickets", order=40),
+        MenuItem(
+            label={"es": "Tickets", "en": "Tickets"},
+            url="/admin/tickets",
+            order=40,
+            group="support",
+        ),
     ]
 
 
 @hookimpl
-def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+def admin_customer_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
     from .panels import admin_customer_panel
 
-    return [admin_customer_panel(ctx, session, customer)]
+    return [admin_customer_panel(ctx, session, customer, language)]
 
 
 @hookimpl

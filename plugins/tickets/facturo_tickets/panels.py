@@ -61,10 +61,12 @@ def client_panel(ctx: Context, session: Session, customer: Customer, language: s
     return Panel(title={"es": "Soporte", "en": "Support"}, html=body, order=60)
 
 
-def admin_customer_panel(ctx: Context, session: Session, customer: Customer) -> Panel:
-    """Every ticket of the customer, for the staff customer page."""
+def admin_customer_panel(
+    ctx: Context, session: Session, customer: Customer, language: str = "es"
+) -> Panel:
+    """Every ticket of the customer, for the staff customer page, in ``language``."""
     tickets = customer_tickets(session, customer.id)
-    body = _rows(tickets[:50], "/admin/tickets/", "es") if tickets else "<p>—</p>"
+    body = _rows(tickets[:50], "/admin/tickets/", language) if tickets else "<p>—</p>"
     return Panel(title={"es": "Tickets", "en": "Tickets"}, html=body, order=60)
 
 

@@ -122,6 +122,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "VERI*FACTU", "en": "VERI*FACTU"},
             url="/admin/verifactu",
+            group="taxes",
             order=70,
             roles=("admin", "billing"),
         )

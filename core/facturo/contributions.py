@@ -69,11 +69,13 @@ class PaymentOption:
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A job the worker runs every ``interval_seconds``; ``run(ctx)`` does the work."""
+    """A job the worker runs every ``interval_seconds``; ``run(ctx)`` does the work. ``label``
+    (language code → text) names it for staff on the dashboard; without one the name shows."""
 
     name: str
     interval_seconds: int
     run: Callable[[Context], Any]
+    label: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

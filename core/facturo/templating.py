@@ -42,6 +42,7 @@ def build_environment(ctx: Context | None = None) -> Environment:
     env.filters["number"] = number_filter
     env.filters.update(LABEL_FILTERS)
     env.filters["gateway_label"] = gateway_label_filter(ctx)
+    env.filters["job_label"] = job_label_filter(ctx)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     return env
 
@@ -74,6 +75,36 @@ def gateway_label_filter(ctx: Context | None) -> Any:
         return word or code
 
     return gateway_label
+
+
+#: The core's own job names for people (English message ids).
+JOB_WORDS = {"billing_run": "Billing run", "worker": "Worker"}
+
+
+def job_label_filter(ctx: Context | None) -> Any:
+    """``{{ run.name|job_label }}``: a periodic job's name for people, from the ``label`` of the
+    job a plugin contributes (read on first use), else a core word, else the name."""
+    names: dict[str, dict[str, str]] = {}
+    loaded: list[bool] = []
+
+    @pass_context
+    def job_label(context: TemplateContext, name: str | None) -> str:
+        if not name:
+            return ""
+        if not loaded and ctx is not None:
+            loaded.append(True)
+            for contributed in ctx.hook.periodic_jobs(ctx=ctx):
+                for job in contributed or ():
+                    if job.label:
+                        names[job.name] = dict(job.label)
+        named = names.get(name)
+        if named:
+            return named.get(str(context.get("lang") or "es")) or name
+        gettext = context.get("_")
+        word = JOB_WORDS.get(name)
+        return str(gettext(word)) if word and callable(gettext) else (word or name)
+
+    return job_label
 
 
 def money_filter(amount: Decimal | str | None, currency: str = "EUR", language: str = "es") -> str:

@@ -20,9 +20,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from facturo.billing.payments import record_transfer
+from facturo.billing.payments import record_payment, record_transfer
 from facturo.billing.refunds import refund
 from facturo.context import Context
+from facturo.delivery.jobs import mark
 from facturo.demo import BUNDLED, DEMO_STAFF, seed
 from facturo.labels import CYCLES, KINDS, ROLES, STATUSES
 from facturo.models import Customer, Document, Product, Service, StaffUser
@@ -40,7 +41,7 @@ ENGLISH = (
     "None", "Never", "never", "Open", "Closed", "Priority", "Department", "Subject", "Reply",
     "Received", "Notifications", "Bank", "Statement", "Statements", "Tax", "Country",
     "Delete", "Create", "New", "Download", "the", "and", "with", "your", "this",
-    "from", "not", "for",
+    "from", "not", "for", "already", "matching",
 )  # fmt: skip
 #: Words that give away a Spanish leftover on an English page.
 SPANISH = (
@@ -54,6 +55,7 @@ SPANISH = (
 )  # fmt: skip
 RAW_CODES = frozenset(
     {*STATUSES, *KINDS, *CYCLES, *ROLES, "ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "CURRENT"}
+    | {"billing_run", "verifactu_send", "tickets_autoclose", "verifactu_reconcile", "worker"}
     - {"ok", "error"}
 )
 URL = re.compile(r"https?://\S+")
@@ -144,6 +146,14 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
             session, ctx, document, document.total, ctx.today(), "BANK-REF-1", "staff:test"
         )
     refund(ctx, paid.id, Decimal("10.00"), "Partial refund", "staff:test", through_gateway=False)
+    with ctx.db.transaction() as session:
+        record_payment(
+            session, ctx, None, "transfer", "UNMATCHED-1", Decimal("50.00"), "EUR", ctx.now(),
+            customer_id=customer.id,
+        )  # fmt: skip
+    mark(ctx, "billing_run", "ok", started=ctx.now())
+    mark(ctx, "verifactu_send", "error", "timeout", started=ctx.now())
+    mark(ctx, "worker", "ok")
     user_data = [
         customer.name,
         customer.company or "",
@@ -177,8 +187,16 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "/admin/payments/transfer",
         "/admin/payments/review",
         "/admin/2fa/setup",
+        "/admin/no-such-page",
+        "/admin/documents/999999",
     ]
-    result.client_routes += ["/client/", "/client/catalog", "/client/tickets/new"]
+    result.client_routes += [
+        "/client/",
+        "/client/catalog",
+        "/client/tickets/new",
+        "/client/no-such-page",
+        "/client/documents/999999",
+    ]
     return result
 
 

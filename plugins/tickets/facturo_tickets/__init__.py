@@ -122,12 +122,20 @@ def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
     from .imap import run_imap_poll
     from .settings import config
 
-    jobs = [PeriodicJob(name="tickets_autoclose", interval_seconds=3600, run=run_autoclose)]
+    jobs = [
+        PeriodicJob(
+            name="tickets_autoclose",
+            interval_seconds=3600,
+            run=run_autoclose,
+            label={"es": "Cierre automático de tickets", "en": "Ticket auto-close"},
+        )
+    ]
     cfg = config(ctx)
     if cfg.imap_enabled and cfg.imap_accounts:
         jobs.append(
             PeriodicJob(
                 name="tickets_imap_poll",
+                label={"es": "Lectura de los buzones de soporte", "en": "Support mailbox check"},
                 interval_seconds=cfg.imap_interval_seconds,
                 run=run_imap_poll,
             )

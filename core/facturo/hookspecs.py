@@ -233,8 +233,11 @@ def admin_document_panels(ctx: Context, session: Session, document: Document) ->
 
 
 @hookspec
-def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
-    """Panels the staff dashboard shows to ``staff`` (e.g. open tickets by priority)."""
+def admin_dashboard_panels(
+    ctx: Context, session: Session, staff: StaffUser, language: str
+) -> list[Panel]:
+    """Panels the staff dashboard shows to ``staff`` (e.g. open tickets by priority), written
+    in the staff user's ``language`` (es or en; an implementation may leave the argument out)."""
 
 
 @hookspec

@@ -51,7 +51,7 @@ SPANISH = (
     "Anulada", "Cancelada", "Ventas", "Ajustes", "Servicios", "Documentos", "Abono", "Devolución",
     "Licencia", "Prioridad", "Departamento", "Asunto", "Responder", "Recibido", "Ninguno",
     "Nunca", "Crear", "Nuevo", "Nueva", "Descargar", "el", "la", "los", "las", "del", "con",
-    "para", "tu", "una", "sin",
+    "para", "tu", "una", "sin", "Cola", "baja", "alta",
 )  # fmt: skip
 RAW_CODES = frozenset(
     {*STATUSES, *KINDS, *CYCLES, *ROLES, "ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "CURRENT"}

@@ -103,10 +103,12 @@ def admin_customer_panels(
 
 
 @hookimpl
-def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
+def admin_dashboard_panels(
+    ctx: Context, session: Session, staff: StaffUser, language: str
+) -> list[Panel]:
     from .panels import admin_dashboard_panel
 
-    return [admin_dashboard_panel(session, staff)]
+    return [admin_dashboard_panel(session, staff, language)]
 
 
 @hookimpl

@@ -187,6 +187,7 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "/admin/payments/transfer",
         "/admin/payments/review",
         "/admin/2fa/setup",
+        f"/admin/vies/customers/{customer.id}",
         "/admin/no-such-page",
         "/admin/documents/999999",
     ]

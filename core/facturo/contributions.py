@@ -14,12 +14,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class MenuItem:
-    """A link in the client or staff menu; ``label`` maps a language code to text."""
+    """A link in the client or staff menu; ``label`` maps a language code to text.
+
+    ``group`` places a staff link under one heading of the staff menu: ``sales``, ``customers``,
+    ``support``, ``taxes`` or ``settings`` (``facturo.web.admin_nav.GROUPS``); empty or unknown
+    puts it under "More". The client menu ignores it."""
 
     label: dict[str, str]
     url: str
     order: int = 100
     roles: tuple[str, ...] = ()
+    group: str = ""
 
     def text(self, language: str) -> str:
         return self.label.get(language) or next(iter(self.label.values()), self.url)
@@ -64,11 +69,13 @@ class PaymentOption:
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """A job the worker runs every ``interval_seconds``; ``run(ctx)`` does the work."""
+    """A job the worker runs every ``interval_seconds``; ``run(ctx)`` does the work. ``label``
+    (language code → text) names it for staff on the dashboard; without one the name shows."""
 
     name: str
     interval_seconds: int
     run: Callable[[Context], Any]
+    label: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,9 @@ def client_dashboard_panels(
 
 @hookspec
 def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
-    """Links the staff menu shows to ``staff`` (filter by ``staff.role``)."""
+    """Links the staff menu shows to ``staff`` (filter by ``staff.role``, or set ``roles``).
+    ``MenuItem.group`` names the menu heading the link goes under (``sales``, ``customers``,
+    ``support``, ``taxes``, ``settings``); items without one go under "More"."""
 
 
 @hookspec
@@ -218,8 +220,11 @@ def footer_links(ctx: Context, section: str) -> list[MenuItem]:
 
 
 @hookspec
-def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
-    """Panels a staff customer page shows (the customer's licences, tickets…)."""
+def admin_customer_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
+    """Panels a staff customer page shows (the customer's licences, tickets…), written in the
+    staff user's ``language`` (es or en; an implementation may leave the argument out)."""
 
 
 @hookspec
@@ -228,8 +233,11 @@ def admin_document_panels(ctx: Context, session: Session, document: Document) ->
 
 
 @hookspec
-def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
-    """Panels the staff dashboard shows to ``staff`` (e.g. open tickets by priority)."""
+def admin_dashboard_panels(
+    ctx: Context, session: Session, staff: StaffUser, language: str
+) -> list[Panel]:
+    """Panels the staff dashboard shows to ``staff`` (e.g. open tickets by priority), written
+    in the staff user's ``language`` (es or en; an implementation may leave the argument out)."""
 
 
 @hookspec

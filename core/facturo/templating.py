@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context as TemplateContext
 
 from facturo.billing.money import format_money
 from facturo.billing.refund_state import display_status
+from facturo.labels import FILTERS as LABEL_FILTERS
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -39,6 +41,10 @@ def build_environment(ctx: Context | None = None) -> Environment:
     env.filters["datetime"] = datetime_filter
     env.filters["percent"] = percent_filter
     env.filters["shown_status"] = display_status
+    env.filters["number"] = number_filter
+    env.filters.update(LABEL_FILTERS)
+    env.filters["gateway_label"] = gateway_label_filter(ctx)
+    env.filters["job_label"] = job_label_filter(ctx)
     if ctx is not None:
         _business_filters(env, ctx)
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
@@ -53,7 +59,7 @@ def _business_filters(env: Environment, ctx: Context) -> None:
     zone = ctx.settings.zone
     labels: dict[str, Any] = {}
 
-    def in_zone(value: datetime | None, language: str = "es", tz: Any = None) -> str:
+    def in_zone(value: datetime | str | None, language: str = "es", tz: Any = None) -> str:
         return datetime_filter(value, language, tz or zone)
 
     def when(item: Any, language: str = "es") -> str:
@@ -78,31 +84,107 @@ def _business_filters(env: Environment, ctx: Context) -> None:
     env.filters["method"] = method
 
 
-def money_filter(amount: Decimal | None, currency: str = "EUR", language: str = "es") -> str:
-    """``{{ doc.total|money(doc.currency, lang) }}``."""
-    if amount is None:
+#: How a payment came in when no gateway plugin names it (English message ids).
+GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit", "transfer": "Bank transfer"}
+
+
+def gateway_label_filter(ctx: Context | None) -> Any:
+    """``{{ p.gateway|gateway_label }}``: the payment method's name in the page's language, as the
+    gateway plugin's ``payment_methods()`` names it (a core word, else the code, otherwise)."""
+    names: dict[str, dict[str, str]] = {}
+    if ctx is not None:
+        for contributed in ctx.hook.payment_methods(ctx=ctx):
+            for method in contributed or ():
+                names[method.gateway] = dict(method.label)
+
+    @pass_context
+    def gateway_label(context: TemplateContext, code: str | None) -> str:
+        if not code:
+            return ""
+        language = str(context.get("lang") or "es")
+        named = names.get(code)
+        if named:
+            return named.get(language) or next(iter(named.values()), code)
+        word = GATEWAY_WORDS.get(code)
+        gettext = context.get("_")
+        if word and callable(gettext):
+            return str(gettext(word))
+        return word or code
+
+    return gateway_label
+
+
+#: The core's own job names for people (English message ids).
+JOB_WORDS = {"billing_run": "Billing run", "worker": "Worker"}
+
+
+def job_label_filter(ctx: Context | None) -> Any:
+    """``{{ run.name|job_label }}``: a periodic job's name for people, from the ``label`` of the
+    job a plugin contributes (read on first use), else a core word, else the name."""
+    names: dict[str, dict[str, str]] = {}
+    loaded: list[bool] = []
+
+    @pass_context
+    def job_label(context: TemplateContext, name: str | None) -> str:
+        if not name:
+            return ""
+        if not loaded and ctx is not None:
+            loaded.append(True)
+            for contributed in ctx.hook.periodic_jobs(ctx=ctx):
+                for job in contributed or ():
+                    if job.label:
+                        names[job.name] = dict(job.label)
+        named = names.get(name)
+        if named:
+            return named.get(str(context.get("lang") or "es")) or name
+        gettext = context.get("_")
+        word = JOB_WORDS.get(name)
+        return str(gettext(word)) if word and callable(gettext) else (word or name)
+
+    return job_label
+
+
+def money_filter(amount: Decimal | str | None, currency: str = "EUR", language: str = "es") -> str:
+    """``{{ doc.total|money(doc.currency, lang) }}``; an amount kept as text (``"12.10"``) is
+    read as a Decimal first; empty shows nothing."""
+    if amount is None or amount == "":
         return ""
+    if isinstance(amount, str):
+        amount = Decimal(amount)
     return format_money(amount, currency, language)
 
 
-def date_filter(value: date | None, language: str = "es") -> str:
-    """A business date, e.g. ``27/11/2026`` (es) or ``27 Nov 2026`` (en)."""
+def date_filter(value: date | None, language: str = "es", tz: Any = None) -> str:
+    """A business date, e.g. ``27/11/2026`` (es) or ``27 Nov 2026`` (en); an instant
+    (``datetime``) is shown as its day in the time zone ``tz``."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = (value.astimezone(tz) if tz is not None else value).date()
     if language == "en":
         return str(format_date(value, format="d MMM yyyy", locale="en_GB"))
     return str(format_date(value, format="dd/MM/yyyy", locale="es_ES"))
 
 
-def datetime_filter(value: datetime | None, language: str = "es", tz: Any = None) -> str:
-    """An instant in ``tz`` (the business time zone: the environment's filter passes it), as
-    the language writes dates (see :func:`date_filter`) followed by the time:
-    ``27/11/2026 11:00`` (es), ``27 Nov 2026 11:00`` (en)."""
+def datetime_filter(value: datetime | str | None, language: str = "es", tz: Any = None) -> str:
+    """An instant in the seller's time zone ``tz``, to the minute: ``27/11/2026 14:05`` (es) or
+    ``27 Nov 2026, 14:05`` (en), the same style as ``date_filter``. A text timestamp in ISO
+    8601 (as some records keep it) is read first."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if language == "en":
+        return str(format_datetime(value, format="d MMM yyyy, HH:mm", tzinfo=tz, locale="en_GB"))
+    return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale="es_ES"))
+
+
+def number_filter(value: Decimal | int | None, language: str = "es") -> str:
+    """A quantity for people, without trailing zeros: ``1``, ``2,5`` (es), ``2.5`` (en)."""
     if value is None:
         return ""
-    if language == "en":
-        return str(format_datetime(value, format="d MMM yyyy HH:mm", tzinfo=tz, locale="en_GB"))
-    return str(format_datetime(value, format="dd/MM/yyyy HH:mm", tzinfo=tz, locale="es_ES"))
+    locale = "en_GB" if language == "en" else "es_ES"
+    return str(format_decimal(value, format="#,##0.###", locale=locale))
 
 
 def percent_filter(value: Decimal | None, language: str = "es") -> str:

@@ -56,7 +56,7 @@ def test_refund_shows_everywhere(
         assert f'href="/admin/documents/{invoice_id}">F2026-' in note_page
         listing = staff.get("/admin/payments").text
         assert 'data-kind="refund"' in listing and "Manual refund" in listing
-        assert "-21.00 EUR" in listing and "Bank transfer" in listing
+        assert "-€21.00" in listing and "Bank transfer" in listing
         assert paid_on.strftime("%-d %b %Y") in listing  # the value date, with no hour
         rows = list(csv.DictReader(io.StringIO(staff.get("/admin/payments.csv").text)))
         assert sorted((r["kind"], r["amount"]) for r in rows) == [
@@ -70,8 +70,8 @@ def test_refund_shows_everywhere(
         refunds_only = staff.get("/admin/payments.csv", params={"kind": "refund"}).text
         assert "BANK-42" not in refunds_only and note_number in refunds_only
         dashboard = staff.get("/admin/").text
-        assert 'id="payments-month">100.00<' in dashboard
-        assert "121.00" in dashboard and 'id="refunds-month">Refunds 21.00<' in dashboard
+        assert 'id="payments-month">€100.00<' in dashboard
+        assert "€121.00" in dashboard and 'id="refunds-month">Refunds €21.00<' in dashboard
 
     with ctx.db.read_session() as session:
         from facturo.models import Customer

@@ -19,7 +19,7 @@ from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Service
 from facturo.web import login_sessions
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
-from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
 
@@ -37,11 +37,13 @@ def customer_page(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.db.read_session() as session:
         customer = get_or_404(session, Customer, request.path_params["id"])
-        values = _page_values(ctx, session, customer)
+        values = _page_values(ctx, session, customer, request_language(request))
     return render(request, "admin/customer.html", values)
 
 
-def _page_values(ctx: Context, session: Session, customer: Customer) -> dict[str, Any]:
+def _page_values(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> dict[str, Any]:
     services = list(
         session.scalars(
             select(Service)
@@ -61,7 +63,9 @@ def _page_values(ctx: Context, session: Session, customer: Customer) -> dict[str
     payments = history(session, Filters(customer_id=customer.id, every_refund=True), limit=None)
     panels = [
         panel
-        for found in ctx.hook.admin_customer_panels(ctx=ctx, session=session, customer=customer)
+        for found in ctx.hook.admin_customer_panels(
+            ctx=ctx, session=session, customer=customer, language=language
+        )
         for panel in (found or [])
     ]
     return {
@@ -95,7 +99,7 @@ def customer_edit(request: Request) -> Response:
         # Bad input re-renders the page with the message by its field and writes nothing.
         with ctx.db.read_session() as session:
             customer = get_or_404(session, Customer, request.path_params["id"])
-            values = _page_values(ctx, session, customer)
+            values = _page_values(ctx, session, customer, request_language(request))
         message = _(str(exc))
         values["errors"] = {exc.field or "form": message}
         values["form_values"] = {k: str(form.get(k, "")) for k in customer_admin.CUSTOMER_FIELDS}

@@ -19,7 +19,7 @@ from facturo.context import Context
 from facturo.delivery.mail import requeue_failed, retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
 from facturo.web.admin_common import PAGE_SIZE, ctx_of, get_or_404, page_number
-from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
 WORKER_STALE = timedelta(minutes=15)
@@ -75,7 +75,10 @@ def dashboard(request: Request) -> Response:
         panels = [
             panel
             for contributed in ctx.hook.admin_dashboard_panels(
-                ctx=ctx, session=session, staff=request.state.staff
+                ctx=ctx,
+                session=session,
+                staff=request.state.staff,
+                language=request_language(request),
             )
             for panel in contributed
         ]

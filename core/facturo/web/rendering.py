@@ -9,6 +9,7 @@ from starlette.responses import HTMLResponse
 
 from facturo.billing.consent import consent_text
 from facturo.i18n import LANGUAGES, negotiate
+from facturo.web.admin_nav import staff_navigation
 from facturo.web.security import csrf_token
 
 
@@ -68,6 +69,10 @@ def render(
         "consent_text": consent_text(lang),
         "impersonated": _impersonated(request),
     }
+    if staff is not None:
+        values["admin_nav"] = staff_navigation(
+            staff.role, values["admin_menu"], lang, translations.gettext, request.url.path
+        )
     values.update(context or {})
     html = ctx.templates.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)

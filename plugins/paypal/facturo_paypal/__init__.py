@@ -115,6 +115,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "Avisos de PayPal", "en": "PayPal notifications"},
             url="/admin/paypal/notifications",
+            group="sales",
             order=65,
             roles=("admin", "billing"),
         )

@@ -109,6 +109,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "Licencias", "en": "Licences"},
             url="/admin/licences",
+            group="customers",
             order=40,
             roles=("admin", "support", "billing"),
         )
@@ -116,10 +117,12 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
 
 
 @hookimpl
-def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+def admin_customer_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
     from .admin import customer_panel
 
-    panel = customer_panel(ctx, session, customer)
+    panel = customer_panel(ctx, session, customer, language)
     return [panel] if panel is not None else []
 
 

@@ -244,19 +244,27 @@ def _post(handler: Any) -> Any:
     return endpoint
 
 
-def customer_panel(ctx: Context, session: Session, customer: Customer) -> Panel | None:
-    """The customer's licences on the staff customer page."""
+#: Licence statuses for people (English message ids).
+STATUS_WORDS = {"ACTIVE": "Active", "SUSPENDED": "Suspended", "REVOKED": "Revoked"}
+
+
+def customer_panel(
+    ctx: Context, session: Session, customer: Customer, language: str = "es"
+) -> Panel | None:
+    """The customer's licences on the staff customer page, in ``language``."""
     licences = customer_licences(session, customer.id)
     if not licences:
         return None
+    gettext = ctx.translations(language).gettext
     items = []
     for licence in licences:
+        status = gettext(STATUS_WORDS.get(licence.status, licence.status))
         binding = binding_of(session, licence.id)
         shop = escape(binding.shop_host) if binding else "—"
         name = escape(licence_name(session, licence))
         items.append(
             f'<li><a href="/admin/licences/{licence.id}">{name}</a> (lic_{licence.id}) '
-            f"{escape(licence.status)} · {shop}</li>"
+            f"{escape(status)} · {shop}</li>"
         )
     return Panel(title={"es": "Licencias", "en": "Licences"}, html=f"<ul>{''.join(items)}</ul>")
 

@@ -296,10 +296,11 @@ def test_dashboard_and_staff_customer_panels(lctx: object) -> None:
         staff_panels = [
             panel
             for result in lctx.hook.admin_customer_panels(
-                ctx=lctx, session=session, customer=customer
+                ctx=lctx, session=session, customer=customer, language="es"
             )
             for panel in result
         ]
     assert len(client_panels) == 1
     assert "1/1 proveedores activos" in client_panels[0].html
     assert f'href="/admin/licences/{seeded.licence_id}"' in staff_panels[0].html
+    assert "Activo" in staff_panels[0].html and "ACTIVE" not in staff_panels[0].html

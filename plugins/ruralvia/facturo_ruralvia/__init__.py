@@ -109,6 +109,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "Avisos de pago con tarjeta", "en": "Card payment notices"},
             url="/admin/ruralvia/notifications",
+            group="sales",
             order=62,
             roles=("admin", "billing"),
         )

@@ -84,22 +84,31 @@ def client_dashboard_panels(
 @hookimpl
 def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
-        MenuItem(label={"es": "Tickets", "en": "Tickets"}, url="/admin/tickets", order=40),
+        MenuItem(
+            label={"es": "Tickets", "en": "Tickets"},
+            url="/admin/tickets",
+            order=40,
+            group="support",
+        ),
     ]
 
 
 @hookimpl
-def admin_customer_panels(ctx: Context, session: Session, customer: Customer) -> list[Panel]:
+def admin_customer_panels(
+    ctx: Context, session: Session, customer: Customer, language: str
+) -> list[Panel]:
     from .panels import admin_customer_panel
 
-    return [admin_customer_panel(ctx, session, customer)]
+    return [admin_customer_panel(ctx, session, customer, language)]
 
 
 @hookimpl
-def admin_dashboard_panels(ctx: Context, session: Session, staff: StaffUser) -> list[Panel]:
+def admin_dashboard_panels(
+    ctx: Context, session: Session, staff: StaffUser, language: str
+) -> list[Panel]:
     from .panels import admin_dashboard_panel
 
-    return [admin_dashboard_panel(session, staff)]
+    return [admin_dashboard_panel(session, staff, language)]
 
 
 @hookimpl
@@ -115,12 +124,20 @@ def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
     from .imap import run_imap_poll
     from .settings import config
 
-    jobs = [PeriodicJob(name="tickets_autoclose", interval_seconds=3600, run=run_autoclose)]
+    jobs = [
+        PeriodicJob(
+            name="tickets_autoclose",
+            interval_seconds=3600,
+            run=run_autoclose,
+            label={"es": "Cierre automático de tickets", "en": "Ticket auto-close"},
+        )
+    ]
     cfg = config(ctx)
     if cfg.imap_enabled and cfg.imap_accounts:
         jobs.append(
             PeriodicJob(
                 name="tickets_imap_poll",
+                label={"es": "Lectura de los buzones de soporte", "en": "Support mailbox check"},
                 interval_seconds=cfg.imap_interval_seconds,
                 run=run_imap_poll,
             )

@@ -61,10 +61,12 @@ def client_panel(ctx: Context, session: Session, customer: Customer, language: s
     return Panel(title={"es": "Soporte", "en": "Support"}, html=body, order=60)
 
 
-def admin_customer_panel(ctx: Context, session: Session, customer: Customer) -> Panel:
-    """Every ticket of the customer, for the staff customer page."""
+def admin_customer_panel(
+    ctx: Context, session: Session, customer: Customer, language: str = "es"
+) -> Panel:
+    """Every ticket of the customer, for the staff customer page, in ``language``."""
     tickets = customer_tickets(session, customer.id)
-    body = _rows(tickets[:50], "/admin/tickets/", "es") if tickets else "<p>—</p>"
+    body = _rows(tickets[:50], "/admin/tickets/", language) if tickets else "<p>—</p>"
     return Panel(title={"es": "Tickets", "en": "Tickets"}, html=body, order=60)
 
 
@@ -79,8 +81,17 @@ def search(session: Session, query: str) -> list[SearchHit]:
     return [SearchHit(ticket.customer_id, f"{format_reference(number)} {ticket.subject}")]
 
 
-def admin_dashboard_panel(session: Session, staff: StaffUser) -> Panel:
-    """Tickets waiting for staff in the departments ``staff`` sees, by priority."""
+#: Priorities and the queue link on the staff dashboard, per language.
+DASHBOARD_WORDS = {
+    "es": {"low": "baja", "medium": "media", "high": "alta", "urgent": "urgente"},
+    "en": {"low": "low", "medium": "medium", "high": "high", "urgent": "urgent"},
+}
+QUEUE_LINK = {"es": "Cola de tickets", "en": "Ticket queue"}
+
+
+def admin_dashboard_panel(session: Session, staff: StaffUser, language: str = "es") -> Panel:
+    """Tickets waiting for staff in the departments ``staff`` sees, by priority, in
+    ``language``."""
     from .models import PRIORITIES
     from .service import WAITING, visible_departments
 
@@ -96,7 +107,8 @@ def admin_dashboard_panel(session: Session, staff: StaffUser) -> Panel:
             .group_by(Ticket.priority)
         ).all()
     )
-    labels = {"low": "baja", "medium": "media", "high": "alta", "urgent": "urgente"}
+    language = language if language in DASHBOARD_WORDS else "es"
+    labels = DASHBOARD_WORDS[language]
     items = "".join(f"<li>{labels[p]}: {int(counts.get(p, 0))}</li>" for p in reversed(PRIORITIES))
-    html = f'<ul>{items}</ul><p><a href="/admin/tickets">Cola de tickets</a></p>'
+    html = f'<ul>{items}</ul><p><a href="/admin/tickets">{QUEUE_LINK[language]}</a></p>'
     return Panel(title={"es": "Tickets pendientes", "en": "Tickets waiting"}, html=html, order=30)

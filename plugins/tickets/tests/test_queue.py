@@ -154,9 +154,17 @@ def test_staff_dashboard_counts_waiting_tickets_by_priority(desk: Desk) -> None:
         [panel] = [
             p
             for ps in desk.ctx.hook.admin_dashboard_panels(
-                ctx=desk.ctx, session=session, staff=agent
+                ctx=desk.ctx, session=session, staff=agent, language="es"
             )
             for p in ps
         ]
+        [english] = [
+            p
+            for ps in desk.ctx.hook.admin_dashboard_panels(
+                ctx=desk.ctx, session=session, staff=agent, language="en"
+            )
+            for p in ps
+        ]
+    assert "<li>medium: 1</li>" in english.html and "Ticket queue" in english.html
     assert "<li>media: 1</li>" in panel.html and "<li>baja: 1</li>" in panel.html
     assert "<li>alta: 0</li>" in panel.html  # the billing ticket is not the agent's

@@ -31,4 +31,4 @@ def test_ticket_times_are_in_the_business_time_zone(live_desk: tuple[Desk, str])
         english = staff.get(
             f"/admin/tickets/{ticket.number}", headers={"Accept-Language": "en"}
         ).text
-    assert f"{local.day} {local:%b %Y %H:%M}" in english
+    assert f"{local.day} {local:%b %Y, %H:%M}" in english

@@ -123,6 +123,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "Extractos bancarios", "en": "Bank statements"},
             url="/admin/transfer/statements",
+            group="sales",
             order=60,
             roles=("admin", "billing"),
         )

@@ -76,8 +76,18 @@ def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
     from .submit import run_job as send
 
     return [
-        PeriodicJob(name="verifactu_send", interval_seconds=60, run=send),
-        PeriodicJob(name="verifactu_reconcile", interval_seconds=24 * 3600, run=reconcile),
+        PeriodicJob(
+            name="verifactu_send",
+            interval_seconds=60,
+            run=send,
+            label={"es": "Envío de registros VERI*FACTU", "en": "VERI*FACTU record sending"},
+        ),
+        PeriodicJob(
+            name="verifactu_reconcile",
+            interval_seconds=24 * 3600,
+            run=reconcile,
+            label={"es": "Conciliación con la AEAT", "en": "Reconciliation with the AEAT"},
+        ),
     ]
 
 
@@ -122,6 +132,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
         MenuItem(
             label={"es": "VERI*FACTU", "en": "VERI*FACTU"},
             url="/admin/verifactu",
+            group="taxes",
             order=70,
             roles=("admin", "billing"),
         )

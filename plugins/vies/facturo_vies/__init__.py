@@ -98,4 +98,11 @@ def admin_document_panels(ctx: Context, session: Session, document: Document) ->
 def periodic_jobs() -> list[PeriodicJob]:
     from facturo.plugin import recheck_pending
 
-    return [PeriodicJob("vies-recheck", RECHECK_INTERVAL, recheck_pending)]
+    return [
+        PeriodicJob(
+            "vies-recheck",
+            RECHECK_INTERVAL,
+            recheck_pending,
+            label={"es": "Nuevas consultas VIES", "en": "VIES re-checks"},
+        )
+    ]

@@ -1,0 +1,338 @@
+"""Every staff and client page, crawled in Spanish and in English, shows no word of the other
+language and no raw value (ISO timestamps, unformatted amounts, internal status codes).
+
+The crawl starts from the dashboards and a list of known routes with seeded ids (a customer
+with a licence and its add-ons, a ticket, an unpaid proforma, a paid invoice with its payment
+and a credit note) and follows every link of the same section. Text typed by people (names,
+addresses, the ticket's subject) is removed before the words are looked for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from facturo.billing.payments import record_payment, record_transfer
+from facturo.billing.refunds import refund
+from facturo.context import Context
+from facturo.delivery.jobs import mark
+from facturo.demo import BUNDLED, DEMO_STAFF, seed
+from facturo.labels import CYCLES, KINDS, ROLES, STATUSES
+from facturo.models import Customer, Document, Product, Service, StaffUser
+from facturo.testing import logged_in_cookies
+from tests.web.conftest import new_proforma
+
+#: Words that give away an English leftover on a Spanish page (whole words, case-sensitive).
+ENGLISH = (
+    "Amount", "Search", "Customer", "Customers", "Invoice", "Invoices", "Status", "Payment",
+    "Payments", "Date", "Product", "Products", "Credit", "Kind", "Gateway", "Next due",
+    "Started", "Finished", "Job", "Jobs", "Who", "Action", "Entity", "Reference", "Save",
+    "Filter", "Description", "Price", "Quantity", "Name", "Services", "Service", "Documents",
+    "Document", "Settings", "Sales", "Support", "Dashboard", "Log out", "Record", "Paid",
+    "Unpaid", "Pending", "Active", "Cancelled", "Refund", "Refunds", "Licence", "Licences",
+    "None", "Never", "never", "Open", "Closed", "Priority", "Department", "Subject", "Reply",
+    "Received", "Notifications", "Bank", "Statement", "Statements", "Tax", "Country",
+    "Delete", "Create", "New", "Download", "the", "and", "with", "your", "this",
+    "from", "not", "for", "already", "matching",
+)  # fmt: skip
+#: Words that give away a Spanish leftover on an English page.
+SPANISH = (
+    "Importe", "Buscar", "Factura", "Facturas", "Cliente", "Clientes", "Estado", "Pago",
+    "Pagos", "Fecha", "Producto", "Productos", "Guardar", "Filtrar", "Referencia",
+    "Descripción", "Precio", "Cantidad", "Nombre", "Pagada", "Pendiente", "Activo", "Activa",
+    "Anulada", "Cancelada", "Ventas", "Ajustes", "Servicios", "Documentos", "Abono", "Devolución",
+    "Licencia", "Prioridad", "Departamento", "Asunto", "Responder", "Recibido", "Ninguno",
+    "Nunca", "Crear", "Nuevo", "Nueva", "Descargar", "el", "la", "los", "las", "del", "con",
+    "para", "tu", "una", "sin", "Cola", "baja", "alta",
+)  # fmt: skip
+RAW_CODES = frozenset(
+    {*STATUSES, *KINDS, *CYCLES, *ROLES, "ACTIVE", "SUSPENDED", "REVOKED", "EXPIRED", "CURRENT"}
+    | {"billing_run", "verifactu_send", "tickets_autoclose", "verifactu_reconcile", "worker"}
+    - {"ok", "error"}
+)
+URL = re.compile(r"https?://\S+")
+ISO_INSTANT = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+MICROSECONDS = re.compile(r"\d{2}:\d{2}:\d{2}\.\d+")
+RAW_AMOUNT = re.compile(r"\b\d+\.\d{2} ?[A-Z]{3}\b|Decimal\(")
+SPANISH_RAW_DECIMAL = re.compile(r"(?<![\d.,])\d+\.\d{2}(?![\d.,])")
+SKIP_LINKS = re.compile(
+    r"[?&]page=(?!1\b)|logout|/lang/|\.pdf|/pdf|\.csv|\.zip|/download|/export|/qr|\.png|\.svg|/static/|\.xml"
+)
+LIMIT = 160
+
+
+class VisibleText(HTMLParser):
+    """The text a person reads in the page's language ``language`` (not scripts, styles, code
+    samples, typed-in values, nor what is marked ``translate="no"`` or in another ``lang``) and
+    the links of a page."""
+
+    HIDDEN = frozenset({"script", "style", "code", "pre", "textarea", "template"})
+    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr"})
+
+    def __init__(self, language: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.language = language
+        self.depth = 0
+        self.open: list[tuple[str, bool]] = []
+        self.chunks: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.links.append(str(values["href"]))
+        other = values.get("translate") == "no" or values.get("lang", self.language) not in (
+            self.language,
+            None,
+        )
+        if tag in self.HIDDEN or (other and tag != "html"):
+            if tag not in self.VOID:
+                self.depth += 1
+                self.open.append((tag, True))
+            return
+        if tag not in self.VOID:
+            self.open.append((tag, False))
+        if self.depth:
+            return
+        for name in ("aria-label", "placeholder", "title", "alt"):
+            if values.get(name):
+                self.chunks.append(str(values[name]))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open:
+            name, hiding = self.open.pop()
+            if hiding:
+                self.depth -= 1
+            if name == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth and data.strip():
+            self.chunks.append(data.strip())
+
+
+@dataclass
+class Seeded:
+    ctx: Context
+    customer: Customer
+    user_data: list[str]
+    staff_routes: list[str] = field(default_factory=list)
+    client_routes: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]) -> Seeded:
+    """The demo seed (licence, add-ons, ticket) plus a proforma, a paid invoice with its
+    payment and a credit note, with every bundled plugin enabled."""
+    ctx = make_context(plugins=BUNDLED)
+    seed(ctx)
+    with ctx.db.transaction() as session:
+        customer = session.scalars(select(Customer)).one()
+    new_proforma(ctx, customer, "95.50")
+    paid = new_proforma(ctx, customer, "1234.50")
+    with ctx.db.transaction() as session:
+        document = session.get(Document, paid.id)
+        assert document is not None
+        record_transfer(
+            session, ctx, document, document.total, ctx.today(), "BANK-REF-1", "staff:test"
+        )
+    refund(ctx, paid.id, Decimal("10.00"), "Partial refund", "staff:test", through_gateway=False)
+    with ctx.db.transaction() as session:
+        record_payment(
+            session, ctx, None, "transfer", "UNMATCHED-1", Decimal("50.00"), "EUR", ctx.now(),
+            customer_id=customer.id,
+        )  # fmt: skip
+    mark(ctx, "billing_run", "ok", started=ctx.now())
+    mark(ctx, "verifactu_send", "error", "timeout", started=ctx.now())
+    mark(ctx, "worker", "ok")
+    user_data = [
+        customer.name,
+        customer.company or "",
+        customer.address,
+        "No consigo importar el catálogo de Ingram",
+        "Hola, al importar el catálogo de Ingram la barra de progreso se queda al 40 %.",
+        "¿Podéis ayudarme?",
+        "Soporte técnico",
+        "Facturación",
+        "Licencias",
+        "Partial refund",
+        "Consulting",
+        "Demo Admin",
+        "PrestaImport Software S.L.",
+    ]
+    result = Seeded(ctx, customer, user_data)
+    with ctx.db.read_session() as session:
+        for doc_id in session.scalars(select(Document.id)):
+            result.staff_routes.append(f"/admin/documents/{doc_id}")
+            result.client_routes.append(f"/client/documents/{doc_id}")
+        for service_id in session.scalars(select(Service.id)):
+            result.client_routes.append(f"/client/services/{service_id}")
+        for product_id in session.scalars(select(Product.id)):
+            result.staff_routes.append(f"/admin/products/{product_id}")
+    result.staff_routes += [
+        "/admin/",
+        f"/admin/customers/{customer.id}",
+        "/admin/customers?q=Luc",
+        "/admin/documents/new",
+        "/admin/products/new",
+        "/admin/payments/transfer",
+        "/admin/payments/review",
+        "/admin/2fa/setup",
+        f"/admin/vies/customers/{customer.id}",
+        "/admin/no-such-page",
+        "/admin/documents/999999",
+    ]
+    result.client_routes += [
+        "/client/",
+        "/client/catalog",
+        "/client/tickets/new",
+        "/client/no-such-page",
+        "/client/documents/999999",
+    ]
+    return result
+
+
+def strip_user_data(text: str, user_data: list[str]) -> str:
+    for value in sorted((v for v in user_data if v), key=len, reverse=True):
+        text = text.replace(value, " ")
+    return text
+
+
+def problems_of(html: str, language: str, user_data: list[str]) -> tuple[list[str], list[str]]:
+    """(problems found in the page's visible text, the page's links)."""
+    parser = VisibleText(language)
+    parser.feed(html)
+    chunks = [URL.sub(" ", strip_user_data(chunk, user_data)) for chunk in parser.chunks]
+    text = "\n".join(chunks)
+    found: list[str] = []
+    for word in ENGLISH if language == "es" else SPANISH:
+        if re.search(rf"(?<![\w*]){re.escape(word)}(?![\w*])", text):
+            found.append(f"word {word!r}")
+    for name, pattern in (
+        ("ISO timestamp", ISO_INSTANT),
+        ("ISO date", ISO_DATE),
+        ("microseconds", MICROSECONDS),
+        ("raw amount", RAW_AMOUNT),
+    ):
+        match = pattern.search(text)
+        if match:
+            found.append(f"{name} {match.group(0)!r}")
+    if language == "es":
+        match = SPANISH_RAW_DECIMAL.search(text)
+        if match:
+            found.append(f"raw decimal {match.group(0)!r}")
+    for chunk in chunks:
+        for piece in re.split(r"\s*[·,()|]\s*", chunk):
+            if piece.strip() in RAW_CODES:
+                found.append(f"raw code {piece.strip()!r}")
+    return found, parser.links
+
+
+def crawl(
+    client: httpx.Client, starts: list[str], section: str, seeded: Seeded, language: str
+) -> dict[str, list[str]]:
+    """Visit ``starts`` and every same-section link found, GET only; problems per page."""
+    queue = list(dict.fromkeys(starts))
+    seen: set[str] = set()
+    report: dict[str, list[str]] = {}
+    while queue and len(seen) < LIMIT:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path)
+        if response.status_code in (301, 302, 303, 307):
+            continue
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        problems, links = problems_of(response.text, language, seeded.user_data)
+        if response.status_code >= 500:
+            problems.append(f"status {response.status_code}")
+        if problems:
+            report[path] = sorted(set(problems))
+        for link in links:
+            target = link.split("#", 1)[0]
+            if (
+                target.startswith(f"/{section}")
+                and not SKIP_LINKS.search(target)
+                and target not in seen
+            ):
+                queue.append(target)
+    assert len(seen) > 10, f"the crawl of /{section} found only {sorted(seen)}"
+    return report
+
+
+def describe(report: dict[str, list[str]]) -> str:
+    """One line per page with its problems."""
+    return "\n".join(f"{page}: {'; '.join(found)}" for page, found in sorted(report.items()))
+
+
+@pytest.fixture
+def browser(
+    seeded: Seeded, serve: Callable[[Context], str]
+) -> Iterator[Callable[[str], httpx.Client]]:
+    url = serve(seeded.ctx)
+    opened: list[httpx.Client] = []
+
+    def open_in(language: str) -> httpx.Client:
+        with seeded.ctx.db.read_session() as session:
+            staff = session.scalars(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0])).one()
+        client = httpx.Client(
+            base_url=url,
+            cookies=logged_in_cookies(seeded.ctx, customer=seeded.customer, staff=staff),
+            follow_redirects=False,
+            timeout=60,
+        )
+        opened.append(client)
+        client.get(f"/lang/{language}?next=/client/")
+        return client
+
+    yield open_in
+    for client in opened:
+        client.close()
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_staff_pages_have_no_leftovers(
+    seeded: Seeded, browser: Callable[[str], httpx.Client], language: str
+) -> None:
+    report = crawl(browser(language), seeded.staff_routes, "admin", seeded, language)
+    assert report == {}, describe(report)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_client_pages_have_no_leftovers(
+    seeded: Seeded, browser: Callable[[str], httpx.Client], language: str
+) -> None:
+    report = crawl(browser(language), seeded.client_routes, "client", seeded, language)
+    assert report == {}, describe(report)
+
+
+def test_the_checker_catches_leftovers() -> None:
+    """The checker itself: each kind of leftover on a page is reported."""
+    page = (
+        "<p>Buscar</p><td>2026-11-30 10:00:00.123456+00:00</td><td>12.10 EUR</td>"
+        "<td><span class='status'>unpaid</span></td><code>Amount</code>"
+    )
+    found, _links = problems_of(page, "en", [])
+    assert "word 'Buscar'" in found
+    assert any(item.startswith("ISO timestamp") for item in found)
+    assert any(item.startswith("microseconds") for item in found)
+    assert any(item.startswith("raw amount") for item in found)
+    assert "raw code 'unpaid'" in found
+    found, _links = problems_of("<p>Amount 12.10</p><p>Lucía Search</p>", "es", ["Lucía Search"])
+    assert found == ["word 'Amount'", "raw decimal '12.10'"]
+
+
+def test_the_crawl_reads_dates_in_iso_only_as_leftovers() -> None:
+    found, _links = problems_of(f"<p>{date(2026, 11, 30).isoformat()}</p>", "en", [])
+    assert found == ["ISO date '2026-11-30'"]

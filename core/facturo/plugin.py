@@ -11,7 +11,15 @@ from facturo.billing.cycles import add_months, months_of, period_for
 from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
 from facturo.billing.money import format_money, parse_amount, to_money
-from facturo.billing.orders import OrderError, order_addon, place_order
+from facturo.billing.orders import (
+    DuplicateAddonError,
+    OrderError,
+    UnpaidParentError,
+    live_addons,
+    order_addon,
+    place_order,
+    same_supplier,
+)
 from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
@@ -56,6 +64,7 @@ from facturo.models import (
     TaxEvidence,
 )
 from facturo.web.errors import error_page
+from facturo.web.order_messages import order_refusal
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
@@ -73,6 +82,7 @@ __all__ = [
     "Customer",
     "Document",
     "DocumentLine",
+    "DuplicateAddonError",
     "GatewayNotification",
     "GaugeSample",
     "ImmutableDocumentError",
@@ -97,6 +107,7 @@ __all__ = [
     "SettingField",
     "StaffUser",
     "TaxEvidence",
+    "UnpaidParentError",
     "UTCDateTime",
     "VatCheck",
     "add_months",
@@ -114,12 +125,14 @@ __all__ = [
     "format_money",
     "hookimpl",
     "insert_ignore",
+    "live_addons",
     "load_settings",
     "log_notification",
     "mark_notification",
     "months_of",
     "open_page",
     "order_addon",
+    "order_refusal",
     "parse_amount",
     "period_for",
     "place_order",
@@ -131,6 +144,7 @@ __all__ = [
     "reprice_unpaid",
     "request_language",
     "roles_required",
+    "same_supplier",
     "to_money",
     "utcnow",
 ]

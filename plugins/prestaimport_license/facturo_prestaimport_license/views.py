@@ -25,9 +25,12 @@ from facturo.plugin import (
     Service,
     error_page,
     flash,
+    live_addons,
     order_addon,
+    order_refusal,
     render,
     request_language,
+    same_supplier,
 )
 
 from .evaluation import AddonState, addon_status
@@ -90,8 +93,11 @@ def _licence_context(ctx: Context, session: Session, licence: Licence) -> dict[s
     service = session.get(Service, licence.service_id) if licence.service_id else None
     owned = {code for _, code in _addon_codes(session, licence)}
     buyable: list[Product] = []
-    if service is not None and service.status not in ("terminated", "cancelled"):
+    if service is not None and service.status in ("active", "suspended"):
+        held = [held.product for held in live_addons(session, service.id)]
         for product in service.product.addons:
+            if any(same_supplier(h, product) for h in held):
+                continue
             code = supplier_code(product.provisioner_options or "")
             if (
                 product.retired
@@ -194,7 +200,9 @@ def buy_addon(request: Request) -> Response:
             _, document = order_addon(session, ctx, me, parent, product, "annual")
             document_id = document.id
     except OrderError as exc:
-        say(request, str(exc), "error")
+        language = request_language(request)
+        refusal = order_refusal(exc, ctx.translations(language).gettext, language)
+        flash(request, refusal or str(exc), "error")
         return RedirectResponse("/client/licences", status_code=303)
     return RedirectResponse(f"/client/documents/{document_id}", status_code=303)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from facturo.accounts.emails import InvalidEmail, clean_email, is_valid_email
 from facturo.audit import record as audit_record
-from facturo.billing.cycles import add_months, months_of, period_for
+from facturo.billing.cycles import add_months, months_of, period_end_instant, period_for
 from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
 from facturo.billing.money import format_money, parse_amount, to_money
@@ -134,6 +134,7 @@ __all__ = [
     "order_addon",
     "order_refusal",
     "parse_amount",
+    "period_end_instant",
     "period_for",
     "place_order",
     "qr_image",

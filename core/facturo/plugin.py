@@ -63,6 +63,7 @@ from facturo.models import (
     StaffUser,
     TaxEvidence,
 )
+from facturo.web.confirm import Confirmation, confirm_page, is_confirmed
 from facturo.web.errors import error_page
 from facturo.web.order_messages import order_refusal
 from facturo.web.rendering import flash, render, request_language
@@ -78,6 +79,7 @@ __all__ = [
     "Base",
     "BillingError",
     "ConfigError",
+    "Confirmation",
     "Context",
     "Customer",
     "Document",
@@ -115,6 +117,7 @@ __all__ = [
     "audit_record",
     "cancel_proforma",
     "change_status",
+    "confirm_page",
     "create_context",
     "create_credit_note",
     "document_pdf",
@@ -125,6 +128,7 @@ __all__ = [
     "format_money",
     "hookimpl",
     "insert_ignore",
+    "is_confirmed",
     "live_addons",
     "load_settings",
     "log_notification",

@@ -25,6 +25,7 @@ from facturo.plugin import (
     Service,
     error_page,
     flash,
+    is_confirmed,
     live_addons,
     order_addon,
     order_refusal,
@@ -33,6 +34,7 @@ from facturo.plugin import (
     same_supplier,
 )
 
+from .confirmations import move_confirmation, regenerate_confirmation
 from .evaluation import AddonState, addon_status
 from .models import Addon, Licence, Supplier
 from .service import (
@@ -222,9 +224,17 @@ def renew(request: Request) -> Response:
 
 
 def move(request: Request) -> Response:
-    """Release the shop so that the next validation from the new shop binds it."""
+    """Release the shop so that the next validation from the new shop binds it, after a
+    confirmation step (GET, or a POST without ``confirm=yes``, shows it; nothing changes)."""
     ctx: Context = request.app.state.ctx
     customer: Customer = request.state.customer
+    if not is_confirmed(request, _form(request)):
+        with ctx.db.read_session() as session:
+            licence = _own_licence(request, session)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            if binding_of(session, licence.id) is not None:  # else nothing to release
+                return move_confirmation(request, session, licence)
     try:
         with ctx.db.transaction() as session:
             licence = _own_licence(request, session)
@@ -246,9 +256,16 @@ MOVE_MESSAGES = {
 
 
 def regenerate(request: Request) -> Response:
-    """Replace the licence key; the old key stops working (KEY_REPLACED)."""
+    """Replace the licence key; the old key stops working (KEY_REPLACED). First a
+    confirmation step (GET, or a POST without ``confirm=yes``, shows it; nothing changes)."""
     ctx: Context = request.app.state.ctx
     customer: Customer = request.state.customer
+    if not is_confirmed(request, _form(request)):
+        with ctx.db.read_session() as session:
+            licence = _own_licence(request, session)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            return regenerate_confirmation(request, session, licence)
     with ctx.db.transaction() as session:
         licence = _own_licence(request, session)
         if licence is None:
@@ -261,7 +278,7 @@ def regenerate(request: Request) -> Response:
 async def _with_form(request: Request, handler: Any) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    request.state.form = dict(await request.form())
+    request.state.form = dict(await request.form()) if request.method == "POST" else {}
     return await run_in_threadpool(handler, request)
 
 
@@ -324,8 +341,10 @@ def client_routes() -> list[BaseRoute]:
         Route("/licences", licences_page),
         Route("/licences/{licence_id:int}/addons", buy_addon_endpoint, methods=["POST"]),
         Route("/licences/{licence_id:int}/renew", renew),
-        Route("/licences/{licence_id:int}/move", move_endpoint, methods=["POST"]),
-        Route("/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["POST"]),
+        Route("/licences/{licence_id:int}/move", move_endpoint, methods=["GET", "POST"]),
+        Route(
+            "/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["GET", "POST"]
+        ),
     ]
 
 

@@ -12,7 +12,7 @@ from facturo.billing.errors import BillingError
 from facturo.billing.money import format_money, parse_money_field
 from facturo.billing.refunds import plan_refund
 from facturo.contributions import PaymentMethod
-from facturo.models import Customer, Document, DocumentLine, Service
+from facturo.models import Customer, Document, DocumentLine, Product, Service
 from facturo.web.admin_common import ctx_of, get_or_404
 from facturo.web.confirm import Confirmation, confirm_page
 from facturo.web.rendering import gettext_for, request_language
@@ -178,5 +178,30 @@ def disable_confirmation(request: Request, customer_id: int) -> Response:
             button=_("Yes, disable the login"),
             back=f"/admin/customers/{customer_id}",
             fields={"disabled": "1"},
+        ),
+    )
+
+
+def delete_product_confirmation(request: Request, product_id: int) -> Response:
+    """The confirmation page of deleting a catalog product: for good, with its prices."""
+    _ = gettext_for(request)
+    ctx = ctx_of(request)
+    with ctx.db.read_session() as session:
+        product = get_or_404(session, Product, product_id)
+        values = {"code": product.code, "name": product.name(request_language(request))}
+    consequences = [
+        _("Product %(code)s (%(name)s) is deleted with its prices; this cannot be undone.")
+        % values,
+        _("A product that was ever ordered is not deleted: retire it instead."),
+    ]
+    return confirm_page(
+        request,
+        "admin",
+        Confirmation(
+            title=_("Delete product %(code)s?") % values,
+            consequences=consequences,
+            action=f"/admin/products/{product_id}/delete",
+            button=_("Yes, delete the product"),
+            back="/admin/products",
         ),
     )

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from facturo.billing.payments import record_payment
 from facturo.context import Context
-from facturo.models import Customer, Document, Refund
-from facturo.testing import make_customer
+from facturo.models import Customer, Document, Product, Refund
+from facturo.testing import make_catalog, make_customer
 from tests.web.conftest import CSRF, new_proforma, new_staff, staff_client
 
 
@@ -155,3 +155,22 @@ def test_the_confirmation_page_is_in_spanish(
         ).text
     assert "121,00" in page and "todo lo que queda de la factura" in page
     assert "No, volver" in page
+
+
+def test_deleting_a_product_asks_first(
+    make_context: Callable[..., Context], serve: Callable[[Context], str]
+) -> None:
+    ctx = make_context()
+    url = serve(ctx)
+    _licence, addons = make_catalog(ctx)
+    action = f"/admin/products/{addons[0].id}/delete"
+    with staff_client(ctx, url, new_staff(ctx, "billing")) as client:
+        for page in (client.get(action), client.post(action, data={"csrf_token": CSRF})):
+            assert page.status_code == 200
+            assert "Product addon-a (Supplier addon-a) is deleted" in page.text
+            fields = assert_confirmation_page(page.text, action)
+        with ctx.db.read_session() as session:
+            assert session.get(Product, addons[0].id) is not None
+        assert client.post(action, data=fields).status_code == 303
+    with ctx.db.read_session() as session:
+        assert session.get(Product, addons[0].id) is None

@@ -282,11 +282,15 @@ def test_catalog_in_use_is_retired_not_deleted(
             },
         )
         assert bad.status_code == 400
-        client.post(f"/admin/products/{licence.id}/delete", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/products/{licence.id}/delete", data={"csrf_token": CSRF, "confirm": "yes"}
+        )
         client.post(
             f"/admin/products/{licence.id}/retire", data={"retired": "1", "csrf_token": CSRF}
         )
-        client.post(f"/admin/products/{addons[0].id}/delete", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/products/{addons[0].id}/delete", data={"csrf_token": CSRF, "confirm": "yes"}
+        )
         assert "extra" in client.get("/admin/products").text
     with ctx.db.read_session() as session:
         kept = session.get(Product, licence.id)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import date
     from decimal import Decimal
     from pathlib import Path
 
@@ -105,7 +106,14 @@ def on_document_issued(ctx: Context, session: Session, document: Document) -> No
 
 @hookspec(firstresult=True)
 def provision_product(
-    ctx: Context, session: Session, service: Service, action: str
+    ctx: Context,
+    session: Session,
+    service: Service,
+    action: str,
+    document_id: int | None,
+    line_id: int | None,
+    period_start: date | None,
+    period_end: date | None,
 ) -> dict[str, Any] | None:
     """Carry out ``action`` (create, renew, suspend, unsuspend, terminate) for ``service``.
 
@@ -113,6 +121,24 @@ def provision_product(
     None. Called after commit from the outbox, inside a transaction that also records the new
     service status; return a dict (merged into ``service.provisioner_data``) on success, raise to
     have the worker retry later. Must be idempotent: the same action may be delivered twice.
+
+    A ``create`` or ``renew`` caused by a payment carries the paid invoice line:
+    ``document_id``, ``line_id`` and its period ``period_start`` … ``period_end`` (business
+    dates, both included); other actions get None for all four. Key idempotency on
+    ``line_id`` (one paid line = one extension; two renewals paid before the worker runs are
+    two lines), never on the service's current due date, which may already have moved on.
+    What is provisioned expires when the paid period ends: at the start of the day after
+    ``period_end`` in the business time zone (``period_end_instant(period_end,
+    ctx.settings.zone)`` in ``facturo.plugin``), which is the service's next due date; never
+    shorten an expiry that is already later (events may arrive out of order).
+
+    The one rule for where a period starts, the same in the core and in every plugin: a first
+    period (``create``) starts on the day the invoice is paid; a renewal continues from the
+    previous due date, however late it is paid, even after a suspension for non-payment (the
+    billing anchor is kept, as WHMCS and Stripe keep it): the customer pays for the period
+    printed on the invoice. A service terminated for non-payment is not renewed; it is
+    ordered again. Implementations may accept only the arguments they need (older plugins
+    take ``ctx, session, service, action`` and keep working).
     """
 
 

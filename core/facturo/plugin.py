@@ -7,12 +7,20 @@ from __future__ import annotations
 
 from facturo.accounts.emails import InvalidEmail, clean_email, is_valid_email
 from facturo.audit import record as audit_record
-from facturo.billing.cycles import add_months, months_of, period_for
+from facturo.billing.cycles import add_months, months_of, period_end_instant, period_for
 from facturo.billing.documents import cancel_proforma, create_credit_note
 from facturo.billing.errors import BillingError, ImmutableDocumentError
 from facturo.billing.methods import card_details
 from facturo.billing.money import format_money, parse_amount, to_money
-from facturo.billing.orders import OrderError, order_addon, place_order
+from facturo.billing.orders import (
+    DuplicateAddonError,
+    OrderError,
+    UnpaidParentError,
+    live_addons,
+    order_addon,
+    place_order,
+    same_supplier,
+)
 from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
@@ -56,7 +64,9 @@ from facturo.models import (
     StaffUser,
     TaxEvidence,
 )
+from facturo.web.confirm import Confirmation, confirm_page, is_confirmed
 from facturo.web.errors import error_page
+from facturo.web.order_messages import order_refusal
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
@@ -71,10 +81,12 @@ __all__ = [
     "Base",
     "BillingError",
     "ConfigError",
+    "Confirmation",
     "Context",
     "Customer",
     "Document",
     "DocumentLine",
+    "DuplicateAddonError",
     "GatewayNotification",
     "GaugeSample",
     "ImmutableDocumentError",
@@ -99,6 +111,7 @@ __all__ = [
     "SettingField",
     "StaffUser",
     "TaxEvidence",
+    "UnpaidParentError",
     "UTCDateTime",
     "VatCheck",
     "add_months",
@@ -106,6 +119,7 @@ __all__ = [
     "audit_record",
     "cancel_proforma",
     "change_status",
+    "confirm_page",
     "create_context",
     "create_credit_note",
     "document_pdf",
@@ -116,13 +130,17 @@ __all__ = [
     "format_money",
     "hookimpl",
     "insert_ignore",
+    "is_confirmed",
+    "live_addons",
     "load_settings",
     "log_notification",
     "mark_notification",
     "months_of",
     "open_page",
     "order_addon",
+    "order_refusal",
     "parse_amount",
+    "period_end_instant",
     "period_for",
     "place_order",
     "qr_image",
@@ -133,6 +151,7 @@ __all__ = [
     "reprice_unpaid",
     "request_language",
     "roles_required",
+    "same_supplier",
     "to_money",
     "utcnow",
 ]

@@ -126,6 +126,7 @@ def test_addon_ordered_later_is_its_own_service_and_bill(billing: Billing) -> No
     ctx = billing.ctx
     customer = make_customer(ctx)
     service_ids, proforma = order(billing, customer)
+    pay(billing, proforma.id, "licence", "227.48")  # add-ons are ordered for a paid licence
     with ctx.db.transaction() as session:
         who = session.get(Customer, customer.id)
         parent = session.get(Service, service_ids[0])

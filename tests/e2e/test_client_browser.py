@@ -151,8 +151,8 @@ def test_register_order_pay_and_download_in_spanish(live: Live, browser: Browser
     shot(page, "catalog")
     assert "180,29" in page.content()  # 149 € + 21 % IVA, Spanish format
     page.check("input[name=cycle][value=annual]")
-    for box in page.locator("input[type=checkbox][name^=addon_]").all():
-        box.check()
+    for choice in page.locator("input[type=radio][name^=addon_][value$=':annual']").all():
+        choice.check()  # one choice per supplier
     page.fill("input[name=label]", "tienda.example.com")
     page.click("section.card form button[type=submit]")
     shot(page, "proforma")

@@ -89,7 +89,7 @@ def test_staff_refund_seen_by_the_customer(live: Live, browser: Browser) -> None
         assert refund.gateway == "ruralvia" and refund.status == "completed"
         note_id, note_number, invoice_number = note.id, note.number, invoice.number
     staff.goto(f"{live.url}/admin/payments")
-    expect(staff.locator("#payments tr[data-kind=refund]")).to_contain_text("-121.00 EUR")
+    expect(staff.locator("#payments tr[data-kind=refund]")).to_contain_text("-€121.00")
     expect(staff.locator("#payments tr[data-kind=refund]")).to_contain_text("Visa card ····0003")
     shot(staff, "staff-payments")
 

@@ -218,7 +218,14 @@ def test_two_web_processes_and_two_workers_on_postgresql_with_redis(
         with as_staff(n) as http:
             answer = http.post(
                 f"/admin/documents/{document_id}/refund",
-                data={"reason": "duplicate order", "csrf_token": CSRF},
+                data={
+                    "reason": "duplicate order",
+                    "amount": str(
+                        scalar(ctx, select(Document.total).where(Document.id == document_id))
+                    ),
+                    "confirm": "yes",
+                    "csrf_token": CSRF,
+                },
             )
         return answer.status_code
 

@@ -42,7 +42,13 @@ def test_refund_shows_everywhere(
     with staff_client(ctx, url, billing) as staff:
         done = staff.post(
             f"/admin/documents/{invoice_id}/refund",
-            data={"amount": "21.00", "reason": "discount", "manual": "1", "csrf_token": CSRF},
+            data={
+                "amount": "21.00",
+                "reason": "discount",
+                "manual": "1",
+                "confirm": "yes",
+                "csrf_token": CSRF,
+            },
         )
         assert done.status_code == 303
         with ctx.db.read_session() as session:

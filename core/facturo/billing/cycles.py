@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from facturo.models.catalog import CYCLES
 
@@ -29,3 +29,10 @@ def period_for(start: date, cycle: str) -> tuple[date, date]:
     """The period (first day, last day inclusive) of one ``cycle`` beginning on ``start``."""
     end = add_months(start, months_of(cycle))
     return start, end - timedelta(days=1)
+
+
+def period_end_instant(period_end: date, zone: tzinfo) -> datetime:
+    """The instant (UTC) a period whose last day is ``period_end`` ends: the start of the next
+    day in the business time zone ``zone``, which is also the service's next due date."""
+    following = period_end + timedelta(days=1)
+    return datetime.combine(following, time(0), tzinfo=zone).astimezone(UTC)

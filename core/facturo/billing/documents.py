@@ -28,7 +28,7 @@ from facturo.billing.errors import BillingError
 from facturo.billing.evidence import record_place_of_supply, record_vat_check
 from facturo.billing.money import ZERO, to_money
 from facturo.billing.retax import decide_again
-from facturo.billing.services import apply_paid_lines
+from facturo.billing.services import apply_paid_lines, date_first_periods
 from facturo.billing.totals import Totals, compute_totals
 from facturo.billing.vat import customer_treatment, legends_of
 from facturo.delivery.outbox import enqueue_email, enqueue_event
@@ -248,6 +248,7 @@ def settle(
             extra={"repriced": True},
         )
         return
+    date_first_periods(session, document, invoice_date)
     document.kind = "invoice"
     document.status = "paid"
     document.paid_at = paid_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facturo import audit
@@ -12,7 +13,7 @@ from facturo.billing.consent import OrderConsent, checkout_consent, record_terms
 from facturo.billing.cycles import period_for
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.errors import BillingError
-from facturo.models import Customer, Document, Product, Service
+from facturo.models import Customer, Document, DocumentLine, Product, Service
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -20,6 +21,83 @@ if TYPE_CHECKING:
 
 class OrderError(BillingError):
     """The order cannot be placed; the message says why."""
+
+
+class DuplicateAddonError(OrderError):
+    """The licence already has (or the order names twice) an add-on for this supplier.
+
+    Carries plain values (they outlive the rolled-back session): the add-on's ``code`` and
+    ``names`` by language, and ``existing_id``, the service that already holds the supplier
+    (None when the same order named it twice)."""
+
+    def __init__(self, addon: Product, existing: Service | None) -> None:
+        where = "twice in this order" if existing is None else f"already (service {existing.id})"
+        super().__init__(f"{addon.code} is on this licence {where}: one add-on per supplier")
+        self.code = addon.code
+        self.names = {"es": addon.name("es"), "en": addon.name("en")}
+        self.existing_id = existing.id if existing is not None else None
+
+
+class UnpaidParentError(OrderError):
+    """Add-ons are not ordered for a licence that is not paid yet (``reference``: its bill).
+
+    Chosen over adding the add-on to the licence's proforma: that bill may already be on its
+    way to a gateway (an open card or PayPal payment for its total), so changing its total
+    under the customer's feet could leave it short or overpaid."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"the licence is not paid yet: pay {reference or 'its bill'} first")
+        self.reference = reference
+
+
+LIVE_STATES = ("pending", "active", "suspended")
+
+
+def same_supplier(one: Product, other: Product) -> bool:
+    """True when two add-on products sell the same supplier: the same product, or the same
+    provisioner with the same (non-empty) provisioner options (e.g. ``supplier=acme``)."""
+    if one.id == other.id:
+        return True
+    options = (one.provisioner_options or "").strip()
+    return bool(
+        one.provisioner
+        and options
+        and one.provisioner == other.provisioner
+        and options == (other.provisioner_options or "").strip()
+    )
+
+
+def live_addons(session: Session, parent_id: int) -> list[Service]:
+    """The add-on services of ``parent_id`` short of terminated or cancelled."""
+    query = select(Service).where(Service.parent_id == parent_id, Service.status.in_(LIVE_STATES))
+    return list(session.scalars(query.order_by(Service.id)))
+
+
+def _refuse_duplicates(addons: Sequence[Product], held: Sequence[Service] = ()) -> None:
+    seen: list[Product] = []
+    for addon in addons:
+        for service in held:
+            if same_supplier(service.product, addon):
+                raise DuplicateAddonError(addon, service)
+        if any(same_supplier(other, addon) for other in seen):
+            raise DuplicateAddonError(addon, None)
+        seen.append(addon)
+
+
+def unpaid_reference(session: Session, service: Service) -> str:
+    """The reference of the unpaid proforma that bills ``service`` ("" when none)."""
+    query = (
+        select(Document.reference)
+        .join(DocumentLine, DocumentLine.document_id == Document.id)
+        .where(
+            DocumentLine.service_id == service.id,
+            Document.kind == "proforma",
+            Document.status == "unpaid",
+        )
+        .order_by(Document.id)
+        .limit(1)
+    )
+    return str(session.scalar(query) or "")
 
 
 def _price(ctx: Context, product: Product, cycle: str) -> tuple[Product, str]:
@@ -65,6 +143,7 @@ def place_order(
     if product.parent_id is not None:
         raise OrderError(f"{product.code} is an add-on; order it for an existing service")
     _price(ctx, product, cycle)
+    _refuse_duplicates([addon for addon, _cycle in addons])
     main = _new_service(ctx, customer, product, cycle, None, label)
     session.add(main)
     session.flush()
@@ -110,16 +189,28 @@ def order_addon(
     consent: OrderConsent | None = None,
 ) -> tuple[Service, Document]:
     """Order ``addon`` for the customer's existing ``parent`` service: its own service and bill
-    (``consent`` as in :func:`place_order`)."""
+    (``consent`` as in :func:`place_order`).
+
+    At most one add-on per supplier per licence, in any state short of terminated or
+    cancelled: the parent's row is locked (``FOR UPDATE``) before the check, so two
+    simultaneous orders of the same add-on queue on it and the second sees the first and raises
+    DuplicateAddonError. A parent not yet paid raises UnpaidParentError (pay its bill first)."""
     if parent.customer_id != customer.id:
         raise OrderError("that service does not belong to this customer")
     if not customer.is_verified:
         raise OrderError("verify your email address before ordering")
-    if parent.status in ("terminated", "cancelled"):
-        raise OrderError("add-ons cannot be added to a terminated service")
     if addon.parent_id != parent.product_id:
         raise OrderError(f"{addon.code} is not an add-on of this service's product")
     _price(ctx, addon, cycle)
+    session.execute(
+        select(Service.id).where(Service.id == parent.id).with_for_update()
+    ).scalar_one()
+    session.refresh(parent)
+    if parent.status in ("terminated", "cancelled"):
+        raise OrderError("add-ons cannot be added to a terminated service")
+    if parent.status == "pending":
+        raise UnpaidParentError(unpaid_reference(session, parent))
+    _refuse_duplicates([addon], live_addons(session, parent.id))
     service = _new_service(ctx, customer, addon, cycle, parent.id, label)
     session.add(service)
     session.flush()

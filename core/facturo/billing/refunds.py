@@ -99,6 +99,33 @@ def refund(
         return RefundOutcome(row.id, "failed", gross, row.gateway, None, error)
 
 
+@dataclass(frozen=True)
+class RefundPlan:
+    """What :func:`refund` would do now: ``amount`` (explicit even when none was given), what
+    is ``remaining`` on the invoice, and the ``gateway`` the money goes back through (None:
+    recorded as a manual refund)."""
+
+    amount: Decimal
+    remaining: Decimal
+    currency: str
+    gateway: str | None
+
+    @property
+    def whole(self) -> bool:
+        """True when the refund takes everything left on the invoice."""
+        return self.amount == self.remaining
+
+
+def plan_refund(
+    session: Session, invoice: Document, amount: Decimal | None, through_gateway: bool = True
+) -> RefundPlan:
+    """Read-only preview of a refund of ``amount`` (None: everything left), for the
+    confirmation step. Raises BillingError for an amount :func:`refund` would refuse."""
+    gross, payment = _reservable(session, invoice, amount)
+    gateway = payment.gateway if through_gateway and payment is not None else None
+    return RefundPlan(gross, invoice.total - invoice.refunded_total, invoice.currency, gateway)
+
+
 def refund_invoice(
     session: Session,
     ctx: Context,

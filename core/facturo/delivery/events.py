@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -77,12 +78,23 @@ def _status_changed(ctx: Context, session: Session, payload: dict[str, Any]) -> 
         )
 
 
+def _day(raw: Any) -> date | None:
+    return date.fromisoformat(raw) if raw else None
+
+
 def _provision(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
     service = session.get(Service, payload["service_id"])
     if service is None:
         return
     result = ctx.hook.provision_product(
-        ctx=ctx, session=session, service=service, action=payload["action"]
+        ctx=ctx,
+        session=session,
+        service=service,
+        action=payload["action"],
+        document_id=payload.get("document_id"),
+        line_id=payload.get("line_id"),
+        period_start=_day(payload.get("period_start")),
+        period_end=_day(payload.get("period_end")),
     )
     if result is None and service.product.provisioner:
         raise ProvisioningError(f"no plugin provisions {service.product.provisioner!r}")

@@ -17,6 +17,8 @@ from facturo.errors import FacturoError
 from facturo.models import Product
 from facturo.models.catalog import CYCLES
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
+from facturo.web.admin_confirmations import delete_product_confirmation
+from facturo.web.confirm import is_confirmed
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import roles_required
 
@@ -145,9 +147,13 @@ def product_retire(request: Request) -> Response:
 
 @roles_required("billing")
 def product_delete(request: Request) -> Response:
-    """Delete an unused product; one in use is refused with a message."""
+    """Delete an unused product, after a confirmation step (GET, or a POST without
+    ``confirm=yes``, shows it and changes nothing); one in use is refused with a message."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
+    form = form_data(request) if request.method == "POST" else {}
+    if not is_confirmed(request, form):
+        return delete_product_confirmation(request, int(request.path_params["id"]))
     try:
         with ctx.db.transaction() as session:
             product = get_or_404(session, Product, request.path_params["id"])
@@ -165,5 +171,5 @@ def routes() -> list[Route]:
         Route("/products/new", product_new, methods=["GET", "POST"]),
         Route("/products/{id:int}", product_edit, methods=["GET", "POST"]),
         Route("/products/{id:int}/retire", product_retire, methods=["POST"]),
-        Route("/products/{id:int}/delete", product_delete, methods=["POST"]),
+        Route("/products/{id:int}/delete", product_delete, methods=["GET", "POST"]),
     ]

@@ -19,6 +19,8 @@ from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Service
 from facturo.web import login_sessions
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
+from facturo.web.admin_confirmations import disable_confirmation
+from facturo.web.confirm import is_confirmed
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
@@ -137,10 +139,16 @@ def customer_impersonate(request: Request) -> Response:
 
 @roles_required("billing")
 def customer_login(request: Request) -> Response:
-    """Disable or re-enable the customer's login."""
+    """Disable (after a confirmation step: GET, or a POST without ``confirm=yes``, shows what
+    it does and changes nothing) or re-enable the customer's login."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
-    disabled = form_data(request).get("disabled") == "1"
+    form = form_data(request) if request.method == "POST" else dict(request.query_params)
+    disabled = form.get("disabled", "1" if request.method == "GET" else "") == "1"
+    if disabled and not is_confirmed(request, form):
+        return disable_confirmation(request, int(request.path_params["id"]))
+    if request.method != "POST":
+        return RedirectResponse(f"/admin/customers/{request.path_params['id']}", status_code=303)
     with ctx.db.transaction() as session:
         customer = get_or_404(session, Customer, request.path_params["id"])
         customer_admin.set_customer_login(session, ctx, customer, disabled, actor(request))
@@ -153,6 +161,6 @@ def routes() -> list[Route]:
         Route("/customers", customer_list),
         Route("/customers/{id:int}", customer_page),
         Route("/customers/{id:int}/edit", customer_edit, methods=["POST"]),
-        Route("/customers/{id:int}/login", customer_login, methods=["POST"]),
+        Route("/customers/{id:int}/login", customer_login, methods=["GET", "POST"]),
         Route("/customers/{id:int}/impersonate", customer_impersonate, methods=["POST"]),
     ]

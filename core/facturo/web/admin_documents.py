@@ -38,6 +38,8 @@ from facturo.web.admin_common import (
     page_number,
     parse_date,
 )
+from facturo.web.admin_confirmations import cancel_confirmation, refund_confirmation
+from facturo.web.confirm import is_confirmed
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import roles_required
 
@@ -184,14 +186,23 @@ def document_resend(request: Request) -> Response:
     return RedirectResponse(f"/admin/documents/{document.id}", status_code=303)
 
 
+def _params(request: Request) -> dict[str, str]:
+    """The submitted form (POST) or the query string (GET, the confirmation link)."""
+    return form_data(request) if request.method == "POST" else dict(request.query_params)
+
+
 @roles_required("billing")
 def document_cancel(request: Request) -> Response:
-    """Cancel an unpaid proforma."""
+    """Cancel an unpaid proforma, after a confirmation step (GET, or a POST without
+    ``confirm=yes``, shows what cancelling means and changes nothing)."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
-    reason = form_data(request).get("reason", "")[:500]
+    params = _params(request)
+    reason = params.get("reason", "")[:500]
     doc_id = request.path_params["id"]
     try:
+        if not is_confirmed(request, params):
+            return cancel_confirmation(request, int(doc_id), reason)
         with ctx.db.transaction() as session:
             document = get_or_404(session, Document, doc_id)
             cancel_proforma(session, ctx, document, actor=actor(request), reason=reason)
@@ -205,15 +216,21 @@ def document_cancel(request: Request) -> Response:
 @roles_required("billing")
 def document_refund(request: Request) -> Response:
     """Refund a paid invoice fully (empty amount) or in part: a credit note, plus the money
-    back through the gateway when it supports refunds (else a manual refund)."""
+    back through the gateway when it supports refunds (else a manual refund).
+
+    First a confirmation page that states the exact amount (GET, or a POST without
+    ``confirm=yes``); the confirmed POST carries that amount explicitly. A confirmed POST
+    with an empty amount is refused: it never refunds "everything" unseen."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
-    form = form_data(request)
+    form = _params(request)
     doc_id = request.path_params["id"]
     try:
-        amount = (
-            parse_money_field(form["amount"], "amount") if form.get("amount", "").strip() else None
-        )
+        if not is_confirmed(request, form):
+            return refund_confirmation(request, int(doc_id), form)
+        if not form.get("amount", "").strip():
+            raise BillingError(_("Say the amount to refund."))
+        amount = parse_money_field(form["amount"], "amount")
         with ctx.db.read_session() as session:
             document = get_or_404(session, Document, doc_id)
         outcome = refund(
@@ -340,8 +357,8 @@ def routes() -> list[Route]:
         Route("/documents/{id:int}", document_page),
         Route("/documents/{id:int}/pdf", document_pdf_view),
         Route("/documents/{id:int}/resend", document_resend, methods=["POST"]),
-        Route("/documents/{id:int}/cancel", document_cancel, methods=["POST"]),
-        Route("/documents/{id:int}/refund", document_refund, methods=["POST"]),
+        Route("/documents/{id:int}/cancel", document_cancel, methods=["GET", "POST"]),
+        Route("/documents/{id:int}/refund", document_refund, methods=["GET", "POST"]),
         Route(
             "/documents/{id:int}/refunds/{refund_id:int}/resolve",
             refund_resolve,

@@ -14,12 +14,13 @@ from starlette.routing import Route
 
 from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
-from facturo.billing.orders import place_order
+from facturo.billing.orders import OrderError, place_order
 from facturo.billing.taxes import TaxTreatment, tax_amount
 from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Product, ProductPrice
 from facturo.web.client_common import ctx_of, me, read_form, unverified_refusal
-from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.order_messages import order_refusal
+from facturo.web.rendering import flash, gettext_for, render, request_language
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def order(request: Request) -> Response:
             product = _product(session, form.get("product"))
             cycle = str(form.get("cycle") or "")
             addons = []
-            for raw in form.getlist(f"addon_{product.id}"):
-                addon_id, _sep, addon_cycle = str(raw).partition(":")
+            for raw in addon_choices(form, product.id):
+                addon_id, _sep, addon_cycle = raw.partition(":")
                 addons.append((_product(session, addon_id), addon_cycle))
             label = str(form.get("label") or "").strip()[:200]
             consent = checkout_consent(ctx, fresh, form.get("immediate_supply") == "yes")
@@ -107,15 +108,32 @@ def order(request: Request) -> Response:
                 session, ctx, fresh, product, cycle, addons, label=label, consent=consent
             )
             document_id = document.id
-    except (BillingError, ValueError):
+    except (BillingError, ValueError) as exc:
+        reason = (
+            order_refusal(exc, _, request_language(request))
+            if isinstance(exc, OrderError)
+            else None
+        )
         with ctx.db.read_session() as session:
             values = catalog_values(ctx, session, customer)
-            values["error"] = _(
+            values["error"] = reason or _(
                 "This order cannot be placed. Choose a product and a cycle from the list."
             )
             return render(request, "client/catalog.html", values, 400)
     flash(request, _("Your order has been placed. Pay it to activate your services."), "ok")
     return RedirectResponse(f"/client/documents/{document_id}", status_code=303)
+
+
+def addon_choices(form: Any, product_id: int) -> list[str]:
+    """The add-ons chosen for ``product_id`` as ``"<addon id>:<cycle>"``: one radio group per
+    supplier (``addon_<product>_<addon>``, empty value = none) and the older list field
+    ``addon_<product>``; duplicates are kept so that the order can refuse them."""
+    chosen = [str(raw) for raw in form.getlist(f"addon_{product_id}")]
+    prefix = f"addon_{product_id}_"
+    for name in form.keys():
+        if str(name).startswith(prefix):
+            chosen.extend(str(raw) for raw in form.getlist(name))
+    return [raw for raw in chosen if raw.strip()]
 
 
 def _product(session: Session, raw: Any) -> Product:

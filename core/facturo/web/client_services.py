@@ -12,13 +12,14 @@ from starlette.routing import Route
 
 from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
-from facturo.billing.orders import order_addon
+from facturo.billing.orders import OrderError, live_addons, order_addon, same_supplier
 from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 from facturo.web.client_catalog import offers
 from facturo.web.client_common import ctx_of, me, owned, read_form
 from facturo.web.client_dashboard import customer_services
-from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.order_messages import order_refusal
+from facturo.web.rendering import flash, gettext_for, render, request_language
 
 
 def services(request: Request) -> Response:
@@ -44,9 +45,10 @@ def _service_values(
     assert customer is not None
     treatment = customer_treatment(ctx, customer, ctx.today())
     addons = []
-    if service.parent_id is None and service.status not in ("terminated", "cancelled"):
+    if service.parent_id is None and service.status in ("active", "suspended"):
+        held = [held.product for held in live_addons(session, service.id)]
         for product in sorted(service.product.addons, key=lambda p: (p.position, p.id)):
-            if not product.retired:
+            if not product.retired and not any(same_supplier(h, product) for h in held):
                 addons.append(
                     {
                         "product": product,
@@ -60,6 +62,9 @@ def _service_values(
         "addons": addons,
         "error": error,
         "consumer": is_consumer(customer, treatment.code),
+        "unpaid_parent": service.parent_id is None
+        and service.status == "pending"
+        and bool(service.product.addons),
     }
 
 
@@ -95,8 +100,13 @@ def add_addon(request: Request) -> Response:
                     session, ctx, fresh, service, addon, cycle, consent=consent
                 )
                 document_id = document.id
-        except (BillingError, ValueError):
-            error = _("This add-on cannot be ordered for this service.")
+        except (BillingError, ValueError) as exc:
+            refusal = (
+                order_refusal(exc, _, request_language(request))
+                if isinstance(exc, OrderError)
+                else None
+            )
+            error = refusal or _("This add-on cannot be ordered for this service.")
     if error:
         with ctx.db.read_session() as session:
             service = owned(session, Service, request.path_params["id"], customer.id)

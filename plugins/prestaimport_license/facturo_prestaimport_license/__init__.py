@@ -3,6 +3,7 @@ validation API and offline leases (see README.md and licensing.md §6)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,20 @@ def locale_dirs() -> list[Path]:
 
 @hookimpl
 def provision_product(
-    ctx: Context, session: Session, service: Service, action: str
+    ctx: Context,
+    session: Session,
+    service: Service,
+    action: str,
+    line_id: int | None,
+    period_start: date | None,
+    period_end: date | None,
 ) -> dict[str, Any] | None:
     if service.product.provisioner != PLUGIN:
         return None
-    from .service import provision
+    from .service import PaidPeriod, provision
 
-    return provision(ctx, session, service, action)
+    paid = PaidPeriod(line_id, period_start, period_end) if period_end is not None else None
+    return provision(ctx, session, service, action, paid)
 
 
 @hookimpl

@@ -22,11 +22,13 @@ from facturo.plugin import (
     audit_record,
     error_page,
     flash,
+    is_confirmed,
     render,
     request_language,
     roles_required,
 )
 
+from .confirmations import reset_confirmation, status_confirmation
 from .models import Addon, Licence, LicenceKey, Supplier, ValidationLog
 from .service import (
     LicenceError,
@@ -107,10 +109,22 @@ def _back(licence_id: int) -> Response:
 
 
 def change_status(request: Request) -> Response:
-    """Suspend, reinstate or revoke the licence."""
+    """Suspend, reinstate or revoke the licence; suspending and revoking first show a
+    confirmation step (GET, or a POST without ``confirm=yes``; nothing changes)."""
     ctx: Context = request.app.state.ctx
     form = request.state.form
     licence_id = request.path_params["licence_id"]
+    status = str(form.get("status", ""))
+    if status in ("SUSPENDED", "REVOKED") and not is_confirmed(request, form):
+        with ctx.db.read_session() as session:
+            licence = session.get(Licence, licence_id)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            if licence.status != status:
+                reason = str(form.get("reason", ""))[:200]
+                return status_confirmation(request, session, licence, status, reason)
+    if request.method != "POST":
+        return _back(licence_id)
     try:
         with ctx.db.transaction() as session:
             licence = session.get(Licence, licence_id)
@@ -131,9 +145,19 @@ def change_status(request: Request) -> Response:
 
 
 def reset(request: Request) -> Response:
-    """Release the shop binding without counting a customer move."""
+    """Release the shop binding without counting a customer move, after a confirmation
+    step (GET, or a POST without ``confirm=yes``, shows it; nothing changes)."""
     ctx: Context = request.app.state.ctx
     licence_id = request.path_params["licence_id"]
+    if not is_confirmed(request, request.state.form):
+        with ctx.db.read_session() as session:
+            licence = session.get(Licence, licence_id)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            if binding_of(session, licence.id) is not None:
+                return reset_confirmation(request, session, licence)
+        flash(request, "The licence was not bound.", "ok")
+        return _back(licence_id)
     with ctx.db.transaction() as session:
         licence = session.get(Licence, licence_id)
         if licence is None:
@@ -237,7 +261,10 @@ def save_supplier(request: Request) -> Response:
 def _post(handler: Any) -> Any:
     @roles_required(*ROLES)
     async def endpoint(request: Request) -> Response:
-        request.state.form = dict(await request.form())
+        if request.method == "POST":
+            request.state.form = dict(await request.form())
+        else:
+            request.state.form = dict(request.query_params)
         return await run_in_threadpool(handler, request)
 
     endpoint.__name__ = handler.__name__
@@ -276,8 +303,8 @@ def admin_routes() -> list[BaseRoute]:
         Route("/licences/suppliers", suppliers_page),
         Route("/licences/suppliers", _post(save_supplier), methods=["POST"]),
         Route("/licences/{licence_id:int}", licence_page),
-        Route("/licences/{licence_id:int}/status", _post(change_status), methods=["POST"]),
-        Route("/licences/{licence_id:int}/reset", _post(reset), methods=["POST"]),
+        Route("/licences/{licence_id:int}/status", _post(change_status), methods=["GET", "POST"]),
+        Route("/licences/{licence_id:int}/reset", _post(reset), methods=["GET", "POST"]),
         Route("/licences/addons/{addon_id:int}/toggle", _post(toggle_addon), methods=["POST"]),
         Route("/licences/addons/{addon_id:int}/expiry", _post(set_expiry), methods=["POST"]),
     ]

@@ -7,7 +7,7 @@ Nothing here knows about HTTP. Every function that changes state takes the calle
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -20,6 +20,7 @@ from facturo.plugin import (
     add_months,
     audit_record,
     months_of,
+    period_end_instant,
 )
 
 from .client import KeyFormatError
@@ -208,9 +209,19 @@ def _mark_once(session: Session, mark: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class PaidPeriod:
+    """The paid invoice line behind a create/renew: its id and period (both days included)."""
+
+    line_id: int | None
+    start: date | None
+    end: date
+
+
 def extend_addon(ctx: Context, addon: Addon, months: int) -> None:
     """Activate ``addon`` and extend its expiry by ``months``: from the old expiry, or from now
-    when it had lapsed (or never started)."""
+    when it had lapsed (or never started). Only for a create/renew that names no paid line
+    (a direct call); a paid line sets the expiry to its period's end (:func:`cover_period`)."""
     now = ctx.now()
     base = addon.expires_at if addon.expires_at is not None and addon.expires_at > now else now
     addon.expires_at = add_months_dt(base, months)
@@ -220,18 +231,54 @@ def extend_addon(ctx: Context, addon: Addon, months: int) -> None:
     addon.updated_at = now
 
 
-def provision(ctx: Context, session: Session, service: Service, action: str) -> dict[str, Any]:
-    """Carry out ``action`` for a licence or add-on service; safe to repeat."""
+def paid_until(ctx: Context, current: datetime | None, paid: PaidPeriod) -> datetime:
+    """The expiry after paying ``paid``: the end of its period (the start of the next due date
+    in the business time zone), never earlier than ``current`` (events may come out of order)."""
+    end = period_end_instant(paid.end, ctx.settings.zone)
+    if current is not None and current.tzinfo is None:
+        current = current.replace(tzinfo=UTC)
+    return max(end, current) if current is not None else end
+
+
+def cover_period(ctx: Context, addon: Addon, paid: PaidPeriod) -> None:
+    """Activate ``addon`` until the end of the paid period (see the ``provision_product`` hook's
+    rule: the core's next due date and this expiry are the same instant)."""
+    addon.expires_at = paid_until(ctx, addon.expires_at, paid)
+    addon.active = True
+    if addon.starts_at is None:
+        start = paid.start or paid.end
+        addon.starts_at = min(
+            ctx.now(), period_end_instant(start - timedelta(days=1), ctx.settings.zone)
+        )
+    addon.updated_at = ctx.now()
+
+
+def _paid_through_due_date(service: Service) -> PaidPeriod | None:
+    """For a create/renew that names no paid line (a staff action, an older caller): the
+    period the service is paid through, which ends the day before its next due date."""
+    if service.next_due_date is None:
+        return None
+    return PaidPeriod(None, None, service.next_due_date - timedelta(days=1))
+
+
+def provision(
+    ctx: Context, session: Session, service: Service, action: str, paid: PaidPeriod | None = None
+) -> dict[str, Any]:
+    """Carry out ``action`` for a licence or add-on service; safe to repeat. ``paid``: the paid
+    line of a create/renew (idempotent per line; expiry = the end of its period)."""
     product = service.product
     if product.parent_id is None:
-        return _provision_licence(ctx, session, service, action)
-    return _provision_addon(ctx, session, service, action)
+        return _provision_licence(ctx, session, service, action, paid)
+    return _provision_addon(ctx, session, service, action, paid)
 
 
 def _provision_licence(
-    ctx: Context, session: Session, service: Service, action: str
+    ctx: Context, session: Session, service: Service, action: str, paid: PaidPeriod | None
 ) -> dict[str, Any]:
     licence = create_licence(session, ctx, service.customer_id, service.id)
+    paid = paid or _paid_through_due_date(service)
+    if action in ("create", "renew") and paid is not None:
+        licence.expires_at = paid_until(ctx, licence.expires_at, paid)
     if action == "suspend" and licence.status == "ACTIVE":
         licence.status, licence.status_reason = "SUSPENDED", "billing"
     elif (
@@ -248,7 +295,7 @@ def _provision_licence(
 
 
 def _provision_addon(
-    ctx: Context, session: Session, service: Service, action: str
+    ctx: Context, session: Session, service: Service, action: str, paid: PaidPeriod | None
 ) -> dict[str, Any]:
     product = service.product
     code = supplier_code(product.provisioner_options or "")
@@ -263,9 +310,12 @@ def _provision_addon(
     addon = ensure_addon(session, ctx, licence, supplier)
     addon.service_id = service.id
     if action in ("create", "renew"):
-        mark = f"{service.id}:paid:{service.next_due_date}"
-        if _mark_once(session, mark):
-            extend_addon(ctx, addon, months_of(service.cycle))
+        paid = paid or _paid_through_due_date(service)
+        if paid is None:  # no line and no due date: a cycle from now, once per service
+            if _mark_once(session, f"{service.id}:paid:none"):
+                extend_addon(ctx, addon, months_of(service.cycle))
+        elif paid.line_id is None or _mark_once(session, f"line:{paid.line_id}"):
+            cover_period(ctx, addon, paid)  # without a line: idempotent by itself (a date)
     elif action == "suspend":
         addon.active = False
     elif action == "unsuspend":

@@ -25,11 +25,16 @@ from facturo.plugin import (
     Service,
     error_page,
     flash,
+    is_confirmed,
+    live_addons,
     order_addon,
+    order_refusal,
     render,
     request_language,
+    same_supplier,
 )
 
+from .confirmations import move_confirmation, regenerate_confirmation
 from .evaluation import AddonState, addon_status
 from .models import Addon, Licence, Supplier
 from .service import (
@@ -101,8 +106,11 @@ def _licence_context(
     service = session.get(Service, licence.service_id) if licence.service_id else None
     owned = {code for _, code in _addon_codes(session, licence)}
     buyable: list[Product] = []
-    if service is not None and service.status not in ("terminated", "cancelled"):
+    if service is not None and service.status in ("active", "suspended"):
+        held = [held.product for held in live_addons(session, service.id)]
         for product in service.product.addons:
+            if any(same_supplier(h, product) for h in held):
+                continue
             code = supplier_code(product.provisioner_options or "")
             if (
                 product.retired
@@ -207,7 +215,9 @@ def buy_addon(request: Request) -> Response:
             _, document = order_addon(session, ctx, me, parent, product, "annual")
             document_id = document.id
     except OrderError as exc:
-        say(request, str(exc), "error")
+        language = request_language(request)
+        refusal = order_refusal(exc, ctx.translations(language).gettext, language)
+        flash(request, refusal or str(exc), "error")
         return RedirectResponse("/client/licences", status_code=303)
     return RedirectResponse(f"/client/documents/{document_id}", status_code=303)
 
@@ -227,9 +237,17 @@ def renew(request: Request) -> Response:
 
 
 def move(request: Request) -> Response:
-    """Release the shop so that the next validation from the new shop binds it."""
+    """Release the shop so that the next validation from the new shop binds it, after a
+    confirmation step (GET, or a POST without ``confirm=yes``, shows it; nothing changes)."""
     ctx: Context = request.app.state.ctx
     customer: Customer = request.state.customer
+    if not is_confirmed(request, _form(request)):
+        with ctx.db.read_session() as session:
+            licence = _own_licence(request, session)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            if binding_of(session, licence.id) is not None:  # else nothing to release
+                return move_confirmation(request, session, licence)
     try:
         with ctx.db.transaction() as session:
             licence = _own_licence(request, session)
@@ -251,9 +269,16 @@ MOVE_MESSAGES = {
 
 
 def regenerate(request: Request) -> Response:
-    """Replace the licence key; the old key stops working (KEY_REPLACED)."""
+    """Replace the licence key; the old key stops working (KEY_REPLACED). First a
+    confirmation step (GET, or a POST without ``confirm=yes``, shows it; nothing changes)."""
     ctx: Context = request.app.state.ctx
     customer: Customer = request.state.customer
+    if not is_confirmed(request, _form(request)):
+        with ctx.db.read_session() as session:
+            licence = _own_licence(request, session)
+            if licence is None:
+                return error_page(request, 404, "Licence not found.")
+            return regenerate_confirmation(request, session, licence)
     with ctx.db.transaction() as session:
         licence = _own_licence(request, session)
         if licence is None:
@@ -266,7 +291,7 @@ def regenerate(request: Request) -> Response:
 async def _with_form(request: Request, handler: Any) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    request.state.form = dict(await request.form())
+    request.state.form = dict(await request.form()) if request.method == "POST" else {}
     return await run_in_threadpool(handler, request)
 
 
@@ -331,8 +356,10 @@ def client_routes() -> list[BaseRoute]:
         Route("/licences", licences_page),
         Route("/licences/{licence_id:int}/addons", buy_addon_endpoint, methods=["POST"]),
         Route("/licences/{licence_id:int}/renew", renew),
-        Route("/licences/{licence_id:int}/move", move_endpoint, methods=["POST"]),
-        Route("/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["POST"]),
+        Route("/licences/{licence_id:int}/move", move_endpoint, methods=["GET", "POST"]),
+        Route(
+            "/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["GET", "POST"]
+        ),
     ]
 
 

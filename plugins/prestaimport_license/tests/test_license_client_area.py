@@ -87,7 +87,8 @@ def test_regenerate_key_replaces_the_old_one(live: Live) -> None:
     seeded = seed_licence(live.ctx)
     with client_for(live, seeded.customer_id) as client:
         response = client.post(
-            f"/client/licences/{seeded.licence_id}/regenerate", data={"csrf_token": CSRF}
+            f"/client/licences/{seeded.licence_id}/regenerate",
+            data={"csrf_token": CSRF, "confirm": "yes"},
         )
         assert response.status_code == 303
         page = client.get("/client/licences").text
@@ -109,7 +110,8 @@ def test_moves_are_limited_per_year_with_a_cooldown(live: Live, clock: Clock) ->
 
     def move(client: httpx.Client) -> str:
         response = client.post(
-            f"/client/licences/{seeded.licence_id}/move", data={"csrf_token": CSRF}
+            f"/client/licences/{seeded.licence_id}/move",
+            data={"csrf_token": CSRF, "confirm": "yes"},
         )
         assert response.status_code == 303
         return client.get("/client/licences").text
@@ -248,13 +250,21 @@ def test_staff_find_toggle_expiry_status_reset_and_log(live: Live) -> None:
             data={"csrf_token": CSRF, "expires_on": "soon"},
         )
         assert bad.status_code == 303
-        client.post(f"/admin/licences/{seeded.licence_id}/reset", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/licences/{seeded.licence_id}/reset",
+            data={"csrf_token": CSRF, "confirm": "yes"},
+        )
         with live.ctx.db.read_session() as session:
             assert session.scalars(select(ShopBindingRow)).first() is None
         assert payload(live.validate(body(seeded.key, shop=OTHER_SHOP)))["code"] == "VALID"
         client.post(
             f"/admin/licences/{seeded.licence_id}/status",
-            data={"csrf_token": CSRF, "status": "SUSPENDED", "reason": "investigating"},
+            data={
+                "csrf_token": CSRF,
+                "status": "SUSPENDED",
+                "reason": "investigating",
+                "confirm": "yes",
+            },
         )
         assert payload(live.validate(body(seeded.key, shop=OTHER_SHOP)))["code"] == "SUSPENDED"
         client.post(

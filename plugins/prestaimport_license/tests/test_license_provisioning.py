@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -15,13 +15,22 @@ from facturo.plugin import (
     Service,
     change_status,
     order_addon,
+    period_end_instant,
 )
 from facturo.testing import Clock, drain, make_catalog, make_customer
 from facturo_prestaimport_license.models import Addon, Licence, Supplier
-from facturo_prestaimport_license.service import add_months_dt, current_key
+from facturo_prestaimport_license.service import current_key
 from facturo_prestaimport_license.testing import T0, Live, body, order, pay, payload
 
 PLUGIN = "prestaimport_license"
+
+
+NO_LINE = {"document_id": None, "line_id": None, "period_start": None, "period_end": None}
+
+
+def due(ctx: Context, day: date) -> datetime:
+    """The instant a period paid until the day before ``day`` ends (midnight, Madrid)."""
+    return period_end_instant(day - timedelta(days=1), ctx.settings.zone)
 
 
 def addon_expiries(ctx: Context) -> dict[str, tuple[bool, datetime | None]]:
@@ -49,13 +58,15 @@ def test_payments_and_billing_runs_drive_licence_and_addons(live: Live, clock: C
         assert licence.service_id == licence_service_id and licence.status == "ACTIVE"
         key = current_key(session, ctx, licence)
     assert key is not None
-    year = add_months_dt(T0, 12)
+    year = due(ctx, date(2027, 3, 2))  # paid on 2 March 2026: the period's end, Madrid time
     assert addon_expiries(ctx) == {"addon-a": (True, year)}
 
     # Delivering the same provisioning again changes nothing.
     with ctx.db.transaction() as session:
         for service in session.scalars(select(Service)):
-            ctx.hook.provision_product(ctx=ctx, session=session, service=service, action="create")
+            ctx.hook.provision_product(
+                ctx=ctx, session=session, service=service, action="create", **NO_LINE
+            )
     assert addon_expiries(ctx) == {"addon-a": (True, year)}
 
     # Three months later the customer adds supplier B: its own service, bill and cycle.
@@ -68,7 +79,7 @@ def test_payments_and_billing_runs_drive_licence_and_addons(live: Live, clock: C
         _, bill_b = order_addon(session, ctx, me, parent, product_b, "annual")
         bill_b_id = bill_b.id
     pay(ctx, bill_b_id, "t-2")
-    b_year = add_months_dt(T0 + timedelta(days=90), 12)
+    b_year = due(ctx, date(2027, 5, 31))  # paid on 31 May 2026
     assert addon_expiries(ctx)["addon-b"] == (True, b_year)
 
     # The yearly renewal of the licence and supplier A is billed and paid: A extends from its
@@ -83,7 +94,7 @@ def test_payments_and_billing_runs_drive_licence_and_addons(live: Live, clock: C
         renewal_id = renewal.id
     clock.set(year - timedelta(days=10))
     pay(ctx, renewal_id, "t-3")
-    assert addon_expiries(ctx)["addon-a"] == (True, add_months_dt(year, 12))
+    assert addon_expiries(ctx)["addon-a"] == (True, due(ctx, date(2028, 3, 2)))
 
     # Supplier B's renewal is never paid: after the billing run suspends it, B is inactive
     # while the licence and A stay valid.
@@ -107,14 +118,15 @@ def test_payments_and_billing_runs_drive_licence_and_addons(live: Live, clock: C
     }
 
 
-def test_renewal_after_lapse_extends_from_now(lctx: Context, clock: Clock) -> None:
+def test_renewal_after_lapse_keeps_the_anchor(lctx: Context, clock: Clock) -> None:
     ctx = lctx
     make_catalog(ctx, provisioner=PLUGIN)
     customer = make_customer(ctx)
     _, document_id = order(ctx, customer)
     pay(ctx, document_id, "t-1")
-    year = add_months_dt(T0, 12)
-    # The renewal is paid a month after the add-on lapsed: a year from the payment.
+    year = due(ctx, date(2027, 3, 2))
+    # The renewal is paid after the add-on lapsed: it covers the period on the invoice, a year
+    # from the previous due date (the core's next due date), not a year from the payment.
     clock.set(year - timedelta(days=14))
     billing_run(ctx)
     drain(ctx)
@@ -125,7 +137,7 @@ def test_renewal_after_lapse_extends_from_now(lctx: Context, clock: Clock) -> No
     late = year + timedelta(days=5)
     clock.set(late)
     pay(ctx, renewal_id, "t-2")
-    assert addon_expiries(ctx)["addon-a"] == (True, add_months_dt(late, 12))
+    assert addon_expiries(ctx)["addon-a"] == (True, due(ctx, date(2028, 3, 2)))
 
 
 def test_suspending_the_licence_service_suspends_the_licence(live: Live) -> None:
@@ -187,7 +199,9 @@ def test_billing_does_not_lift_a_staff_hold(lctx: Context) -> None:
         set_status(session, licence, "SUSPENDED", "fraud review", "staff:1")
         service = session.get(Service, licence_service_id)
         assert service is not None
-        ctx.hook.provision_product(ctx=ctx, session=session, service=service, action="unsuspend")
+        ctx.hook.provision_product(
+            ctx=ctx, session=session, service=service, action="unsuspend", **NO_LINE
+        )
     with ctx.db.read_session() as session:
         assert session.scalars(select(Licence)).one().status == "SUSPENDED"
 

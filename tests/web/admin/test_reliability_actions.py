@@ -121,7 +121,10 @@ def test_a_refused_gateway_refund_is_shown_and_credits_nothing(
     billing = new_staff(ctx, "billing")
     document = paid(ctx)
     with staff_client(ctx, url, billing) as client:
-        client.post(f"/admin/documents/{document.id}/refund", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/documents/{document.id}/refund",
+            data={"amount": str(document.total), "confirm": "yes", "csrf_token": CSRF},
+        )
         page = client.get(f"/admin/documents/{document.id}").text
     assert "The gateway did not refund" in page and "declined by the bank" in page
     with ctx.db.read_session() as session:

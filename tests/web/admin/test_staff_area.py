@@ -98,7 +98,8 @@ def test_customer_edit_is_audited(
         )
         assert done.status_code == 303
         client.post(
-            f"/admin/customers/{customer.id}/login", data={"disabled": "1", "csrf_token": CSRF}
+            f"/admin/customers/{customer.id}/login",
+            data={"disabled": "1", "confirm": "yes", "csrf_token": CSRF},
         )
         found = client.get("/admin/customers", params={"q": "12345678z"})
         assert f"/admin/customers/{customer.id}" in found.text
@@ -182,9 +183,12 @@ def test_refund_through_gateway_and_manual(
         assert too_much.status_code == 303
         client.post(
             f"/admin/documents/{online.id}/refund",
-            data={"amount": "21.00", "reason": "goodwill", "csrf_token": CSRF},
+            data={"amount": "21.00", "reason": "goodwill", "confirm": "yes", "csrf_token": CSRF},
         )
-        client.post(f"/admin/documents/{by_bank.id}/refund", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/documents/{by_bank.id}/refund",
+            data={"amount": "121.00", "confirm": "yes", "csrf_token": CSRF},
+        )
     with staff_client(ctx, url, support) as client:
         assert (
             client.post(
@@ -214,7 +218,8 @@ def test_review_queue_apply_and_dismiss(
     cancelled, other, third = (new_proforma(ctx, customer) for _ in range(3))
     with staff_client(ctx, url, billing) as client:
         client.post(
-            f"/admin/documents/{cancelled.id}/cancel", data={"reason": "dup", "csrf_token": CSRF}
+            f"/admin/documents/{cancelled.id}/cancel",
+            data={"reason": "dup", "confirm": "yes", "csrf_token": CSRF},
         )
         _pay_by_transfer(client, cancelled, "121.00", "LATE-1")
         _pay_by_transfer(client, cancelled, "121.00", "LATE-2")
@@ -277,11 +282,15 @@ def test_catalog_in_use_is_retired_not_deleted(
             },
         )
         assert bad.status_code == 400
-        client.post(f"/admin/products/{licence.id}/delete", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/products/{licence.id}/delete", data={"csrf_token": CSRF, "confirm": "yes"}
+        )
         client.post(
             f"/admin/products/{licence.id}/retire", data={"retired": "1", "csrf_token": CSRF}
         )
-        client.post(f"/admin/products/{addons[0].id}/delete", data={"csrf_token": CSRF})
+        client.post(
+            f"/admin/products/{addons[0].id}/delete", data={"csrf_token": CSRF, "confirm": "yes"}
+        )
         assert "extra" in client.get("/admin/products").text
     with ctx.db.read_session() as session:
         kept = session.get(Product, licence.id)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         SearchHit,
         VatCheck,
     )
+    from facturo.gateways.protocol import Gateway
     from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
 
 PROJECT = "facturo"
@@ -151,6 +152,12 @@ def check_vat_number(
 
 
 # --- contributions ---------------------------------------------------------------------------
+
+
+@hookspec
+def payment_gateways(ctx: Context) -> list[Gateway]:
+    """The payment gateways this plugin drives, each following ``facturo.plugin.Gateway``
+    (verify/apply notifications, query pending payments for reconciliation, refund)."""
 
 
 @hookspec

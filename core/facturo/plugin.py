@@ -41,6 +41,17 @@ from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
 from facturo.gateways.notifications import log_notification, mark_notification
+from facturo.gateways.pipeline import Receipt, receive_notification
+from facturo.gateways.protocol import (
+    Applied,
+    BaseGateway,
+    Gateway,
+    NotificationRejected,
+    PendingAttempt,
+    RetryLater,
+    StartedPayment,
+    Verified,
+)
 from facturo.hookspecs import hookimpl
 from facturo.models import (
     Customer,
@@ -60,6 +71,16 @@ from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
+    "receive_notification",
+    "Verified",
+    "StartedPayment",
+    "RetryLater",
+    "Receipt",
+    "PendingAttempt",
+    "NotificationRejected",
+    "Gateway",
+    "BaseGateway",
+    "Applied",
     "InvalidEmail",
     "clean_email",
     "is_valid_email",

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from facturo.plugin import (
     Context,
     Document,
+    Gateway,
     MenuItem,
     Payment,
     PaymentMethod,
@@ -82,12 +83,16 @@ def invoice_payment_options(ctx: Context, document: Document, language: str) -> 
 @hookimpl
 def form_action_hosts(ctx: Context) -> list[str]:
     """The card form posts to the Redsys payment page: allow its origin in the CSP."""
-    from urllib.parse import urlsplit
+    from facturo_ruralvia.gateway import GATEWAY
 
-    from .config import terminal_settings
+    return GATEWAY.form_action_hosts(ctx)
 
-    parts = urlsplit(terminal_settings(ctx).payment_url)
-    return [f"{parts.scheme}://{parts.netloc}"]
+
+@hookimpl
+def payment_gateways(ctx: Context) -> list[Gateway]:
+    from facturo_ruralvia.gateway import GATEWAY
+
+    return [GATEWAY]
 
 
 @hookimpl
@@ -121,6 +126,6 @@ def refund_payment(
 ) -> RefundResult | None:
     if payment.gateway != "ruralvia":
         return None
-    from facturo_ruralvia.service import refund_card_payment
+    from facturo_ruralvia.gateway import GATEWAY
 
-    return refund_card_payment(ctx, payment, amount)
+    return GATEWAY.refund(ctx, session, payment, amount)

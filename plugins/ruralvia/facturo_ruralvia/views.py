@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import httpx
 from sqlalchemy import select
@@ -18,18 +18,20 @@ from facturo.plugin import (
     Context,
     Document,
     GatewayNotification,
+    Receipt,
     error_page,
+    receive_notification,
     render,
     request_language,
     roles_required,
 )
 
 from .config import PLUGIN, SCRIPT_PATH, terminal_settings
+from .gateway import GATEWAY
 from .models import CardAttempt
 from .service import (
     PayError,
     attempt_for_customer,
-    handle_notification,
     payable_document,
     payment_form,
     start_attempt,
@@ -112,18 +114,29 @@ def return_page(request: Request) -> Response:
     )
 
 
+def receive(ctx: Context, body: str, headers: dict[str, str], remote: str) -> Receipt:
+    """Run a Redsys notification through the core pipeline (store, verify, dedupe, apply)."""
+    return receive_notification(
+        ctx,
+        PLUGIN,
+        body,
+        headers,
+        remote,
+        verify=partial(GATEWAY.verify_notification, ctx),
+        apply=partial(GATEWAY.apply_notification, ctx),
+    )
+
+
 async def notify(request: Request) -> Response:
-    """The server-to-server notification: logged, verified, checked; always 200."""
+    """The server-to-server notification: 200 once durably stored (forged ones included: they
+    are stored as rejected); 503 when it could not be stored, so that Redsys retries."""
     ctx: Context = request.app.state.ctx
     raw = await request.body()
     body = raw.decode("utf-8", errors="replace")
-    form = dict(parse_qsl(body, keep_blank_values=True))
     remote = request.client.host if request.client else ""
-    try:
-        await run_in_threadpool(handle_notification, ctx, body, form, dict(request.headers), remote)
-    except Exception:  # logged as "error" for staff; Redsys must not retry forever
-        log.exception("ruralvia notification failed")
-        return PlainTextResponse("error", status_code=200)
+    receipt = await run_in_threadpool(receive, ctx, body, dict(request.headers), remote)
+    if receipt.http_status != 200:
+        return PlainTextResponse("error", status_code=receipt.http_status)
     return PlainTextResponse("ok")
 
 
@@ -178,7 +191,7 @@ def public_routes(ctx: Context) -> list[BaseRoute]:
     ]
     settings = terminal_settings(ctx)
     if settings.environment is Environment.SANDBOX:
-        from .sandbox import sandbox_routes
+        from .sandbox import sandbox_ledger, sandbox_routes
 
         routes.append(
             Mount(
@@ -187,6 +200,7 @@ def public_routes(ctx: Context) -> list[BaseRoute]:
                     settings.secret_key,
                     lambda: httpx.AsyncClient(timeout=15),
                     clock=ctx.now,
+                    ledger=sandbox_ledger(ctx),
                 ),
             )
         )

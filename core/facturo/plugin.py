@@ -66,11 +66,13 @@ from facturo.models import (
     StaffUser,
     TaxEvidence,
 )
+from facturo.web.admin_notifications import gateway_notifications_page
 from facturo.web.errors import error_page
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
+    "gateway_notifications_page",
     "receive_notification",
     "Verified",
     "StartedPayment",

@@ -113,7 +113,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
         MenuItem(
             label={"es": "Avisos de pago con tarjeta", "en": "Card payment notices"},
-            url="/admin/ruralvia/notifications",
+            url="/admin/notifications?gateway=ruralvia",
             order=62,
             roles=("admin", "billing"),
         )

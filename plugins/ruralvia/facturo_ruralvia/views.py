@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -17,18 +16,16 @@ from starlette.routing import BaseRoute, Mount, Route
 from facturo.plugin import (
     Context,
     Document,
-    GatewayNotification,
     Receipt,
     error_page,
+    gateway_notifications_page,
     receive_notification,
     render,
     request_language,
-    roles_required,
 )
 
 from .config import PLUGIN, SCRIPT_PATH, terminal_settings
 from .gateway import GATEWAY
-from .models import CardAttempt
 from .service import (
     PayError,
     attempt_for_customer,
@@ -145,33 +142,6 @@ async def autosubmit_script(request: Request) -> Response:
     return FileResponse(STATIC / "autosubmit.js", media_type="text/javascript")
 
 
-@roles_required("billing")
-def notifications_page(request: Request) -> Response:
-    """Staff: rejected or failed card notifications and denied attempts, newest first."""
-    ctx = request.app.state.ctx
-    with ctx.db.read_session() as session:
-        rejected = list(
-            session.scalars(
-                select(GatewayNotification)
-                .where(
-                    GatewayNotification.gateway == PLUGIN,
-                    GatewayNotification.status.in_(("rejected", "error")),
-                )
-                .order_by(GatewayNotification.id.desc())
-                .limit(100)
-            )
-        )
-        failed = list(
-            session.scalars(
-                select(CardAttempt)
-                .where(CardAttempt.status == "failed")
-                .order_by(CardAttempt.id.desc())
-                .limit(100)
-            )
-        )
-    return render(request, "ruralvia/notifications.html", {"rejected": rejected, "failed": failed})
-
-
 def client_routes() -> list[BaseRoute]:
     return [
         Route("/ruralvia/pay/{document_id}", confirm_page, methods=["GET"]),
@@ -181,7 +151,7 @@ def client_routes() -> list[BaseRoute]:
 
 
 def admin_routes() -> list[BaseRoute]:
-    return [Route("/ruralvia/notifications", notifications_page, methods=["GET"])]
+    return [Route("/ruralvia/notifications", gateway_notifications_page(PLUGIN), methods=["GET"])]
 
 
 def public_routes(ctx: Context) -> list[BaseRoute]:

@@ -63,6 +63,8 @@ class Receipt:
     detail: str = ""
     payment_id: int | None = None
     retry_later: bool = False
+    #: True when verification refused the message (forged or unreadable), not its booking.
+    refused: bool = False
 
     @property
     def stored(self) -> bool:
@@ -101,14 +103,23 @@ def _mark(ctx: Context, notification_id: int, status: str, detail: str) -> None:
         log.exception("could not mark notification %s as %s", notification_id, status)
 
 
-def _stored_status(ctx: Context, notification_id: int) -> str:
-    with ctx.db.read_session() as session:
-        return str(
-            session.scalar(
-                select(GatewayNotification.status).where(GatewayNotification.id == notification_id)
+def _release_key(ctx: Context, notification_id: int) -> None:
+    try:
+        with ctx.db.transaction() as session:
+            session.execute(
+                update(GatewayNotification)
+                .where(GatewayNotification.id == notification_id)
+                .values(event_key=None)
             )
-            or ""
-        )
+    except SQLAlchemyError:
+        log.exception("could not release the key of notification %s", notification_id)
+
+
+def _stored(ctx: Context, notification_id: int) -> tuple[str, str]:
+    """(state, raw body) of a stored notification."""
+    with ctx.db.read_session() as session:
+        row = session.get(GatewayNotification, notification_id)
+        return ("", "") if row is None else (row.status, row.body)
 
 
 def _claim_key(
@@ -199,8 +210,9 @@ def _process(
     try:
         verified = verify(body, headers)
     except NotificationRejected as exc:
+        _release_key(ctx, notification_id)  # a forgery must not hold a real event's key
         _mark(ctx, notification_id, "rejected", str(exc))
-        return Receipt(notification_id, "rejected", str(exc))
+        return Receipt(notification_id, "rejected", str(exc), refused=True)
     except RetryLater as exc:
         _mark(ctx, notification_id, "error", f"retry later: {exc}")
         return Receipt(notification_id, "error", str(exc), retry_later=True)
@@ -240,11 +252,20 @@ def receive_notification(
         return Receipt(None, "unstored", "the notification could not be stored")
     if not is_new:
         try:
-            status = _stored_status(ctx, notification_id)
+            status, stored_body = _stored(ctx, notification_id)
         except SQLAlchemyError:
             return Receipt(notification_id, "received", "stored earlier")
-        if status in FINAL_STATES:
+        if status in FINAL_STATES and stored_body == body:
             return Receipt(notification_id, "duplicate", f"already {status}")
+        if stored_body != body:  # same claimed key, other bytes: keep it apart and verify it
+            try:
+                notification_id, _ = _retrying(
+                    "storing a notification",
+                    lambda: log_notification(ctx, gateway, body, headers, remote_addr),
+                )
+            except SQLAlchemyError:
+                log.exception("a %s notification could not be stored", gateway)
+                return Receipt(None, "unstored", "the notification could not be stored")
     return _process(ctx, gateway, notification_id, body, headers, verify, apply)
 
 

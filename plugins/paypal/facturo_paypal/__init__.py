@@ -65,7 +65,7 @@ def payment_methods() -> list[PaymentMethod]:
 
 @hookimpl
 def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return []
     _ = ctx.translations(language).gettext
     url = f"/client/paypal/pay/{document.id}"

@@ -75,7 +75,7 @@ def payment_methods() -> list[PaymentMethod]:
 def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
     from facturo_ruralvia.options import payment_option
 
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return []
     return [payment_option(ctx, document, language)]
 

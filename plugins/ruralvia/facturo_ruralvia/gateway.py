@@ -17,20 +17,23 @@ from facturo.plugin import (
     Applied,
     BaseGateway,
     Context,
+    Customer,
+    Document,
     NotificationRejected,
     Payment,
     PendingAttempt,
     RefundResult,
     RetryLater,
+    StartedPayment,
     Verified,
 )
 
-from .config import PLUGIN, terminal_settings
+from .config import PLUGIN, SCRIPT_PATH, terminal_settings
 from .models import CardAttempt
 from .notification import read_notification
 from .query import query_order
 from .redsys import RedsysError, get_field
-from .service import refund_card_payment, settle
+from .service import PayError, payment_form, refund_card_payment, settle, start_attempt
 
 __all__ = ["GATEWAY", "RuralviaGateway", "event_key"]
 
@@ -47,6 +50,21 @@ class RuralviaGateway(BaseGateway):
     """The Redsys virtual POS of Caja Rural."""
 
     name = PLUGIN
+
+    def start_payment(self, ctx: Context, session: Session, document: Document) -> StartedPayment:
+        """A pending attempt for the document's balance and the signed form posting it to the
+        payment page; raises ValueError when the document cannot be paid by card."""
+        customer = session.get(Customer, document.customer_id)
+        if customer is None:
+            raise ValueError("Document not found.")
+        try:
+            attempt = start_attempt(session, ctx, customer, document.id)
+        except PayError as exc:
+            raise ValueError(exc.message) from exc
+        form = payment_form(ctx, attempt, document)
+        return StartedPayment(
+            attempt.order_number, form_html=form.render_html(script_src=SCRIPT_PATH)
+        )
 
     def verify_notification(self, ctx: Context, body: str, headers: Mapping[str, str]) -> Verified:
         """Check the notification's signature with the terminal key (rejected if forged)."""

@@ -64,7 +64,7 @@ def payable_document(session: Session, customer: Customer, document_id: int) -> 
         raise PayError("Document not found.", 404)
     if not customer.is_verified:
         raise PayError("Verify your email address before paying by card.", 403)
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         raise PayError("This document has nothing left to pay.", 409)
     return document
 

@@ -128,3 +128,28 @@ def test_the_query_is_signed_and_a_forged_answer_is_refused(reconciling_app: Car
     request = build_request(settings, attempt.order_number)
     assert request.startswith('<Messages><Version Ds_Version="0.0"><Message><Transaction>')
     assert "<SignatureVersion>HMAC_SHA256_V1</SignatureVersion>" in request
+
+
+def test_start_payment_through_the_protocol(reconciling_app: CardApp) -> None:
+    from facturo.models import Document
+    from facturo_ruralvia.gateway import GATEWAY
+
+    from .conftest import unpaid_proforma
+
+    app = reconciling_app
+    _customer, proforma = unpaid_proforma(app.ctx)
+    with app.ctx.db.transaction() as session:
+        document = session.get(Document, proforma.id)
+        assert document is not None
+        started = GATEWAY.start_payment(app.ctx, session, document)
+    assert started.form_html is not None
+    assert f'action="{app.url}/public/ruralvia/sandbox/sis/realizarPago"' in started.form_html
+    with app.ctx.db.read_session() as session:
+        attempt = session.scalar(select(CardAttempt))
+        assert attempt is not None and attempt.order_number == started.reference
+    with app.ctx.db.transaction() as session:
+        document = session.get(Document, proforma.id)
+        assert document is not None
+        document.status = "cancelled"
+        with pytest.raises(ValueError):
+            GATEWAY.start_payment(app.ctx, session, document)

@@ -17,6 +17,7 @@ from facturo.billing.evidence import evidence_of
 from facturo.billing.pdf import document_pdf
 from facturo.billing.withdrawal import withdrawal_status
 from facturo.builtin.pdf import document_context
+from facturo.gateways.methods import method_labels
 from facturo.models import Document, Payment, Withdrawal
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page
@@ -53,6 +54,7 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     return {
         "document": document,
         "doc": values,
+        "methods": method_labels(ctx, lang) if document.is_payable else [],
         "services": services_billed(session, document),
         "payments": payments,
         "vat_pending": bool(

@@ -110,8 +110,8 @@ def provision_product(
 ) -> dict[str, Any] | None:
     """Carry out ``action`` (create, renew, suspend, unsuspend, terminate) for ``service``.
 
-    Answered by the plugin whose name equals ``service.product.provisioner``; others return
-    None. Called after commit from the outbox, inside a transaction that also records the new
+    Owner dispatch: called ONLY on the plugin registered under ``service.product.provisioner``
+    (never on other plugins; a product without a provisioner calls nobody). Called after commit from the outbox, inside a transaction that also records the new
     service status; return a dict (merged into ``service.provisioner_data``) on success, raise to
     have the worker retry later. Must be idempotent: the same action may be delivered twice.
     """
@@ -127,8 +127,9 @@ def render_invoice(ctx: Context, document: Document, fmt: str) -> bytes | None:
 def refund_payment(
     ctx: Context, session: Session, payment: Payment, amount: Decimal
 ) -> RefundResult | None:
-    """Send ``amount`` of ``payment`` back through its gateway. Answered by the plugin whose
-    gateway name equals ``payment.gateway``; raise on a gateway error (nothing is recorded)."""
+    """Send ``amount`` of ``payment`` back through its gateway. Owner dispatch: called ONLY on
+    the plugin registered under ``payment.gateway``; raise on a gateway error (nothing is
+    recorded)."""
 
 
 @hookspec(firstresult=True)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         SearchHit,
         VatCheck,
     )
+    from facturo.gateways.protocol import Gateway
     from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
 
 PROJECT = "facturo"
@@ -117,8 +118,8 @@ def provision_product(
 ) -> dict[str, Any] | None:
     """Carry out ``action`` (create, renew, suspend, unsuspend, terminate) for ``service``.
 
-    Answered by the plugin whose name equals ``service.product.provisioner``; others return
-    None. Called after commit from the outbox, inside a transaction that also records the new
+    Owner dispatch: called ONLY on the plugin registered under ``service.product.provisioner``
+    (never on other plugins; a product without a provisioner calls nobody). Called after commit from the outbox, inside a transaction that also records the new
     service status; return a dict (merged into ``service.provisioner_data``) on success, raise to
     have the worker retry later. Must be idempotent: the same action may be delivered twice.
 
@@ -152,8 +153,9 @@ def render_invoice(ctx: Context, document: Document, fmt: str) -> bytes | None:
 def refund_payment(
     ctx: Context, session: Session, payment: Payment, amount: Decimal
 ) -> RefundResult | None:
-    """Send ``amount`` of ``payment`` back through its gateway. Answered by the plugin whose
-    gateway name equals ``payment.gateway``; raise on a gateway error (nothing is recorded)."""
+    """Send ``amount`` of ``payment`` back through its gateway. Owner dispatch: called ONLY on
+    the plugin registered under ``payment.gateway``; raise on a gateway error (nothing is
+    recorded)."""
 
 
 @hookspec(firstresult=True)
@@ -177,6 +179,12 @@ def check_vat_number(
 
 
 # --- contributions ---------------------------------------------------------------------------
+
+
+@hookspec
+def payment_gateways(ctx: Context) -> list[Gateway]:
+    """The payment gateways this plugin drives, each following ``facturo.plugin.Gateway``
+    (verify/apply notifications, query pending payments for reconciliation, refund)."""
 
 
 @hookspec

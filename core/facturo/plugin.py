@@ -50,6 +50,17 @@ from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
 from facturo.gateways.notifications import log_notification, mark_notification
+from facturo.gateways.pipeline import Receipt, receive_notification
+from facturo.gateways.protocol import (
+    Applied,
+    BaseGateway,
+    Gateway,
+    NotificationRejected,
+    PendingAttempt,
+    RetryLater,
+    StartedPayment,
+    Verified,
+)
 from facturo.hookspecs import hookimpl
 from facturo.models import (
     Customer,
@@ -64,6 +75,7 @@ from facturo.models import (
     StaffUser,
     TaxEvidence,
 )
+from facturo.web.admin_notifications import gateway_notifications_page
 from facturo.web.confirm import Confirmation, confirm_page, is_confirmed
 from facturo.web.errors import error_page
 from facturo.web.order_messages import order_refusal
@@ -72,6 +84,17 @@ from facturo.web.sections import api_write, open_page, roles_required
 
 __all__ = [
     "card_details",
+    "gateway_notifications_page",
+    "receive_notification",
+    "Verified",
+    "StartedPayment",
+    "RetryLater",
+    "Receipt",
+    "PendingAttempt",
+    "NotificationRejected",
+    "Gateway",
+    "BaseGateway",
+    "Applied",
     "InvalidEmail",
     "clean_email",
     "is_valid_email",

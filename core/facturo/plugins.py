@@ -104,6 +104,36 @@ def _register(manager: pluggy.PluginManager, name: str, plugin: object) -> None:
         ) from exc
 
 
+def call_owner(
+    manager: pluggy.PluginManager, hook_name: str, owner: str | None, **kwargs: Any
+) -> Any:
+    """Call hook ``hook_name`` on the plugin registered as ``owner`` only (owner dispatch: a
+    product's provisioner, a payment's gateway) and return its first non-None answer; None
+    when no such plugin implements it. Each implementation gets the arguments it declares."""
+    if not owner:
+        return None
+    plugin = manager.get_plugin(owner)
+    caller = getattr(manager.hook, hook_name, None)
+    if plugin is None or caller is None:
+        return None
+    # Identity, not a set: plugin objects need not be hashable.
+    for impl in reversed(caller.get_hookimpls()):
+        if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
+            result = impl.function(*[kwargs[name] for name in impl.argnames])
+            if result is not None:
+                return result
+    return None
+
+
+def implementers(manager: pluggy.PluginManager, hook_name: str) -> list[str]:
+    """The registered names of the plugins that implement ``hook_name``, sorted."""
+    caller = getattr(manager.hook, hook_name, None)
+    if caller is None:
+        return []
+    names = {manager.get_name(impl.plugin) for impl in caller.get_hookimpls()}
+    return sorted(name for name in names if name)
+
+
 def hooks_of(manager: pluggy.PluginManager, name: str) -> list[str]:
     """The names of the hooks plugin ``name`` implements, sorted."""
     plugin = manager.get_plugin(name)

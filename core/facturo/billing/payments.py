@@ -234,10 +234,12 @@ def record_transfer(
     paid_on: date,
     bank_reference: str,
     actor: str,
+    gateway: str = "transfer",
 ) -> PaymentOutcome:
-    """Record a bank transfer checked by hand: gateway ``transfer``, txn id = the bank
-    reference; a repeat with the same reference changes nothing. ``paid_on`` is a date and
-    is kept as the payment's ``value_date`` (shown as a date, never as an hour)."""
+    """Record a payment checked by hand (an offline method such as a bank transfer): the
+    payment's gateway is ``gateway``, its txn id the reference; a repeat with the same
+    reference changes nothing. ``paid_on`` is a date and is kept as the payment's
+    ``value_date`` (shown as a date, never as an hour)."""
     reference = bank_reference.strip()
     if not reference:
         raise FacturoError("the bank reference is required", field="bank_reference")
@@ -251,7 +253,7 @@ def record_transfer(
             session,
             ctx,
             document,
-            "transfer",
+            gateway,
             reference,
             amount,
             document.currency,

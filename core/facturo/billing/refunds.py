@@ -46,6 +46,7 @@ from facturo.billing.services import change_status
 from facturo.contributions import RefundResult
 from facturo.delivery.outbox import enqueue_event
 from facturo.models import Document, Payment, Refund, Service
+from facturo.plugins import call_owner
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -126,6 +127,23 @@ def plan_refund(
     return RefundPlan(gross, invoice.total - invoice.refunded_total, invoice.currency, gateway)
 
 
+def refund_through_gateway(
+    ctx: Context, session: Session, payment: Payment, amount: Decimal
+) -> RefundResult | None:
+    """Ask the payment's own gateway plugin (owner dispatch: the plugin registered under
+    ``payment.gateway``) to send ``amount`` back; None when no such plugin refunds."""
+    result: RefundResult | None = call_owner(
+        ctx.plugins,
+        "refund_payment",
+        payment.gateway,
+        ctx=ctx,
+        session=session,
+        payment=payment,
+        amount=amount,
+    )
+    return result
+
+
 def refund_invoice(
     session: Session,
     ctx: Context,
@@ -148,7 +166,7 @@ def refund_invoice(
     gross, payment = _reservable(session, invoice, amount)
     result = None
     if through_gateway and payment is not None:
-        result = ctx.hook.refund_payment(ctx=ctx, session=session, payment=payment, amount=gross)
+        result = refund_through_gateway(ctx, session, payment, gross)
     note, row = _refund_now(session, ctx, invoice, payment, gross, reason, actor, result)
     _after_refund(session, ctx, invoice, note, row, actor, deprovision)
     return note, row
@@ -273,9 +291,7 @@ def _ask_gateway(
     payment = session.get(Payment, row.payment_id)
     assert payment is not None
     try:
-        result = ctx.hook.refund_payment(
-            ctx=ctx, session=session, payment=payment, amount=row.amount
-        )
+        result = refund_through_gateway(ctx, session, payment, row.amount)
     except Exception as exc:  # the gateway refused or was not reached: release the amount
         raise _GatewayRefused(f"{type(exc).__name__}: {exc}"[:1000]) from exc
     note = create_credit_note(session, ctx, invoice, row.amount, reason, actor, reserved=True)

@@ -35,6 +35,7 @@ __all__ = [
     "Delivery",
     "Legal",
     "Operations",
+    "GatewaySettings",
     "Security",
     "Seller",
     "Sessions",
@@ -110,6 +111,17 @@ class Operations:
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    """Gateway reconciliation (``[gateways]``): payment attempts still pending
+    ``reconcile_after_seconds`` after they started, and notifications stored but not applied
+    for as long, are asked about (attempts only within ``reconcile_window_hours``)."""
+
+    reconcile_after_seconds: int = 300
+    reconcile_window_hours: int = 48
+    reconcile_interval_seconds: int = 60
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
@@ -133,6 +145,7 @@ class Settings:
     admin_two_factor_required: bool = True
     delivery: Delivery = field(default_factory=Delivery)
     operations: Operations = field(default_factory=Operations)
+    gateways: GatewaySettings = field(default_factory=GatewaySettings)
     security: Security = field(default_factory=Security)
     source: Path | None = None
     #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
@@ -238,6 +251,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
     plugin_tables = reader.table("plugin")
     delivery = reader.table("delivery")
     operations = reader.table("operations")
+    gateways = reader.table("gateways")
     demo = reader.boolean("demo", default=False)
     legal = read_legal(reader.table("legal"))
     return Settings(
@@ -300,6 +314,17 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             metrics_token=operations.text("metrics_token", default=""),
             worker_stale_seconds=operations.integer(
                 "worker_stale_seconds", default=300, minimum=10
+            ),
+        ),
+        gateways=GatewaySettings(
+            reconcile_after_seconds=gateways.integer(
+                "reconcile_after_seconds", default=300, minimum=0
+            ),
+            reconcile_window_hours=gateways.integer(
+                "reconcile_window_hours", default=48, minimum=1
+            ),
+            reconcile_interval_seconds=gateways.integer(
+                "reconcile_interval_seconds", default=60, minimum=5
             ),
         ),
         books=books,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from facturo.delivery.retries import retry_policy
 from facturo.models import Customer, Document, OutboxEvent, Payment, Refund, Service
+from facturo.plugins import call_owner
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -86,7 +87,10 @@ def _provision(ctx: Context, session: Session, payload: dict[str, Any]) -> None:
     service = session.get(Service, payload["service_id"])
     if service is None:
         return
-    result = ctx.hook.provision_product(
+    result = call_owner(
+        ctx.plugins,
+        "provision_product",
+        service.product.provisioner,
         ctx=ctx,
         session=session,
         service=service,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import escape
 
+from facturo.gateways.methods import method_labels
 from facturo.i18n import LANGUAGES
 from facturo.models import OutboxMessage
 
@@ -46,6 +47,7 @@ def _base_values(ctx: Context, lang: str) -> dict[str, Any]:
         "gettext": translations.gettext,
         "ngettext": translations.ngettext,
         "_": translations.gettext,
+        "payment_methods": method_labels(ctx, lang),
     }
 
 

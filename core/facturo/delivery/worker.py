@@ -16,6 +16,7 @@ from facturo.contributions import PeriodicJob
 from facturo.delivery.events import deliver_events
 from facturo.delivery.jobs import is_due, mark
 from facturo.delivery.mail import deliver_due
+from facturo.gateways.reconcile import reconcile_job
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -23,14 +24,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("facturo.delivery.worker")
 
 
-def core_jobs() -> list[PeriodicJob]:
-    """The core's periodic jobs: the daily billing run."""
-    return [PeriodicJob(name="billing_run", interval_seconds=3600, run=scheduled_billing_run)]
+def core_jobs(ctx: Context | None = None) -> list[PeriodicJob]:
+    """The core's periodic jobs: the daily billing run and gateway reconciliation."""
+    jobs = [PeriodicJob(name="billing_run", interval_seconds=3600, run=scheduled_billing_run)]
+    if ctx is not None:
+        jobs.append(reconcile_job(ctx))
+    return jobs
 
 
 def all_jobs(ctx: Context) -> list[PeriodicJob]:
     """Core jobs plus every plugin's ``periodic_jobs()``."""
-    jobs = core_jobs()
+    jobs = core_jobs(ctx)
     for contributed in ctx.hook.periodic_jobs(ctx=ctx):
         jobs.extend(contributed)
     return jobs

@@ -102,6 +102,12 @@ class Document(Base):
         return owed if owed > 0 else Decimal("0.00")
 
     @property
+    def is_payable(self) -> bool:
+        """True when a customer may pay this document now: an unpaid proforma with a balance.
+        The single "payable" check for the core, gateways and templates."""
+        return self.kind == "proforma" and self.status == "unpaid" and self.balance > 0
+
+    @property
     def display_number(self) -> str:
         return self.number or self.reference
 

@@ -16,6 +16,7 @@ from facturo.billing.money import parse_money_field
 from facturo.errors import FacturoError
 from facturo.models import Product
 from facturo.models.catalog import CYCLES
+from facturo.plugins import implementers
 from facturo.web.admin_common import actor, ctx_of, form_data, get_or_404
 from facturo.web.admin_confirmations import delete_product_confirmation
 from facturo.web.confirm import is_confirmed
@@ -34,7 +35,8 @@ def _products(session: Any) -> list[Product]:
 
 
 def _provisioners(request: Request) -> list[str]:
-    return sorted(ctx_of(request).settings.enabled_plugins)
+    """Only plugins that implement ``provision_product`` can be a product's provisioner."""
+    return implementers(ctx_of(request).plugins, "provision_product")
 
 
 def _page(
@@ -122,6 +124,10 @@ def _save(request: Request, product_id: int | None) -> Response:
     form = form_data(request)
     try:
         values, prices = _values(form)
+        if values["provisioner"] and values["provisioner"] not in _provisioners(request):
+            raise FacturoError(
+                "no enabled plugin provisions products by that name", field="provisioner"
+            )
         with ctx.db.transaction() as session:
             product = get_or_404(session, Product, product_id) if product_id else None
             saved = catalog.save_product(session, product, values, prices, actor(request))

@@ -26,6 +26,7 @@ CORE_ITEMS: tuple[MenuItem, ...] = (
     MenuItem({"en": "Documents"}, "/admin/documents", 10, BILLING, "sales"),
     MenuItem({"en": "Payments"}, "/admin/payments", 20, BILLING, "sales"),
     MenuItem({"en": "Review queue"}, "/admin/payments/review", 25, BILLING, "sales"),
+    MenuItem({"en": "Gateway notifications"}, "/admin/notifications", 27, BILLING, "sales"),
     MenuItem({"en": "Catalog"}, "/admin/products", 90, BILLING, "sales"),
     MenuItem({"en": "VAT reports"}, "/admin/reports", 10, BILLING, "taxes"),
     MenuItem({"en": "Audit log"}, "/admin/audit", 50, BILLING, "settings"),

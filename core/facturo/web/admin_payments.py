@@ -20,6 +20,7 @@ from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_pa
 from facturo.context import Context
 from facturo.csv_export import csv_response
 from facturo.errors import FacturoError
+from facturo.gateways.methods import enabled_methods
 from facturo.models import Document, Payment
 from facturo.web.admin_common import (
     PAGE_SIZE,
@@ -30,7 +31,7 @@ from facturo.web.admin_common import (
     page_number,
     parse_date,
 )
-from facturo.web.rendering import flash, gettext_for, render
+from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
 CSV_COLUMNS = (
@@ -161,18 +162,48 @@ def find_document(session: Session, key: str) -> Document | None:
     return found
 
 
-@roles_required("billing")
-def transfer_new(request: Request) -> Response:
-    """GET: the form. POST: record a bank transfer checked by hand."""
+def _offline_methods(ctx: Context, lang: str) -> list[tuple[str, str]]:
+    """(gateway, label) of the enabled methods staff record by hand (not online)."""
+    return [
+        (m.gateway, m.label.get(lang) or m.label.get("en") or m.gateway)
+        for m in enabled_methods(ctx)
+        if not m.online
+    ]
+
+
+def _record_form(
+    request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
+) -> Response:
+    ctx = ctx_of(request)
+    methods = _offline_methods(ctx, request_language(request))
+    return render(
+        request,
+        "admin/payment_form.html",
+        {"values": values, "errors": errors, "methods": methods},
+        status,
+    )
+
+
+def _chosen_method(ctx: Context, form: dict[str, str], default: str | None) -> str:
+    offered = [m.gateway for m in enabled_methods(ctx) if not m.online]
+    method = form.get("method") or default or (offered[0] if len(offered) == 1 else "")
+    if method != default and method not in offered:
+        raise FacturoError("choose one of the payment methods offered", field="method")
+    return method
+
+
+def _record(request: Request, default_method: str | None) -> Response:
+    """GET: the form. POST: record a payment checked by hand with an offline method."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
     if request.method == "GET":
         values = dict(request.query_params)
         values.setdefault("paid_on", ctx.today().isoformat())
-        return render(request, "admin/transfer_form.html", {"values": values, "errors": {}})
+        return _record_form(request, values, {})
     form = form_data(request)
     errors: dict[str, str] = {}
     try:
+        method = _chosen_method(ctx, form, default_method)
         amount = parse_money_field(form.get("amount", ""), "amount")
         paid_on = parse_date(form.get("paid_on"))
         if paid_on is None:
@@ -189,6 +220,7 @@ def transfer_new(request: Request) -> Response:
                 paid_on,
                 form.get("bank_reference", ""),
                 actor(request),
+                gateway=method,
             )
             payment_id, created, status = (
                 outcome.payment.id,
@@ -197,14 +229,26 @@ def transfer_new(request: Request) -> Response:
             )
     except FacturoError as exc:
         errors[exc.field or "amount"] = _(str(exc))
-        return render(request, "admin/transfer_form.html", {"values": form, "errors": errors}, 400)
+        return _record_form(request, form, errors, 400)
     if not created:
-        flash(request, _("That bank reference was already recorded; nothing changed."), "info")
+        flash(request, _("That reference was already recorded; nothing changed."), "info")
     elif status == "needs_review":
         flash(request, _("Recorded, but it needs review."), "error")
     else:
-        flash(request, _("Transfer recorded."), "ok")
+        flash(request, _("Payment recorded."), "ok")
     return RedirectResponse(f"/admin/payments?highlight={payment_id}", status_code=303)
+
+
+@roles_required("billing")
+def record_new(request: Request) -> Response:
+    """The staff "record payment" form: the method is one of the enabled offline methods."""
+    return _record(request, None)
+
+
+@roles_required("billing")
+def transfer_new(request: Request) -> Response:
+    """The former path of the form (kept for links and scripts): bank transfer by default."""
+    return _record(request, "transfer")
 
 
 @roles_required("billing")
@@ -257,6 +301,7 @@ def routes() -> list[Route]:
     return [
         Route("/payments", payment_list),
         Route("/payments.csv", payment_csv),
+        Route("/payments/record", record_new, methods=["GET", "POST"]),
         Route("/payments/transfer", transfer_new, methods=["GET", "POST"]),
         Route("/payments/review", review_queue),
         Route("/payments/{id:int}/apply", review_apply, methods=["POST"]),

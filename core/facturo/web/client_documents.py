@@ -20,6 +20,7 @@ from facturo.billing.pdf import document_pdf
 from facturo.billing.refund_state import refund_state
 from facturo.billing.withdrawal import withdrawal_status
 from facturo.builtin.pdf import document_context
+from facturo.gateways.methods import method_labels
 from facturo.models import Document, Payment, Withdrawal
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page
@@ -90,6 +91,7 @@ def _view_values(request: Request, session: Session, document: Document) -> dict
     return {
         "document": document,
         "doc": values,
+        "methods": method_labels(ctx, lang) if document.is_payable else [],
         "services": services_billed(session, document),
         "payments": payments,
         "credit_notes": [note for note in document.credit_notes if note.is_issued],

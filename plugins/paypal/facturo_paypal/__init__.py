@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute
 from facturo.plugin import (
     Context,
     Document,
+    Gateway,
     MenuItem,
     Payment,
     PaymentMethod,
@@ -64,7 +65,7 @@ def payment_methods() -> list[PaymentMethod]:
 
 @hookimpl
 def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return []
     _ = ctx.translations(language).gettext
     url = f"/client/paypal/pay/{document.id}"
@@ -89,11 +90,9 @@ def invoice_payment_options(ctx: Context, document: Document, language: str) -> 
 def form_action_hosts(ctx: Context) -> list[str]:
     """The pay form is answered with a redirect to PayPal's approval page: allow its origin in
     the CSP (the local sandbox is this site itself)."""
-    environment = str(ctx.settings_for("paypal").get("environment") or "live")
-    return {
-        "live": ["https://www.paypal.com"],
-        "sandbox": ["https://www.sandbox.paypal.com"],
-    }.get(environment, [])
+    from .gateway import PAYPAL
+
+    return PAYPAL.form_action_hosts(ctx)
 
 
 @hookimpl
@@ -114,7 +113,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
         MenuItem(
             label={"es": "Avisos de PayPal", "en": "PayPal notifications"},
-            url="/admin/paypal/notifications",
+            url="/admin/notifications?gateway=paypal",
             group="sales",
             order=65,
             roles=("admin", "billing"),
@@ -128,6 +127,13 @@ def refund_payment(
 ) -> RefundResult | None:
     if payment.gateway != "paypal":
         return None
-    from .refunds import refund
+    from .gateway import PAYPAL
 
-    return refund(ctx, session, payment, amount)
+    return PAYPAL.refund(ctx, session, payment, amount)
+
+
+@hookimpl
+def payment_gateways(ctx: Context) -> list[Gateway]:
+    from .gateway import PAYPAL
+
+    return [PAYPAL]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -322,6 +323,14 @@ class PayPalRequests:
         """``POST /v2/checkout/orders``."""
         return self._post(token, "/v2/checkout/orders", order.to_json(), request_id)
 
+    def get_order(self, token: str, order_id: str) -> httpx.Request:
+        """``GET /v2/checkout/orders/{id}`` (the order lookup used by reconciliation)."""
+        return httpx.Request(
+            "GET",
+            self._url(f"/v2/checkout/orders/{quote(order_id, safe='')}"),
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
     def capture_order(self, token: str, order_id: str, request_id: str) -> httpx.Request:
         """``POST /v2/checkout/orders/{id}/capture`` with an idempotency key."""
         return self._post(token, f"/v2/checkout/orders/{order_id}/capture", {}, request_id)
@@ -444,6 +453,14 @@ class PayPalClient:
         return parse_capture(
             self._call(lambda t: self.requests.capture_order(t, order_id, request_id))
         )
+
+    def get_order(self, order_id: str) -> tuple[str, Capture | None]:
+        """Look an order up: its status and its first capture (None before any capture)."""
+        response = self._call(lambda t: self.requests.get_order(t, order_id))
+        data = _json(response)
+        units = data.get("purchase_units") or [{}]
+        has_capture = bool(((units[0] or {}).get("payments") or {}).get("captures"))
+        return str(data.get("status", "")), parse_capture(response) if has_capture else None
 
     def refund_capture(
         self, capture_id: str, amount: Decimal, currency: str, request_id: str

@@ -57,7 +57,7 @@ def payable_problem(document: Document | None, customer: Customer) -> str | None
     """Why ``customer`` may not pay ``document`` by PayPal now, or None if they may."""
     if document is None or document.customer_id != customer.id:
         return "not found"
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return "This document has nothing left to pay."
     if customer.email_verified_at is None:
         return "Confirm your email address before paying online."

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -17,17 +17,16 @@ from facturo.plugin import (
     Context,
     Customer,
     Document,
-    GatewayNotification,
     error_page,
     flash,
+    gateway_notifications_page,
     render,
     request_language,
-    roles_required,
 )
 
 from .api import OrderRequest, PayPalError
 from .models import CheckoutAttempt
-from .notify import handle_ipn, handle_webhook
+from .notify import receive_ipn, receive_webhook
 from .runtime import TIMEOUT, runtime
 from .sandbox import sandbox_routes
 from .service import GATEWAY, CaptureReport, apply_capture, payable_problem, save_attempt
@@ -204,7 +203,9 @@ async def webhook(request: Request) -> Response:
     """PayPal webhooks (raw body, verified, deduplicated by event id)."""
     body = await request.body()
     remote = request.client.host if request.client else ""
-    status = await handle_webhook(_ctx(request), dict(request.headers), body, remote)
+    status = await run_in_threadpool(
+        receive_webhook, _ctx(request), dict(request.headers), body, remote
+    )
     return PlainTextResponse("ok" if status == 200 else "refused", status_code=status)
 
 
@@ -212,36 +213,12 @@ async def ipn(request: Request) -> Response:
     """PayPal IPN: always 200 (PayPal only needs the receipt); the postback decides."""
     body = await request.body()
     remote = request.client.host if request.client else ""
-    await handle_ipn(_ctx(request), dict(request.headers), body, remote)
+    status = await run_in_threadpool(
+        receive_ipn, _ctx(request), dict(request.headers), body, remote
+    )
+    if status != 200:
+        return PlainTextResponse("retry", status_code=status)
     return PlainTextResponse("")
-
-
-ATTENTION = ("rejected", "error")
-
-
-@roles_required("billing")
-def notifications_page(request: Request) -> Response:
-    """PayPal notifications staff must look at: forged, mismatched, failed, and disputes."""
-    ctx = _ctx(request)
-    with ctx.db.read_session() as session:
-        rows = list(
-            session.scalars(
-                select(GatewayNotification)
-                .where(
-                    GatewayNotification.gateway == GATEWAY,
-                    or_(
-                        GatewayNotification.status.in_(ATTENTION),
-                        GatewayNotification.detail.like("CUSTOMER.DISPUTE.%"),
-                    ),
-                )
-                .order_by(GatewayNotification.id.desc())
-                .limit(200)
-            )
-        )
-        attempts = list(
-            session.scalars(select(CheckoutAttempt).order_by(CheckoutAttempt.id.desc()).limit(100))
-        )
-    return render(request, "paypal/notifications.html", {"rows": rows, "attempts": attempts})
 
 
 def client_routes() -> list[BaseRoute]:
@@ -266,4 +243,4 @@ def public_routes(ctx: Context) -> list[BaseRoute]:
 
 
 def admin_routes() -> list[BaseRoute]:
-    return [Route("/paypal/notifications", notifications_page, methods=["GET"])]
+    return [Route("/paypal/notifications", gateway_notifications_page(GATEWAY), methods=["GET"])]

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 from facturo.plugin import (
     Context,
     Document,
+    Gateway,
     MenuItem,
     Payment,
     PaymentMethod,
@@ -74,7 +75,7 @@ def payment_methods() -> list[PaymentMethod]:
 def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
     from facturo_ruralvia.options import payment_option
 
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return []
     return [payment_option(ctx, document, language)]
 
@@ -82,12 +83,16 @@ def invoice_payment_options(ctx: Context, document: Document, language: str) -> 
 @hookimpl
 def form_action_hosts(ctx: Context) -> list[str]:
     """The card form posts to the Redsys payment page: allow its origin in the CSP."""
-    from urllib.parse import urlsplit
+    from facturo_ruralvia.gateway import GATEWAY
 
-    from .config import terminal_settings
+    return GATEWAY.form_action_hosts(ctx)
 
-    parts = urlsplit(terminal_settings(ctx).payment_url)
-    return [f"{parts.scheme}://{parts.netloc}"]
+
+@hookimpl
+def payment_gateways(ctx: Context) -> list[Gateway]:
+    from facturo_ruralvia.gateway import GATEWAY
+
+    return [GATEWAY]
 
 
 @hookimpl
@@ -108,7 +113,7 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
         MenuItem(
             label={"es": "Avisos de pago con tarjeta", "en": "Card payment notices"},
-            url="/admin/ruralvia/notifications",
+            url="/admin/notifications?gateway=ruralvia",
             group="sales",
             order=62,
             roles=("admin", "billing"),
@@ -122,6 +127,6 @@ def refund_payment(
 ) -> RefundResult | None:
     if payment.gateway != "ruralvia":
         return None
-    from facturo_ruralvia.service import refund_card_payment
+    from facturo_ruralvia.gateway import GATEWAY
 
-    return refund_card_payment(ctx, payment, amount)
+    return GATEWAY.refund(ctx, session, payment, amount)

@@ -10,8 +10,9 @@ answered like Redsys does.
 from __future__ import annotations
 
 import secrets
+import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -24,6 +25,7 @@ from starlette.routing import BaseRoute, Route
 
 from .currency import currency, from_minor_units
 from .orders import is_valid_order
+from .query import QUERY_PATH, sign_version, unwrap_soap
 from .redsys import (
     SIGNATURE_VERSION,
     RedsysError,
@@ -34,7 +36,14 @@ from .redsys import (
 from .responses import describe_response, is_payment_approved
 from .settings import PAYMENT_PATH, REST_PATH
 
-__all__ = ["TEST_CARDS", "TestCard", "sandbox_routes"]
+__all__ = [
+    "TEST_CARDS",
+    "SandboxLedger",
+    "TestCard",
+    "answer_query",
+    "sandbox_ledger",
+    "sandbox_routes",
+]
 
 SUBMIT_PATH = PAYMENT_PATH + "/submit"
 TEST_CVV = "123"
@@ -70,6 +79,39 @@ class _Payment:
     currency: str
     approved: bool
     refunded: int = 0
+    response: str = ""
+    authorisation: str = ""
+    paid_at: datetime | None = None
+
+
+@dataclass
+class SandboxLedger:
+    """What the sandbox remembers: every payment it decided, by (merchant, terminal, order).
+
+    Shared by the payment page, the REST refunds and the operation query; tests may
+    :meth:`record` a payment as if a customer had paid it.
+    """
+
+    payments: dict[tuple[str, int, str], _Payment] = field(default_factory=dict)
+
+    def record(
+        self,
+        *,
+        merchant_code: str,
+        terminal: str,
+        order: str,
+        amount_minor: int,
+        currency_numeric: str,
+        response: str = "0000",
+        paid_at: datetime | None = None,
+    ) -> str:
+        """Record a payment decided with ``response``; return its authorisation code."""
+        approved = is_payment_approved(response, "0")
+        authorisation = f"{secrets.randbelow(10**6):06d}" if approved else ""
+        self.payments[(merchant_code, int(terminal), order)] = _Payment(
+            amount_minor, currency_numeric, approved, 0, response, authorisation, paid_at
+        )
+        return authorisation
 
 
 class _Rejected(Exception):
@@ -200,18 +242,31 @@ def _masked(card_number: str) -> str:
     return digits[:6] + "*" * max(len(digits) - 10, 0) + digits[-4:] if len(digits) > 10 else ""
 
 
+_LEDGERS: weakref.WeakKeyDictionary[Any, SandboxLedger] = weakref.WeakKeyDictionary()
+
+
+def sandbox_ledger(owner: Any) -> SandboxLedger:
+    """The ledger of the sandbox served for ``owner`` (the Context), created on first use."""
+    ledger = _LEDGERS.get(owner)
+    if ledger is None:
+        ledger = _LEDGERS.setdefault(owner, SandboxLedger())
+    return ledger
+
+
 def sandbox_routes(
     secret_key_b64: str,
     http_client_factory: Callable[[], httpx.AsyncClient],
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ledger: SandboxLedger | None = None,
 ) -> list[BaseRoute]:
     """Return the sandbox's routes, verifying everything with ``secret_key_b64``.
 
     ``http_client_factory`` returns a new ``httpx.AsyncClient`` (closed after use) that
-    delivers the server-to-server notification to ``DS_MERCHANT_MERCHANTURL``.
+    delivers the server-to-server notification to ``DS_MERCHANT_MERCHANTURL``. ``ledger``
+    keeps the decided payments (a new one when omitted).
     """
-    payments: dict[tuple[str, int, str], _Payment] = {}
+    payments = (ledger or SandboxLedger()).payments
 
     async def payment_page(request: Request) -> Response:
         message: Mapping[str, Any]
@@ -236,13 +291,17 @@ def sandbox_routes(
         if key in payments:
             response = _DUPLICATE
         approved = is_payment_approved(response, get_field(fields, "DS_MERCHANT_TRANSACTIONTYPE"))
+        now = clock()
+        authorisation = f"{secrets.randbelow(10**6):06d}" if approved else ""
         if key not in payments:
             payments[key] = _Payment(
                 int(get_field(fields, "DS_MERCHANT_AMOUNT")),
                 get_field(fields, "DS_MERCHANT_CURRENCY"),
                 approved,
+                response=response,
+                authorisation=authorisation,
+                paid_at=now,
             )
-        now = clock()
         language = get_field(fields, "DS_MERCHANT_CONSUMERLANGUAGE") or "1"
         # Redirect notifications URL-encode every value inside the JSON, like the real one.
         notification = {
@@ -260,7 +319,7 @@ def sandbox_routes(
             "Ds_MerchantData": quote_plus(get_field(fields, "DS_MERCHANT_MERCHANTDATA")),
             "Ds_TransactionType": get_field(fields, "DS_MERCHANT_TRANSACTIONTYPE"),
             "Ds_ConsumerLanguage": str(int(language)) if language.isdigit() else "1",
-            "Ds_AuthorisationCode": f"{secrets.randbelow(10**6):06d}" if approved else "",
+            "Ds_AuthorisationCode": authorisation,
             "Ds_Card_Brand": brand,
         }
         body = signed_message(secret_key_b64, notification, urlsafe=True)
@@ -321,8 +380,85 @@ def sandbox_routes(
         }
         return JSONResponse(signed_message(secret_key_b64, answer))
 
+    async def consulta(request: Request) -> Response:
+        return Response(
+            answer_query(
+                secret_key_b64, payments, (await request.body()).decode("utf-8", "replace")
+            ),
+            media_type="text/xml; charset=utf-8",
+        )
+
     return [
+        Route(QUERY_PATH, consulta, methods=["POST"], name="ruralvia_sandbox_query"),
         Route(PAYMENT_PATH, payment_page, methods=["GET", "POST"], name="ruralvia_sandbox_payment"),
         Route(SUBMIT_PATH, submit, methods=["POST"], name="ruralvia_sandbox_submit"),
         Route(REST_PATH, rest, methods=["POST"], name="ruralvia_sandbox_rest"),
     ]
+
+
+def _query_reply(document: str) -> str:
+    body = (
+        '<ns:consultaOperacionesResponse xmlns:ns="http://webservices.apl02.redsys.es">'
+        f"<consultaOperacionesReturn>{escape(document)}</consultaOperacionesReturn>"
+        "</ns:consultaOperacionesResponse>"
+    )
+    return (
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+        f"<soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"
+    )
+
+
+def _query_error(code: str) -> str:
+    return _query_reply(
+        f"<Messages><ErrorMsg><Ds_ErrorCode>{code}</Ds_ErrorCode></ErrorMsg></Messages>"
+    )
+
+
+def answer_query(
+    secret_key_b64: str, payments: Mapping[tuple[str, int, str], _Payment], envelope: str
+) -> str:
+    """Answer a ``consultaOperaciones`` SOAP call like Redsys: the signed operation, or an
+    ``ErrorMsg`` (XML0023 bad signature, XML0024 no operation, XML0001 unreadable)."""
+    from xml.etree import ElementTree
+
+    try:
+        document = unwrap_soap(envelope, "cadenaXML")
+        root = ElementTree.fromstring(document)
+    except (RedsysError, ElementTree.ParseError):
+        return _query_error("XML0001")
+    transaction = root.find("./Version/Message/Transaction")
+    start, end = document.find("<Version"), document.find("</Version>")
+    if transaction is None or start < 0 or end < 0:
+        return _query_error("XML0001")
+    merchant = (transaction.findtext("Ds_MerchantCode") or "").strip()
+    terminal = (transaction.findtext("Ds_Terminal") or "").strip()
+    order = (transaction.findtext("Ds_Order") or "").strip()
+    try:
+        expected = sign_version(secret_key_b64, order, document[start : end + len("</Version>")])
+    except RedsysError:
+        return _query_error("XML0023")
+    signature = (root.findtext("Signature") or "").strip()
+    if not secrets.compare_digest(signature.encode(), expected.encode()):
+        return _query_error("XML0023")
+    payment = payments.get((merchant, int(terminal or 0), order))
+    if payment is None:
+        return _query_error("XML0024")
+    when = payment.paid_at or datetime.now(UTC)
+    values = {
+        "Ds_MerchantCode": merchant,
+        "Ds_Terminal": str(int(terminal)),
+        "Ds_Order": order,
+        "Ds_TransactionType": "0",
+        "Ds_Date": when.strftime("%d/%m/%Y"),
+        "Ds_Hour": when.strftime("%H:%M"),
+        "Ds_Amount": str(payment.amount),
+        "Ds_Currency": payment.currency,
+        "Ds_SecurePayment": "1" if payment.approved else "0",
+        "Ds_State": "F",
+        "Ds_Response": payment.response or ("0000" if payment.approved else "0190"),
+        "Ds_AuthorisationCode": payment.authorisation,
+    }
+    inner = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in values.items())
+    version = f'<Version Ds_Version="0.0"><Message><Response>{inner}</Response></Message></Version>'
+    signature = sign_version(secret_key_b64, order, version)
+    return _query_reply(f"<Messages>{version}<Signature>{signature}</Signature></Messages>")

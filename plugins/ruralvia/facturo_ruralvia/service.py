@@ -6,7 +6,6 @@ Plain Python over a Session and the Context; the web layer only parses requests 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -22,29 +21,26 @@ from facturo.plugin import (
     Document,
     Payment,
     card_details,
-    log_notification,
-    mark_notification,
     record_payment,
 )
 from facturo.plugin import RefundResult as CoreRefundResult
 
 from .config import NOTIFY_PATH, PLUGIN, terminal_settings
 from .models import CardAttempt
-from .notification import NotificationMismatch, check_notification, read_notification
+from .notification import NotificationMismatch, check_notification
 from .orders import new_order_number
 from .payment import PaymentAttempt, PaymentForm, build_payment_form, new_attempt
 from .redsys import RedsysError, brand_name, get_field
 from .refund import refund as redsys_refund
 
 __all__ = [
-    "NotificationResult",
     "PayError",
     "RuralviaRefundError",
     "attempt_for_customer",
-    "handle_notification",
     "payable_document",
     "payment_form",
     "refund_card_payment",
+    "settle",
     "start_attempt",
 ]
 
@@ -69,7 +65,7 @@ def payable_document(session: Session, customer: Customer, document_id: int) -> 
         raise PayError("Document not found.", 404)
     if not customer.is_verified:
         raise PayError("Verify your email address before paying by card.", 403)
-    if document.kind != "proforma" or document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         raise PayError("This document has nothing left to pay.", 409)
     return document
 
@@ -151,89 +147,60 @@ def attempt_for_customer(session: Session, customer: Customer, order: str) -> Ca
     return attempt
 
 
-@dataclass(frozen=True)
-class NotificationResult:
-    """How a notification was handled: ``status`` is processed, duplicate or rejected."""
+def settle(
+    session: Session, ctx: Context, fields: Mapping[str, Any]
+) -> tuple[str, str, int | None]:
+    """Check verified ``fields`` (a notification or a query answer) against their attempt and
+    apply them in ``session``: (status, detail, payment id).
 
-    notification_id: int
-    status: str
-    detail: str
-    payment_id: int | None = None
-
-
-def _settle(ctx: Context, order: str, fields: Mapping[str, Any]) -> tuple[str, str, int | None]:
-    """Check and apply a verified notification in one transaction: (status, detail, payment)."""
-
-    def work(session: Session) -> tuple[str, str, int | None]:
-        query = select(CardAttempt).where(CardAttempt.order_number == order)
-        if not ctx.db.is_sqlite:
-            query = query.with_for_update()
-        attempt = session.scalar(query)
-        if attempt is None:
-            return "rejected", f"unknown order {order!r}", None
-        try:
-            outcome = check_notification(fields, _terms(attempt))
-        except NotificationMismatch as exc:
-            return "rejected", str(exc), None
-        attempt.response_code = outcome.response_code
-        attempt.updated_at = ctx.now()
-        if not outcome.approved:
-            if attempt.status == "approved":
-                return "duplicate", f"{outcome.response_code} after an approval: ignored", None
-            attempt.status = "failed"
-            attempt.response_es = outcome.message.es
-            attempt.response_en = outcome.message.en
-            return "processed", f"denied {outcome.response_code}: {outcome.message.en}", None
-        document = session.get(Document, attempt.document_id)
-        result = record_payment(
-            session,
-            ctx,
-            document,
-            gateway=PLUGIN,
-            gateway_txn_id=attempt.order_number,
-            amount=outcome.amount,
-            currency=outcome.currency,
-            paid_at=ctx.now(),
-            raw=dict(outcome.fields),
-            payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
-            details=card_details(
-                brand_name(get_field(outcome.fields, "Ds_Card_Brand")),
-                get_field(outcome.fields, "Ds_Card_Number"),
-            ),
-        )
-        attempt.status = "approved"
+    An approved answer records one payment however often it arrives (unique on the order
+    number); a denied one marks the attempt failed with the code and its meaning; a mismatch
+    is ``rejected`` and records nothing.
+    """
+    order = get_field(fields, "Ds_Order")
+    query = select(CardAttempt).where(CardAttempt.order_number == order)
+    if not ctx.db.is_sqlite:
+        query = query.with_for_update()
+    attempt = session.scalar(query)
+    if attempt is None:
+        return "rejected", f"unknown order {order!r}", None
+    try:
+        outcome = check_notification(fields, _terms(attempt))
+    except NotificationMismatch as exc:
+        return "rejected", str(exc), None
+    attempt.response_code = outcome.response_code
+    attempt.updated_at = ctx.now()
+    if not outcome.approved:
+        if attempt.status == "approved":
+            return "duplicate", f"{outcome.response_code} after an approval: ignored", None
+        attempt.status = "failed"
         attempt.response_es = outcome.message.es
         attempt.response_en = outcome.message.en
-        attempt.payment_id = result.payment.id
-        if not result.created:
-            return "duplicate", "payment already recorded", result.payment.id
-        return "processed", f"approved {outcome.response_code}", result.payment.id
-
-    return ctx.db.run(work)
-
-
-def handle_notification(
-    ctx: Context, body: str, form: Mapping[str, Any], headers: Mapping[str, str], remote: str
-) -> NotificationResult:
-    """Log a Redsys notification raw, verify it, check it against its attempt and record it.
-
-    An approved notification records one payment however often it arrives (idempotent on
-    the order number); a denied one marks the attempt failed with the code and its meaning;
-    a forged or mismatched one is marked rejected and records nothing.
-    """
-    notification_id, _ = log_notification(ctx, PLUGIN, body, headers, remote)
-    settings = terminal_settings(ctx)
-    try:
-        fields = read_notification(settings.secret_key, form)
-        order = get_field(fields, "Ds_Order")
-        status, detail, payment_id = _settle(ctx, order, fields)
-    except RedsysError as exc:
-        status, detail, payment_id = "rejected", str(exc), None
-    except Exception as exc:  # recorded for staff; the bank still gets its 200
-        mark_notification(ctx, notification_id, "error", f"{type(exc).__name__}: {exc}")
-        raise
-    mark_notification(ctx, notification_id, status, detail, payment_id)
-    return NotificationResult(notification_id, status, detail, payment_id)
+        return "processed", f"denied {outcome.response_code}: {outcome.message.en}", None
+    document = session.get(Document, attempt.document_id)
+    result = record_payment(
+        session,
+        ctx,
+        document,
+        gateway=PLUGIN,
+        gateway_txn_id=attempt.order_number,
+        amount=outcome.amount,
+        currency=outcome.currency,
+        paid_at=ctx.now(),
+        raw=dict(outcome.fields),
+        payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
+        details=card_details(
+            brand_name(get_field(outcome.fields, "Ds_Card_Brand")),
+            get_field(outcome.fields, "Ds_Card_Number"),
+        ),
+    )
+    attempt.status = "approved"
+    attempt.response_es = outcome.message.es
+    attempt.response_en = outcome.message.en
+    attempt.payment_id = result.payment.id
+    if not result.created:
+        return "duplicate", "payment already recorded", result.payment.id
+    return "processed", f"approved {outcome.response_code}", result.payment.id
 
 
 def refund_card_payment(ctx: Context, payment: Payment, amount: Decimal) -> CoreRefundResult:

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import httpx
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
@@ -17,19 +16,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from facturo.plugin import (
     Context,
     Document,
-    GatewayNotification,
+    Receipt,
     error_page,
+    gateway_notifications_page,
+    receive_notification,
     render,
     request_language,
-    roles_required,
 )
 
 from .config import PLUGIN, SCRIPT_PATH, terminal_settings
-from .models import CardAttempt
+from .gateway import GATEWAY
 from .service import (
     PayError,
     attempt_for_customer,
-    handle_notification,
     payable_document,
     payment_form,
     start_attempt,
@@ -112,51 +111,35 @@ def return_page(request: Request) -> Response:
     )
 
 
+def receive(ctx: Context, body: str, headers: dict[str, str], remote: str) -> Receipt:
+    """Run a Redsys notification through the core pipeline (store, verify, dedupe, apply)."""
+    return receive_notification(
+        ctx,
+        PLUGIN,
+        body,
+        headers,
+        remote,
+        verify=partial(GATEWAY.verify_notification, ctx),
+        apply=partial(GATEWAY.apply_notification, ctx),
+    )
+
+
 async def notify(request: Request) -> Response:
-    """The server-to-server notification: logged, verified, checked; always 200."""
+    """The server-to-server notification: 200 once durably stored (forged ones included: they
+    are stored as rejected); 503 when it could not be stored, so that Redsys retries."""
     ctx: Context = request.app.state.ctx
     raw = await request.body()
     body = raw.decode("utf-8", errors="replace")
-    form = dict(parse_qsl(body, keep_blank_values=True))
     remote = request.client.host if request.client else ""
-    try:
-        await run_in_threadpool(handle_notification, ctx, body, form, dict(request.headers), remote)
-    except Exception:  # logged as "error" for staff; Redsys must not retry forever
-        log.exception("ruralvia notification failed")
-        return PlainTextResponse("error", status_code=200)
+    receipt = await run_in_threadpool(receive, ctx, body, dict(request.headers), remote)
+    if receipt.http_status != 200:
+        return PlainTextResponse("error", status_code=receipt.http_status)
     return PlainTextResponse("ok")
 
 
 async def autosubmit_script(request: Request) -> Response:
     """The script that submits the payment form (no inline scripts under the CSP)."""
     return FileResponse(STATIC / "autosubmit.js", media_type="text/javascript")
-
-
-@roles_required("billing")
-def notifications_page(request: Request) -> Response:
-    """Staff: rejected or failed card notifications and denied attempts, newest first."""
-    ctx = request.app.state.ctx
-    with ctx.db.read_session() as session:
-        rejected = list(
-            session.scalars(
-                select(GatewayNotification)
-                .where(
-                    GatewayNotification.gateway == PLUGIN,
-                    GatewayNotification.status.in_(("rejected", "error")),
-                )
-                .order_by(GatewayNotification.id.desc())
-                .limit(100)
-            )
-        )
-        failed = list(
-            session.scalars(
-                select(CardAttempt)
-                .where(CardAttempt.status == "failed")
-                .order_by(CardAttempt.id.desc())
-                .limit(100)
-            )
-        )
-    return render(request, "ruralvia/notifications.html", {"rejected": rejected, "failed": failed})
 
 
 def client_routes() -> list[BaseRoute]:
@@ -168,7 +151,7 @@ def client_routes() -> list[BaseRoute]:
 
 
 def admin_routes() -> list[BaseRoute]:
-    return [Route("/ruralvia/notifications", notifications_page, methods=["GET"])]
+    return [Route("/ruralvia/notifications", gateway_notifications_page(PLUGIN), methods=["GET"])]
 
 
 def public_routes(ctx: Context) -> list[BaseRoute]:
@@ -178,7 +161,7 @@ def public_routes(ctx: Context) -> list[BaseRoute]:
     ]
     settings = terminal_settings(ctx)
     if settings.environment is Environment.SANDBOX:
-        from .sandbox import sandbox_routes
+        from .sandbox import sandbox_ledger, sandbox_routes
 
         routes.append(
             Mount(
@@ -187,6 +170,7 @@ def public_routes(ctx: Context) -> list[BaseRoute]:
                     settings.secret_key,
                     lambda: httpx.AsyncClient(timeout=15),
                     clock=ctx.now,
+                    ledger=sandbox_ledger(ctx),
                 ),
             )
         )

@@ -103,7 +103,7 @@ def payment_methods() -> list[PaymentMethod]:
 def invoice_payment_options(ctx: Context, document: Document, language: str) -> list[PaymentOption]:
     from facturo_transfer.options import payment_option
 
-    if document.status != "unpaid" or document.balance <= 0:
+    if not document.is_payable:
         return []
     return [payment_option(ctx, document, language)]
 

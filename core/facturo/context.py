@@ -59,12 +59,23 @@ class Context:
 
     def validate_plugin_settings(self) -> None:
         """Validate every plugin's table against its schema; raise ConfigError on the first
-        problem."""
+        problem, and for a ``[plugin.<name>]`` table of a loaded plugin that declares no
+        schema (its keys, misspelt or not, would pass unchecked)."""
+        declared: set[str] = set()
         for schema in self.hook.settings_schema(ctx=self):
             if schema is None:
                 continue
+            declared.add(schema.plugin)
             raw = self.settings.plugin_table(schema.plugin)
             self.plugin_settings[schema.plugin] = validate_table(schema, raw)
+        for name, _plugin in self.plugins.list_name_plugin():
+            keys = sorted(self.settings.plugin_table(name or ""))
+            if name and keys and name not in declared:
+                raise ConfigError(
+                    f"plugin.{name}",
+                    f"has settings ({', '.join(keys)}) but the plugin declares no "
+                    "settings_schema, so they would never be checked",
+                )
 
     def migration_dirs(self) -> list[Path]:
         """Every enabled plugin's Alembic versions folder."""

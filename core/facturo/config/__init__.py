@@ -124,6 +124,8 @@ class Settings:
     billing: Billing
     enabled_plugins: tuple[str, ...]
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: ``[plugins] strict``: refuse to start on plugin mistakes that are otherwise warnings.
+    plugins_strict: bool = False
     books: Books = Books()
     embedded_worker: bool = True
     legal: Legal = field(default_factory=Legal)
@@ -280,6 +282,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             payment_terms_days=billing.integer("payment_terms_days", default=0, minimum=0),
         ),
         enabled_plugins=plugins.names("enabled"),
+        plugins_strict=plugins.boolean("strict", default=False),
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
         legal=legal,

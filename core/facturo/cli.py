@@ -69,10 +69,13 @@ def context_from(config: str | None) -> Any:
 
 
 def running_context_from(config: str | None) -> Any:
-    """The Context for a long-running command; refuses while migrations are pending."""
+    """The Context for a long-running command, with logging configured (``[logging]``);
+    refuses while migrations are pending."""
     from facturo.bootstrap import require_current_schema
+    from facturo.logs import configure_logging
 
     ctx = context_from(config)
+    configure_logging(ctx.settings)
     require_current_schema(ctx)
     return ctx
 

@@ -27,6 +27,7 @@ from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     CHROMIUM_PATH,
     DOCUMENTS_DIR,
     SCREENSHOTS_DIR,
+    AppClient,
     LiveServer,
     SmtpServer,
     SmtpSink,
@@ -106,6 +107,7 @@ def base_settings_mapping(
 class TestDatabase:
     """A migrated template database and a way to get an empty copy of it per test."""
 
+    __test__ = False  # not a test class, whatever its name
     url: str
     template: Path | None = None
     tables: list[str] = field(default_factory=list)
@@ -120,9 +122,9 @@ class TestDatabase:
             return
         from sqlalchemy import inspect
 
-        from facturo.bootstrap import upgrade_database
+        from facturo.db import migrations
 
-        upgrade_database(ctx)
+        migrations.upgrade(ctx.db.engine, sorted(self.migration_dirs | wanted))
         if self.template is None:  # PostgreSQL: the schema is shared by the next tests
             self.tables = inspect(ctx.db.engine).get_table_names()
             self.migration_dirs |= wanted

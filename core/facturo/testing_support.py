@@ -155,3 +155,39 @@ def save_document_artifact(name: str, pdf: bytes) -> Path:
     path = DOCUMENTS_DIR / f"{name}.pdf"
     path.write_bytes(pdf)
     return path
+
+
+class AppClient:
+    """A synchronous HTTP client that calls an ASGI app in-process (``httpx.ASGITransport``):
+    no server, no port, no thread. For HTTP tests that need no real server; the lifespan (the
+    embedded worker) is not run. Use as a context manager or call ``close()``."""
+
+    def __init__(self, app: Any, base_url: str = "http://testserver", **options: Any) -> None:
+        import asyncio
+
+        import httpx
+
+        self._runner = asyncio.Runner()
+        self.client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=base_url, **options
+        )
+
+    def request(self, method: str, url: str, **options: Any) -> Any:
+        """Send one request; returns the ``httpx.Response``."""
+        return self._runner.run(self.client.request(method, url, **options))
+
+    def get(self, url: str, **options: Any) -> Any:
+        return self.request("GET", url, **options)
+
+    def post(self, url: str, **options: Any) -> Any:
+        return self.request("POST", url, **options)
+
+    def close(self) -> None:
+        self._runner.run(self.client.aclose())
+        self._runner.close()
+
+    def __enter__(self) -> AppClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -110,6 +110,18 @@ class Operations:
 
 
 @dataclass(frozen=True)
+class Logging:
+    """How the long-running commands log (``[logging]``): ``format`` text or json."""
+
+    format: str = "text"
+    level: str = "INFO"
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
@@ -135,6 +147,7 @@ class Settings:
     admin_two_factor_required: bool = True
     delivery: Delivery = field(default_factory=Delivery)
     operations: Operations = field(default_factory=Operations)
+    logging: Logging = field(default_factory=Logging)
     security: Security = field(default_factory=Security)
     source: Path | None = None
     #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
@@ -307,4 +320,16 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         ),
         books=books,
         security=read_security(reader),
+        logging=read_logging(reader.table("logging")),
     )
+
+
+def read_logging(table: TableReader) -> Logging:
+    """``[logging]``: format (text or json) and level."""
+    fmt = table.text("format", default="text").lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(table.key("format"), f"must be one of {', '.join(LOG_FORMATS)}")
+    level = table.text("level", default="INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(table.key("level"), f"must be one of {', '.join(LOG_LEVELS)}")
+    return Logging(format=fmt, level=level)

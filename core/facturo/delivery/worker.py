@@ -20,7 +20,7 @@ from facturo.delivery.mail import deliver_due
 if TYPE_CHECKING:
     from facturo.context import Context
 
-log = logging.getLogger("facturo.delivery.worker")
+log = logging.getLogger(__name__)
 
 
 def core_jobs() -> list[PeriodicJob]:

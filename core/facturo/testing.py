@@ -52,6 +52,33 @@ ALL_PLUGINS = (
 )
 
 
+def cheap_hasher() -> Any:
+    """argon2 with its cheapest parameters (1 pass, 8 KiB), for tests only."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests hash passwords with :func:`cheap_hasher`: the production parameters cost
+    ~50 ms per hash or check, by design, and the suite logs in thousands of times."""
+    from facturo.accounts.passwords import use_hasher
+
+    use_hasher(cheap_hasher())
+
+
+@pytest.fixture
+def production_hashing() -> Iterator[None]:
+    """The production argon2 parameters for one test (timing tests measure their cost)."""
+    from argon2 import PasswordHasher
+
+    from facturo.accounts.passwords import use_hasher
+
+    use_hasher(PasswordHasher())
+    yield
+    use_hasher(cheap_hasher())
+
+
 def postgres_test_url() -> str | None:
     """The PostgreSQL URL to test against, or None for SQLite."""
     return os.environ.get("FACTURO_TEST_DATABASE_URL") or None

@@ -4,6 +4,7 @@ thread, real-thread concurrency and the browser suite's Chromium (re-exported by
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,6 +14,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 
 class SmtpSink:
@@ -157,37 +160,31 @@ def save_document_artifact(name: str, pdf: bytes) -> Path:
     return path
 
 
-class AppClient:
-    """A synchronous HTTP client that calls an ASGI app in-process (``httpx.ASGITransport``):
-    no server, no port, no thread. For HTTP tests that need no real server; the lifespan (the
-    embedded worker) is not run. Use as a context manager or call ``close()``."""
+class InProcessTransport(httpx.BaseTransport):
+    """A synchronous ``httpx`` transport that calls an ASGI app in-process through
+    ``httpx.ASGITransport`` on its own event loop: no server, no port, no thread. The app's
+    lifespan (the embedded worker) is not run."""
 
-    def __init__(self, app: Any, base_url: str = "http://testserver", **options: Any) -> None:
-        import asyncio
-
-        import httpx
-
+    def __init__(self, app: Any) -> None:
         self._runner = asyncio.Runner()
-        self.client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=base_url, **options
-        )
+        self._asgi = httpx.ASGITransport(app=app)
 
-    def request(self, method: str, url: str, **options: Any) -> Any:
-        """Send one request; returns the ``httpx.Response``."""
-        return self._runner.run(self.client.request(method, url, **options))
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            await request.aread()
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
 
-    def get(self, url: str, **options: Any) -> Any:
-        return self.request("GET", url, **options)
-
-    def post(self, url: str, **options: Any) -> Any:
-        return self.request("POST", url, **options)
+        return self._runner.run(call())
 
     def close(self) -> None:
-        self._runner.run(self.client.aclose())
         self._runner.close()
 
-    def __enter__(self) -> AppClient:
-        return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+class AppClient(httpx.Client):
+    """An ``httpx.Client`` whose requests go to ``app`` in-process (see
+    :class:`InProcessTransport`): for HTTP tests that need no real server."""
+
+    def __init__(self, app: Any, base_url: str = "http://testserver", **options: Any) -> None:
+        super().__init__(transport=InProcessTransport(app), base_url=base_url, **options)

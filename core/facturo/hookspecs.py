@@ -34,6 +34,10 @@ What else a plugin may rely on (the constants below are the contract; tests in
   failure independently of the others; paying a proforma queues, in this order, each billed
   service's ``provision`` action (and its ``service_status_changed``), then ``invoice_paid``,
   then ``payment_recorded``.
+* **Errors**: raise ``FacturoError(detail, field, status=4xx, code=...)`` (or a subclass)
+  from a handler for a refused operation: the section answers with JSON ``{"errors": [...]}``
+  under ``/api`` and an error page in its layout and the reader's language elsewhere (catch
+  it yourself to re-render a form with the message next to the field).
 * **Transactions**: helpers (``record_payment``, ``place_order``, ``enqueue_event``…) take a
   session and never commit; the caller's ``ctx.db.transaction()`` commits. A session from
   ``ctx.db.read_session()`` refuses writes (``ReadOnlySessionError`` on flush).

@@ -46,6 +46,7 @@ from facturo.db.migrations import CORE_HEAD
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
+from facturo.errors import FacturoError
 from facturo.gateways.notifications import log_notification, mark_notification
 from facturo.hookspecs import hookimpl
 from facturo.models import (
@@ -88,6 +89,7 @@ __all__ = [
     "enqueue_email",
     "enqueue_event",
     "error_page",
+    "FacturoError",
     "flash",
     "format_money",
     "GatewayNotification",

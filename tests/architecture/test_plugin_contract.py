@@ -51,6 +51,7 @@ EXPORTED = [
     "enqueue_email",
     "enqueue_event",
     "error_page",
+    "FacturoError",
     "flash",
     "format_money",
     "GatewayNotification",

@@ -309,8 +309,11 @@ def db_migrations(ctx: Context) -> list[Path]:
 
 
 @hookspec
-def settings_schema(ctx: Context) -> PluginSettings | None:
-    """The schema of this plugin's ``[plugin.<name>]`` table, validated at start-up."""
+def settings_schema(ctx: Context) -> PluginSettings | type | None:
+    """The schema of this plugin's ``[plugin.<name>]`` table, validated once at start-up: a
+    PluginSettings (``ctx.settings_for(name)`` is then a dict) or a typed settings dataclass
+    (``ctx.settings_for(name)`` is then its instance; see :mod:`facturo.typed_settings`).
+    A plugin without a schema must not be given settings: start-up refuses them."""
 
 
 @hookspec

@@ -4,6 +4,7 @@ answer: JSON errors under /api, an error page in the section's layout and langua
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,15 +25,36 @@ async def refuse(request: Request) -> Any:
     raise FacturoError("the plugin refuses that", field="amount", status=409, code="refused")
 
 
+CATALOG = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "the plugin refuses that"
+msgstr "el plugin no lo permite"
+"""
+
+
 class Refusing:
+    """A plugin whose route refuses, with its own Spanish catalog for the detail."""
+
+    def __init__(self, locale: Path | None = None) -> None:
+        self.locale = locale
+
     @hookimpl
     def web_routes(self, section: str) -> list[Route]:
         return [Route("/refuse", refuse)]
 
+    @hookimpl
+    def locale_dirs(self) -> list[Path]:
+        return [self.locale] if self.locale else []
+
 
 @pytest.fixture
-def client(make_context: Callable[..., Context]) -> AppClient:
-    ctx = make_context(extra=[("refusing", Refusing())])
+def client(make_context: Callable[..., Context], tmp_path: Path) -> AppClient:
+    catalog = tmp_path / "locale" / "es" / "LC_MESSAGES" / "refusing.po"
+    catalog.parent.mkdir(parents=True)
+    catalog.write_text(CATALOG, encoding="utf-8")
+    ctx = make_context(extra=[("refusing", Refusing(tmp_path / "locale"))])
     cookies = logged_in_cookies(ctx, customer=make_customer(ctx), staff=new_staff(ctx, "admin"))
     return AppClient(create_app(ctx), cookies=cookies)
 

@@ -165,9 +165,10 @@ class InProcessTransport(httpx.BaseTransport):
     ``httpx.ASGITransport`` on its own event loop: no server, no port, no thread. The app's
     lifespan (the embedded worker) is not run."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, raise_app_exceptions: bool = False) -> None:
         self._runner = asyncio.Runner()
-        self._asgi = httpx.ASGITransport(app=app)
+        # Like a real server, an unhandled error answers 500 (raise it with True).
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def call() -> httpx.Response:

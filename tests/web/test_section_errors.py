@@ -88,3 +88,22 @@ def test_pages_show_the_error_in_the_sections_layout_and_language(
     assert "<h1>Conflicto</h1>" in answer.text
     assert "el plugin no lo permite" in answer.text
     assert f'href="{menu_link}"' in answer.text  # the section's own menu
+
+
+async def crash(request: Request) -> Any:
+    raise RuntimeError("a bug")
+
+
+class Crashing:
+    @hookimpl
+    def web_routes(self, section: str) -> list[Route]:
+        return [Route("/crash", crash)] if section == "public" else []
+
+
+def test_in_process_an_unhandled_error_answers_500_like_a_server(
+    make_context: Callable[..., Context],
+) -> None:
+    ctx = make_context(extra=[("crashing", Crashing())])
+    with AppClient(create_app(ctx)) as client:
+        answer = client.get("/public/crash")
+    assert answer.status_code == 500

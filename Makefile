@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 PLUGINS := transfer ruralvia paypal prestaimport_license tickets verifactu vies
 
-.PHONY: install demo test test-postgres lint format browser clean
+.PHONY: install demo test test-postgres coverage lint format browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: install browser
 
 test-postgres: install browser
 	FACTURO_TEST_DATABASE_URL=$${FACTURO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/facturo_test} $(BIN)/pytest -q
+
+# The suite with a coverage report of the core and the plugins (lines not run are listed).
+coverage: install browser
+	$(BIN)/pytest -q --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
+	  --cov=facturo_prestaimport_license --cov=facturo_tickets --cov=facturo_verifactu --cov=facturo_vies \
+	  --cov-report=term-missing:skip-covered
 
 lint: install
 	$(BIN)/ruff check .

@@ -37,6 +37,7 @@ def friendly(func: F) -> F:
     """Turn known errors into one line on stderr and an exit code, never a traceback."""
     from facturo.accounts.customers import AccountError
     from facturo.billing.errors import BillingError
+    from facturo.db.migrations import MigrationError
     from facturo.plugins import PluginError
 
     @wraps(func)
@@ -45,7 +46,7 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except ConfigError as exc:
             raise ConfigFailure(str(exc)) from exc
-        except PluginError as exc:
+        except (PluginError, MigrationError) as exc:
             raise ConfigFailure(str(exc)) from exc
         except (AccountError, BillingError) as exc:
             raise Failure(str(exc)) from exc
@@ -65,6 +66,18 @@ def context_from(config: str | None) -> Any:
     from facturo.bootstrap import create_context
 
     return create_context(load_settings(config))
+
+
+def running_context_from(config: str | None) -> Any:
+    """The Context for a long-running command, with logging configured (``[logging]``);
+    refuses while migrations are pending."""
+    from facturo.bootstrap import require_current_schema
+    from facturo.logs import configure_logging
+
+    ctx = context_from(config)
+    configure_logging(ctx.settings)
+    require_current_schema(ctx)
+    return ctx
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -270,7 +283,7 @@ def worker(click_ctx: click.Context, once: bool, interval: float) -> None:
     """Deliver the outbox (emails, hooks) and run periodic jobs."""
     from facturo.delivery.worker import run_forever, run_once
 
-    ctx = context_from(click_ctx.obj["config"])
+    ctx = running_context_from(click_ctx.obj["config"])
     if once:
         report = run_once(ctx)
         click.echo(
@@ -321,7 +334,7 @@ def serve(
     config = click_ctx.obj["config"]
     if config:  # the web processes read the same file
         os.environ["FACTURO_CONFIG"] = str(Path(config).resolve())
-    ctx = context_from(config)
+    ctx = running_context_from(config)
     background = None
     if ctx.settings.embedded_worker and not no_worker:
         from functools import partial

@@ -17,6 +17,7 @@ from facturo.db.types import utcnow
 from facturo.i18n import load_translations
 from facturo.secret_values import scrub, secrets_in
 from facturo.templating import build_environment
+from facturo.typed_settings import build, is_settings_class, schema_of
 
 
 class Context:
@@ -34,7 +35,7 @@ class Context:
         self.hook = plugins.hook
         self.db = database or Database(settings.database_url)
         self.clock = clock
-        self.plugin_settings: dict[str, dict[str, Any]] = {}
+        self.plugin_settings: dict[str, Any] = {}
         self._templates: Any = None
         self._locale_dirs: tuple[Path, ...] | None = None
         self.validate_plugin_settings()
@@ -51,20 +52,35 @@ class Context:
 
     # --- plugins ------------------------------------------------------------------------
 
-    def settings_for(self, plugin: str) -> dict[str, Any]:
-        """The validated ``[plugin.<name>]`` settings (raw table when no schema is declared)."""
+    def settings_for(self, plugin: str) -> Any:
+        """The validated ``[plugin.<name>]`` settings, checked once at start-up: an instance
+        of the plugin's typed settings class, or a dict for a ``PluginSettings`` schema
+        (the raw table when no schema is declared)."""
         if plugin in self.plugin_settings:
             return self.plugin_settings[plugin]
         return dict(self.settings.plugin_table(plugin))
 
     def validate_plugin_settings(self) -> None:
         """Validate every plugin's table against its schema; raise ConfigError on the first
-        problem."""
-        for schema in self.hook.settings_schema(ctx=self):
-            if schema is None:
+        problem, and for a ``[plugin.<name>]`` table of a loaded plugin that declares no
+        schema (its keys, misspelt or not, would pass unchecked)."""
+        declared: set[str] = set()
+        for answer in self.hook.settings_schema(ctx=self):
+            if answer is None:
                 continue
-            raw = self.settings.plugin_table(schema.plugin)
-            self.plugin_settings[schema.plugin] = validate_table(schema, raw)
+            typed = is_settings_class(answer)
+            schema = schema_of(answer) if typed else answer
+            declared.add(schema.plugin)
+            values = validate_table(schema, self.settings.plugin_table(schema.plugin))
+            self.plugin_settings[schema.plugin] = build(answer, values) if typed else values
+        for name, _plugin in self.plugins.list_name_plugin():
+            keys = sorted(self.settings.plugin_table(name or ""))
+            if name and keys and name not in declared:
+                raise ConfigError(
+                    f"plugin.{name}",
+                    f"has settings ({', '.join(keys)}) but the plugin declares no "
+                    "settings_schema, so they would never be checked",
+                )
 
     def migration_dirs(self) -> list[Path]:
         """Every enabled plugin's Alembic versions folder."""

@@ -12,6 +12,35 @@ Four kinds of hook:
 * **contributions** are called on every plugin and their lists are concatenated.
 
 Implementations may accept fewer arguments than the spec lists (pluggy's opt-in arguments).
+
+What else a plugin may rely on (the constants below are the contract; tests in
+``tests/architecture/test_plugin_contract.py`` check them against the code):
+
+* **Imports**: only :mod:`facturo.plugin` (its ``__all__``) at run time; test support modules
+  may also import :mod:`facturo.testing`.
+* **Web state** (:data:`APP_STATE`, :data:`REQUEST_STATE`): ``request.app.state.ctx`` is the
+  Context; ``request.app.state.limiter`` the rate limiter (``hit(limit, scope, key)``);
+  ``request.state.customer`` / ``request.state.staff`` the logged-in customer or staff user in
+  the client / admin sections (set by the core's guard before any plugin route runs);
+  ``request.state.api_token`` the bearer token in the ``api`` section.
+* **Template blocks** (:data:`TEMPLATE_BLOCKS`): pages extend ``client/layout.html`` or
+  ``admin/layout.html`` and fill ``title``, ``head`` (extra ``<head>`` tags), ``content`` (the
+  page); ``nav``, ``banner`` and ``home_url`` belong to the layouts (override them only to
+  replace the whole menu, banner or home link). Emails extend ``email/base.html`` and fill
+  ``title`` and ``body``. Every page gets ``lang``, ``_``, ``csrf_token``, ``customer``,
+  ``staff``, ``settings`` and ``request`` (see ``facturo.plugin.render``).
+* **Events** (:data:`EVENTS`): the outbox event names and the hook each one calls. Events are
+  delivered in the order they were queued, each in its own transaction, and retried on
+  failure independently of the others; paying a proforma queues, in this order, each billed
+  service's ``provision`` action (and its ``service_status_changed``), then ``invoice_paid``,
+  then ``payment_recorded``.
+* **Errors**: raise ``FacturoError(detail, field, status=4xx, code=...)`` (or a subclass)
+  from a handler for a refused operation: the section answers with JSON ``{"errors": [...]}``
+  under ``/api`` and an error page in its layout and the reader's language elsewhere (catch
+  it yourself to re-render a form with the message next to the field).
+* **Transactions**: helpers (``record_payment``, ``place_order``, ``enqueue_event``…) take a
+  session and never commit; the caller's ``ctx.db.transaction()`` commits. A session from
+  ``ctx.db.read_session()`` refuses writes (``ReadOnlySessionError`` on flush).
 """
 
 from __future__ import annotations
@@ -52,6 +81,29 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 PROVISION_ACTIONS = ("create", "renew", "suspend", "unsuspend", "terminate")
 WEB_SECTIONS = ("client", "admin", "api", "public")
 
+#: ``request.app.state`` attributes a plugin handler may read.
+APP_STATE = ("ctx", "limiter")
+#: ``request.state`` attributes the core sets before a plugin handler of a section runs.
+REQUEST_STATE = {"client": ("customer",), "admin": ("staff",), "api": ("api_token",)}
+#: Blocks of the layouts a plugin template may fill, by layout.
+TEMPLATE_BLOCKS = {
+    "client/layout.html": ("banner", "content", "head", "home_url", "nav", "title"),
+    "admin/layout.html": ("banner", "content", "head", "home_url", "nav", "title"),
+    "email/base.html": ("body", "title"),
+}
+#: Outbox event name → the hook it calls (``provision`` answers through its provisioner).
+EVENTS = {
+    "customer_registered": "on_customer_registered",
+    "invoice_created": "on_invoice_created",
+    "invoice_paid": "on_invoice_paid",
+    "payment_recorded": "on_payment_recorded",
+    "invoice_refunded": "on_invoice_refunded",
+    "service_status_changed": "on_service_status_changed",
+    "provision": "provision_product",
+}
+#: Outbox events the core handles itself (no hook).
+INTERNAL_EVENTS = ("password_reset_requested",)
+
 
 # --- events (after commit, from the outbox) -------------------------------------------------
 
@@ -68,8 +120,10 @@ def on_invoice_created(ctx: Context, session: Session, document: Document) -> No
 
 @hookspec
 def on_invoice_paid(ctx: Context, session: Session, document: Document) -> None:
-    """A document was fully paid and numbered as an invoice. Called after commit, before
-    the services it bills are provisioned."""
+    """A document was fully paid and numbered as an invoice. Called after commit, AFTER the
+    provisioning actions of the services it bills (queued first, delivered in queue order; a
+    provisioning that fails is retried later on its own and does not hold this event back),
+    and before ``on_payment_recorded`` of the payment that settled it."""
 
 
 @hookspec
@@ -297,14 +351,24 @@ def db_migrations(ctx: Context) -> list[Path]:
 
 
 @hookspec
-def settings_schema(ctx: Context) -> PluginSettings | None:
-    """The schema of this plugin's ``[plugin.<name>]`` table, validated at start-up."""
+def settings_schema(ctx: Context) -> PluginSettings | type | None:
+    """The schema of this plugin's ``[plugin.<name>]`` table, validated once at start-up: a
+    PluginSettings (``ctx.settings_for(name)`` is then a dict) or a typed settings dataclass
+    (``ctx.settings_for(name)`` is then its instance; see :mod:`facturo.typed_settings`).
+    A plugin without a schema must not be given settings: start-up refuses them."""
 
 
 @hookspec
 def demo_settings() -> dict[str, Any] | None:
     """This plugin's ``[plugin.<name>]`` table for ``facturo demo`` (sandbox modes), keyed
     ``{"plugin": name, "settings": {...}}``. Called before the Context exists."""
+
+
+@hookspec
+def test_settings() -> dict[str, Any] | None:
+    """This plugin's ``[plugin.<name>]`` table for tests (``facturo.testing``), keyed like
+    ``demo_settings``. Called before the Context exists. When a plugin does not implement it,
+    the tests fall back to its ``demo_settings`` (deprecated: implement ``test_settings``)."""
 
 
 @hookspec

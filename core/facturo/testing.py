@@ -7,17 +7,13 @@ test then gets an empty copy (a copied SQLite file, or truncated PostgreSQL tabl
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +23,23 @@ from sqlalchemy import create_engine, text
 from facturo.config import Settings, settings_from_mapping
 from facturo.context import Context
 from facturo.models import Customer, Product, ProductPrice
+from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    DOCUMENTS_DIR,
+    SCREENSHOTS_DIR,
+    AppClient,
+    LiveServer,
+    SmtpServer,
+    SmtpSink,
+    free_port,
+    in_threads,
+    launch_chromium,
+    save_document_artifact,
+    screenshot_path,
+    serve_in_thread,
+    stop_server,
+)
 
 TEST_SECRET = "test-secret-key-" + "x" * 40
 ALL_PLUGINS = (
@@ -38,6 +51,33 @@ ALL_PLUGINS = (
     "verifactu",
     "vies",
 )
+
+
+def cheap_hasher() -> Any:
+    """argon2 with its cheapest parameters (1 pass, 8 KiB), for tests only."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests hash passwords with :func:`cheap_hasher`: the production parameters cost
+    ~50 ms per hash or check, by design, and the suite logs in thousands of times."""
+    from facturo.accounts.passwords import use_hasher
+
+    use_hasher(cheap_hasher())
+
+
+@pytest.fixture
+def production_hashing() -> Iterator[None]:
+    """The production argon2 parameters for one test (timing tests measure their cost)."""
+    from argon2 import PasswordHasher
+
+    from facturo.accounts.passwords import use_hasher
+
+    use_hasher(PasswordHasher())
+    yield
+    use_hasher(cheap_hasher())
 
 
 def postgres_test_url() -> str | None:
@@ -95,9 +135,27 @@ def base_settings_mapping(
 class TestDatabase:
     """A migrated template database and a way to get an empty copy of it per test."""
 
+    __test__ = False  # not a test class, whatever its name
     url: str
     template: Path | None = None
     tables: list[str] = field(default_factory=list)
+    #: The plugin migration folders the template was built with.
+    migration_dirs: set[Path] = field(default_factory=set)
+
+    def catch_up(self, ctx: Context) -> None:
+        """Migrate plugins of ``ctx`` the template does not have (a plugin object a test
+        registers with ``extra``, a plugin not installed when the template was built)."""
+        wanted = {Path(p).resolve() for p in ctx.migration_dirs()}
+        if wanted <= self.migration_dirs:
+            return
+        from sqlalchemy import inspect
+
+        from facturo.db import migrations
+
+        migrations.upgrade(ctx.db.engine, sorted(self.migration_dirs | wanted))
+        if self.template is None:  # PostgreSQL: the schema is shared by the next tests
+            self.tables = inspect(ctx.db.engine).get_table_names()
+            self.migration_dirs |= wanted
 
     def fresh(self, tmp_path: Path) -> str:
         if self.template is not None:
@@ -120,6 +178,8 @@ def build_test_database(
     from facturo.bootstrap import create_context, upgrade_database
 
     pg_url = postgres_test_url()
+    if pg_url:
+        pg_url = _postgres_database_for(pg_url, plugins + tuple(name for name, _ in extra))
     url = pg_url or f"sqlite:///{workdir / 'template.db'}"
     raw = base_settings_mapping(workdir, url, plugins)
     raw["plugin"] = default_plugin_settings(plugins)
@@ -134,23 +194,50 @@ def build_test_database(
     from sqlalchemy import inspect
 
     tables = inspect(ctx.db.engine).get_table_names()
+    dirs = {Path(p).resolve() for p in ctx.migration_dirs()}
     ctx.db.dispose()
     if pg_url:
-        return TestDatabase(url=pg_url, tables=tables)
-    return TestDatabase(url=url, template=workdir / "template.db", tables=tables)
+        return TestDatabase(url=pg_url, tables=tables, migration_dirs=dirs)
+    template = workdir / "template.db"
+    return TestDatabase(url=url, template=template, tables=tables, migration_dirs=dirs)
+
+
+def _postgres_database_for(url: str, names: tuple[str, ...]) -> str:
+    """The PostgreSQL test database of a template with plugins ``names``: the configured one
+    for the installed set, else a sibling named after the set (created when missing), so that
+    two templates in one run never rebuild each other's schema."""
+    if sorted(names) == sorted(enabled_test_plugins()):
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:8]}"
+    admin = create_engine(
+        parsed.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        found = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not found:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def enabled_test_plugins() -> tuple[str, ...]:
-    """Bundled plugins that are installed (all of them in this repository)."""
+    """Every installed plugin: the bundled ones in this repository, and a third-party
+    plugin's own package when its tests run in its environment."""
     from facturo.plugins import installed_plugins
 
     installed = installed_plugins()
-    return tuple(name for name in ALL_PLUGINS if name in installed)
+    bundled = tuple(name for name in ALL_PLUGINS if name in installed)
+    return bundled + tuple(sorted(name for name in installed if name not in ALL_PLUGINS))
 
 
 @pytest.fixture(scope="session")
 def test_database(tmp_path_factory: pytest.TempPathFactory) -> TestDatabase:
-    """The migrated template with every bundled plugin's tables."""
+    """The migrated template with every installed plugin's tables (plugins a test names
+    that are not installed are migrated by ``make_context`` into that test's copy)."""
     return build_test_database(tmp_path_factory.mktemp("db"), enabled_test_plugins())
 
 
@@ -167,9 +254,12 @@ def database_url(test_database: TestDatabase, tmp_path: Path) -> str:
 
 @pytest.fixture
 def make_context(
-    database_url: str, tmp_path: Path, clock: Clock
+    database_url: str, tmp_path: Path, clock: Clock, test_database: TestDatabase
 ) -> Iterator[Callable[..., Context]]:
-    """Build a Context: ``make_context(plugins=(...), overrides={...}, extra=[(name, obj)])``."""
+    """Build a Context: ``make_context(plugins=(...), overrides={...}, extra=[(name, obj)])``.
+
+    Plugin settings are the plugins' ``test_settings()`` unless ``plugin_settings`` is given;
+    the migrations of any plugin the template lacks are applied to this test's database."""
     from facturo.bootstrap import create_context
 
     made: list[Context] = []
@@ -191,6 +281,7 @@ def make_context(
         settings: Settings = settings_from_mapping(raw)
         ctx = create_context(settings, extra_plugins=extra or (), clock=clock)
         made.append(ctx)
+        test_database.catch_up(ctx)
         return ctx
 
     yield factory
@@ -199,7 +290,8 @@ def make_context(
 
 
 def default_plugin_settings(plugins: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """The demo settings of ``plugins`` (their sandbox modes), for tests."""
+    """The test settings of ``plugins``: each one's ``test_settings()``, or (deprecated
+    fallback) its ``demo_settings()`` when it has no test settings."""
     from facturo.plugins import installed_plugins, new_manager
 
     manager = new_manager()
@@ -208,9 +300,10 @@ def default_plugin_settings(plugins: tuple[str, ...]) -> dict[str, dict[str, Any
         if name in installed:
             manager.register(installed[name].load(), name=name)
     tables: dict[str, dict[str, Any]] = {}
-    for contribution in manager.hook.demo_settings():
-        if contribution and contribution["plugin"] in plugins:
-            tables[contribution["plugin"]] = dict(contribution["settings"])
+    for hook in (manager.hook.demo_settings, manager.hook.test_settings):  # test wins
+        for contribution in hook():
+            if contribution and contribution["plugin"] in plugins:
+                tables[contribution["plugin"]] = dict(contribution["settings"])
     return tables
 
 
@@ -221,51 +314,6 @@ def ctx(make_context: Callable[..., Context]) -> Context:
 
 
 # --- a real SMTP server --------------------------------------------------------------------
-
-
-class SmtpSink:
-    """Messages received by the test SMTP server (aiosmtpd)."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.messages
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    sink: SmtpSink
-    controller: Any
-
-    def settings(self) -> dict[str, Any]:
-        """Overrides for ``make_context`` that point the mailer at this server."""
-        return {"smtp.host": self.host, "smtp.port": self.port, "smtp.security": "none"}
-
-    def stop(self) -> None:
-        self.controller.stop()
-
-    def start(self) -> None:
-        self.controller.start()
 
 
 @pytest.fixture
@@ -285,77 +333,24 @@ def smtp_server() -> Iterator[SmtpServer]:
         pass
 
 
-# --- the app under uvicorn -----------------------------------------------------------------
+class DeliveryFailed(AssertionError):
+    """An event ``drain`` delivered failed where the worker would retry it."""
 
 
-@dataclass
-class LiveServer:
-    url: str
-    server: Any
-    thread: threading.Thread
+def drain(ctx: Context, rounds: int = 5, allow_failures: bool = False) -> None:
+    """Deliver every queued event and email now (what the worker would do).
 
-
-def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveServer:
-    """Run ``app`` under uvicorn on ``port`` (default: a free one) in a thread; stop it with
-    ``stop_server``. ``options`` go to ``uvicorn.Config`` (e.g. ``ssl_certfile`` for HTTPS,
-    ``ssl_ca_certs`` and ``ssl_cert_reqs`` for client certificates)."""
-    import uvicorn
-
-    port = port or free_port()
-    options.setdefault("proxy_headers", False)  # the app reads forwarding headers itself
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not server.started:
-        raise RuntimeError("uvicorn did not start")
-    scheme = "https" if options.get("ssl_certfile") else "http"
-    return LiveServer(f"{scheme}://127.0.0.1:{port}", server, thread)
-
-
-def stop_server(live: LiveServer) -> None:
-    live.server.should_exit = True
-    live.thread.join(timeout=10)
-
-
-def in_threads(work: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
-    """Run every callable in its own thread, released together by a barrier; return their
-    results in order and re-raise the first error (for real-concurrency tests)."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work[index]()
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    if errors:
-        raise errors[0]
-    return results
-
-
-def drain(ctx: Context, rounds: int = 5) -> None:
-    """Deliver every queued event and email now (what the worker would do)."""
+    A provisioning action (or any event hook) that raises fails the test with its error
+    instead of being retried; pass ``allow_failures=True`` to test retries."""
     from facturo.delivery.events import deliver_events
     from facturo.delivery.mail import deliver_due
 
     for _ in range(rounds):
-        done = deliver_events(ctx).done
+        report = deliver_events(ctx)
+        if report.errors and not allow_failures:
+            raise DeliveryFailed("; ".join(report.errors))
         sent = deliver_due(ctx).sent
-        if not done and not sent:
+        if not report.done and not sent:
             return
 
 
@@ -456,38 +451,3 @@ def logged_in_cookies(
                 _row, token = open_session(session, ctx, owner, True, user_agent="facturo-tests")
                 data[COOKIE_KEYS[kind]] = token
     return {"facturo_session": session_cookie(ctx, data)}
-
-
-# --- the browser suite ---------------------------------------------------------------------
-
-CHROMIUM_PATH = "/usr/bin/chromium"  # Debian's Chromium; Playwright never downloads a browser
-CHROMIUM_ARGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
-SCREENSHOTS_DIR = Path("test-artifacts") / "screenshots"
-DOCUMENTS_DIR = Path("test-artifacts") / "documents"
-
-
-def launch_chromium(playwright: Any) -> Any:
-    """Launch Debian's Chromium headless through a Playwright (sync) instance."""
-    return playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
-
-
-def screenshot_path(name: str) -> str:
-    """Where a browser test saves the screenshot ``name`` (a test artifact)."""
-    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-    return str(SCREENSHOTS_DIR / f"{name}.png")
-
-
-def save_document_artifact(name: str, pdf: bytes) -> Path:
-    """Keep a rendered PDF as ``test-artifacts/documents/<name>.pdf`` for people to look at."""
-    DOCUMENTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = DOCUMENTS_DIR / f"{name}.pdf"
-    path.write_bytes(pdf)
-    return path

@@ -111,12 +111,13 @@ def worker_processes(
         config = tmp_path / f"worker{len(started)}.toml"
         config.write_text(tomli_w.dumps(raw), encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("FACTURO_")}
-        process = subprocess.Popen(
-            [FACTURO, "--config", str(config), "worker", "--interval", "0.2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"worker{len(started)}.err").open("wb"),
-        )
+        with (tmp_path / f"worker{len(started)}.err").open("wb") as stderr:
+            process = subprocess.Popen(
+                [FACTURO, "--config", str(config), "worker", "--interval", "0.2"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,  # the child keeps its own copy of the descriptor
+            )
         started.append(process)
         return process
 

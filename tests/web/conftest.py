@@ -9,12 +9,19 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from facturo.accounts.customers import create_staff
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.context import Context
 from facturo.models import Customer, Document, StaffUser
-from facturo.testing import logged_in_cookies, make_customer, serve_in_thread, stop_server
+from facturo.testing import (
+    AppClient,
+    logged_in_cookies,
+    make_customer,
+    serve_in_thread,
+    stop_server,
+)
 from facturo.web.app import create_app
 
 PASSWORD = "a-long-staff-password-2026"
@@ -44,14 +51,23 @@ def new_staff(ctx: Context, role: str, email: str | None = None) -> StaffUser:
     return staff
 
 
-def staff_client(ctx: Context, url: str, staff: StaffUser) -> httpx.Client:
-    """A client whose session is logged in as ``staff`` (forms send csrf_token=CSRF)."""
-    return httpx.Client(
-        base_url=url,
-        cookies=logged_in_cookies(ctx, staff=staff, csrf=CSRF),
-        follow_redirects=False,
-        headers={"Accept-Language": "en"},
-    )
+@pytest.fixture
+def in_process() -> Callable[[Context], Starlette]:
+    """The app of a Context, called in-process by ``staff_client`` (no server)."""
+    return create_app
+
+
+def staff_client(ctx: Context, target: str | Starlette, staff: StaffUser) -> httpx.Client:
+    """A client whose session is logged in as ``staff`` (forms send csrf_token=CSRF), for a
+    served app's URL or an app called in-process."""
+    options: dict[str, Any] = {
+        "cookies": logged_in_cookies(ctx, staff=staff, csrf=CSRF),
+        "follow_redirects": False,
+        "headers": {"Accept-Language": "en"},
+    }
+    if isinstance(target, str):
+        return httpx.Client(base_url=target, **options)
+    return AppClient(target, **options)
 
 
 def csrf_from(html: str) -> str:

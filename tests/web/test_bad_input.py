@@ -84,9 +84,15 @@ def fill(path: str, value: str) -> str:
 class Crawler:
     """Sends requests as the customer and the admin, remembering every 5xx and every echo."""
 
-    def __init__(self, ctx: Context, live: LiveServer, customer_id: int, staff_id: int) -> None:
+    def __init__(
+        self, ctx: Context, app: Any, live: LiveServer, customer_id: int, staff_id: int
+    ) -> None:
         self.ctx = ctx
-        self.http = httpx.Client(base_url=live.url, timeout=30, headers={"Accept-Language": "en"})
+        # The crawl calls the app in-process; raw-socket checks use the live server's URL.
+        self.http: httpx.Client = facturo.testing.AppClient(
+            app, timeout=30, headers={"Accept-Language": "en"}
+        )
+        self.live_url = live.url
         self.customer_id = customer_id
         self.staff_id = staff_id
         self.failures: list[str] = []
@@ -132,7 +138,7 @@ def crawler(make_context: Callable[..., Context]) -> Iterator[tuple[Crawler, Any
     new_proforma(ctx, customer)
     app = create_app(ctx)
     live = facturo.testing.serve_in_thread(app)
-    crawl = Crawler(ctx, live, customer.id, staff.id)
+    crawl = Crawler(ctx, app, live, customer.id, staff.id)
     try:
         yield crawl, app
     finally:
@@ -221,7 +227,7 @@ def test_multipart_bodies_are_refused_by_declared_length_before_parsing(
     from facturo_tickets.webcommon import MAX_BODY_BYTES
 
     crawl, _app = crawler
-    url = str(crawl.http.base_url)
+    url = crawl.live_url
     cookie = crawl.cookies()["facturo_session"]
     part = b'--XyZ\r\nContent-Disposition: form-data; name="body"\r\n\r\nhello\r\n'
     chunked = f"{len(part):x}\r\n".encode() + part + b"\r\n"

@@ -20,6 +20,7 @@ from facturo.accounts.passwords import (
     weakness,
 )
 from facturo.delivery.outbox import enqueue_event
+from facturo.errors import FacturoError
 from facturo.models import Customer, StaffUser
 from facturo.models.accounts import STAFF_ROLES
 
@@ -42,12 +43,11 @@ __all__ = [
 ]
 
 
-class AccountError(ValueError):
+class AccountError(FacturoError, ValueError):
     """An account operation was refused; ``field`` names the offending input, if any."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field)
 
 
 def password_problem(

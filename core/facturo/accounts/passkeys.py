@@ -33,6 +33,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from facturo.errors import FacturoError
 from facturo.models import Customer, Passkey, StaffUser
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ Person = Customer | StaffUser
 MAX_PASSKEYS = 10
 
 
-class PasskeyError(ValueError):
+class PasskeyError(FacturoError, ValueError):
     """The browser's answer was refused; the message is a message id for people."""
 
 

@@ -35,6 +35,15 @@ WARNINGS = (
 )
 
 
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash new passwords with ``hasher`` from now on (verification reads the parameters
+    from each hash). Only ``facturo.testing`` calls this, with cheap parameters: production
+    keeps argon2-cffi's defaults."""
+    global _hasher
+    _hasher = hasher
+    dummy_hash.cache_clear()
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
     return _hasher.hash(password)

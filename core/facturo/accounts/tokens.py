@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from facturo.errors import FacturoError
 from facturo.models import Customer
 
 if TYPE_CHECKING:
@@ -27,11 +28,11 @@ VERIFY_MAX_AGE = 48 * 3600
 RESET_MAX_AGE = 3600
 
 
-class TokenError(ValueError):
+class TokenError(FacturoError, ValueError):
     """A token was refused; ``reason`` is ``invalid``, ``expired`` or ``used``."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, code=reason)
         self.reason = reason
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from facturo.errors import FacturoError
 
-class BillingError(Exception):
+
+class BillingError(FacturoError):
     """A billing operation is not allowed (e.g. cancelling a paid document)."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from facturo import audit
 from facturo.billing.cycles import add_months, months_of, period_for
 from facturo.delivery.outbox import enqueue_event
+from facturo.errors import FacturoError
 from facturo.models import Document, DocumentLine, Service
 
 if TYPE_CHECKING:
@@ -29,8 +30,11 @@ TRANSITIONS = {
 }
 
 
-class ServiceStateError(Exception):
+class ServiceStateError(FacturoError):
     """A service cannot move to the requested status."""
+
+    status = 409
+    code = "conflict"
 
 
 def change_status(

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from facturo.context import Context
 
 SMTP_TIMEOUT_SECONDS = 20
-log = logging.getLogger("facturo.builtin.mailer")
+log = logging.getLogger(__name__)
 
 
 @hookimpl(trylast=True)

@@ -122,6 +122,18 @@ class GatewaySettings:
 
 
 @dataclass(frozen=True)
+class Logging:
+    """How the long-running commands log (``[logging]``): ``format`` text or json."""
+
+    format: str = "text"
+    level: str = "INFO"
+
+
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting of one Facturo installation, validated."""
 
@@ -136,6 +148,8 @@ class Settings:
     billing: Billing
     enabled_plugins: tuple[str, ...]
     plugin_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: ``[plugins] strict``: refuse to start on plugin mistakes that are otherwise warnings.
+    plugins_strict: bool = False
     books: Books = Books()
     embedded_worker: bool = True
     legal: Legal = field(default_factory=Legal)
@@ -146,6 +160,7 @@ class Settings:
     delivery: Delivery = field(default_factory=Delivery)
     operations: Operations = field(default_factory=Operations)
     gateways: GatewaySettings = field(default_factory=GatewaySettings)
+    logging: Logging = field(default_factory=Logging)
     security: Security = field(default_factory=Security)
     source: Path | None = None
     #: ``[seller] logo``: a PNG or JPEG printed on documents; branding, not frozen on them.
@@ -294,6 +309,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             payment_terms_days=billing.integer("payment_terms_days", default=0, minimum=0),
         ),
         enabled_plugins=plugins.names("enabled"),
+        plugins_strict=plugins.boolean("strict", default=False),
         plugin_tables={name: dict(table) for name, table in plugin_tables.raw.items()},
         embedded_worker=reader.boolean("embedded_worker", default=True),
         legal=legal,
@@ -329,4 +345,16 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
         ),
         books=books,
         security=read_security(reader),
+        logging=read_logging(reader.table("logging")),
     )
+
+
+def read_logging(table: TableReader) -> Logging:
+    """``[logging]``: format (text or json) and level."""
+    fmt = table.text("format", default="text").lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(table.key("format"), f"must be one of {', '.join(LOG_FORMATS)}")
+    level = table.text("level", default="INFO").upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(table.key("level"), f"must be one of {', '.join(LOG_LEVELS)}")
+    return Logging(format=fmt, level=level)

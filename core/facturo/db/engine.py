@@ -55,6 +55,31 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class ReadOnlySessionError(RuntimeError):
+    """Something was written in a session from ``Database.read_session()``.
+
+    Such writes would vanish (a read session is never committed), so they are refused when
+    they reach the database: at flush, or when an INSERT/UPDATE/DELETE statement is run.
+    """
+
+
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        changed = [*session.new, *session.dirty, *session.deleted]
+        names = ", ".join(sorted({type(obj).__name__ for obj in changed}))
+        raise ReadOnlySessionError(
+            f"write in a read-only session ({names}): use ctx.db.transaction() to write; "
+            "the helpers that take a session never commit"
+        )
+
+
+def _refuse_statement(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError(
+            "INSERT/UPDATE/DELETE in a read-only session: use ctx.db.transaction() to write"
+        )
+
+
 class Database:
     """One engine and its session factories."""
 
@@ -65,6 +90,8 @@ class Database:
         reader = self.engine.execution_options(sqlite_begin="DEFERRED")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(reader, expire_on_commit=False)
+        event.listen(self._readers, "before_flush", _refuse_flush)
+        event.listen(self._readers, "do_orm_execute", _refuse_statement)
         self.read_engine = reader
 
     def session(self) -> Session:
@@ -72,7 +99,8 @@ class Database:
         return self._sessions()
 
     def read_session(self) -> Session:
-        """A new session for read-only work (no write lock on SQLite)."""
+        """A new session for read-only work (no write lock on SQLite); writing in it raises
+        ReadOnlySessionError (it is never committed, so the write would vanish)."""
         return self._readers()
 
     @contextmanager

@@ -13,8 +13,9 @@ failure is written after that transaction; it is written only where the row is s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,8 @@ from facturo.plugins import call_owner
 
 if TYPE_CHECKING:
     from facturo.context import Context
+
+log = logging.getLogger(__name__)
 
 
 class ProvisioningError(Exception):
@@ -129,6 +132,8 @@ class EventReport:
     done: int = 0
     retried: int = 0
     failed: int = 0
+    #: ``"<event name> #<id>: <error>"`` for every event that failed in this pass.
+    errors: list[str] = field(default_factory=list)
 
 
 def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
@@ -183,6 +188,17 @@ def deliver_events(ctx: Context, limit: int = 100) -> EventReport:
                 )
                 if not getattr(result, "rowcount", 0):
                     continue  # another worker finished it meanwhile
+                name = row.name
+            report.errors.append(f"{name} #{event_id}: {type(exc).__name__}: {exc}")
+            log.warning(
+                "event %s #%s failed (attempt %s, %s): %s: %s",
+                name,
+                event_id,
+                attempts,
+                "given up" if gives_up else "will retry",
+                type(exc).__name__,
+                exc,
+            )
             if gives_up:
                 report.failed += 1
             else:

@@ -38,7 +38,7 @@ from facturo.models import Document, OutboxMessage
 if TYPE_CHECKING:
     from facturo.context import Context
 
-log = logging.getLogger("facturo.delivery.mail")
+log = logging.getLogger(__name__)
 CLAIM_BATCH = 20
 WRITE_ATTEMPTS = 5  # a result is written again after a database blip, not lost
 
@@ -198,6 +198,14 @@ def deliver_due(ctx: Context, limit: int = CLAIM_BATCH) -> DeliveryReport:
                     "last_error": f"{type(exc).__name__}: {exc}"[:1000],
                     "next_attempt_at": ctx.now() + policy.delay(attempts),
                 }
+                log.warning(
+                    "email %s not sent (attempt %s, %s): %s: %s",
+                    message_id,
+                    attempts,
+                    "given up" if failed else "will retry",
+                    type(exc).__name__,
+                    exc,
+                )
                 if not _fenced_write(ctx, message_id, claim.token, values):
                     report.lost_claims += 1
                 elif failed:

@@ -21,7 +21,7 @@ from facturo.gateways.reconcile import reconcile_job
 if TYPE_CHECKING:
     from facturo.context import Context
 
-log = logging.getLogger("facturo.delivery.worker")
+log = logging.getLogger(__name__)
 
 
 def core_jobs(ctx: Context | None = None) -> list[PeriodicJob]:

@@ -57,10 +57,10 @@ class ReadinessProbe:
         self.ctx = ctx
 
     @cached_property
-    def expected_heads(self) -> frozenset[str]:
-        """The heads of the core's and every enabled plugin's migration branches."""
+    def scripts(self) -> ScriptDirectory:
+        """The core's and every enabled plugin's migration scripts."""
         config = migrations.alembic_config(self.ctx.db.engine, self.ctx.migration_dirs())
-        return frozenset(ScriptDirectory.from_config(config).get_heads())
+        return ScriptDirectory.from_config(config)
 
     def check(self) -> Readiness:
         """Run every check (a database error fails the database check, not the probe)."""
@@ -78,9 +78,11 @@ class ReadinessProbe:
             result.checks["worker"] = Check(False, "database unreachable")
             return result
         result.checks["database"] = Check(True)
-        missing = sorted(self.expected_heads - heads)
+        missing = migrations.missing_branches(self.scripts, heads)
         result.checks["migrations"] = (
-            Check(True) if not missing else Check(False, f"not applied: {', '.join(missing)}")
+            Check(True)
+            if not missing
+            else Check(False, f"not applied: {migrations.describe_pending(missing)}")
         )
         stale_after = self.ctx.settings.operations.worker_stale_seconds
         if beat is None:

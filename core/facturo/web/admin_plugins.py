@@ -3,6 +3,7 @@ masked). Admins only."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from facturo.contributions import PluginSettings, SettingField
 from facturo.plugins import installed_plugins, plugin_version
 from facturo.secret_values import MASK, looks_secret, masked
+from facturo.typed_settings import is_settings_class, schema_of
 from facturo.web.admin_common import ctx_of
 from facturo.web.rendering import render
 from facturo.web.sections import roles_required
@@ -19,13 +21,20 @@ from facturo.web.sections import roles_required
 
 def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
     """One row per installed or enabled plugin: name, version, enabled, settings (masked)."""
-    schemas: dict[str, PluginSettings] = {
-        s.plugin: s for s in ctx.hook.settings_schema(ctx=ctx) if s is not None
-    }
+    schemas: dict[str, PluginSettings] = {}
+    for answer in ctx.hook.settings_schema(ctx=ctx):
+        if answer is not None:
+            schema = schema_of(answer) if is_settings_class(answer) else answer
+            schemas[schema.plugin] = schema
     names = sorted(set(installed_plugins()) | set(ctx.settings.enabled_plugins))
     rows = []
     for name in names:
-        values = ctx.settings_for(name) if name in ctx.settings.enabled_plugins else {}
+        found: Any = ctx.settings_for(name) if name in ctx.settings.enabled_plugins else {}
+        values: dict[str, Any] = (
+            dataclasses.asdict(found)  # a typed settings instance
+            if dataclasses.is_dataclass(found) and not isinstance(found, type)
+            else found
+        )
         fields = {f.name: f for f in schemas[name].fields} if name in schemas else {}
         settings = [
             (key, _shown(fields.get(key), key, value)) for key, value in sorted(values.items())

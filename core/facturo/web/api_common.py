@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from facturo.billing.refund_state import refund_state
+from facturo.errors import FacturoError
 from facturo.models import Customer, Document, Payment, Product, Service
 from facturo.web.sections import api_error
 
@@ -21,12 +22,11 @@ MAX_ID = 2**31 - 1
 MAX_PER_PAGE = 100
 
 
-class ApiError(Exception):
+class ApiError(FacturoError):
     """An error answered as ``{"errors": [{"code", "detail", "field"}]}``."""
 
     def __init__(self, status: int, code: str, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.field = status, code, detail, field
+        super().__init__(detail, field, status=status, code=code)
 
 
 def handles_errors(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:

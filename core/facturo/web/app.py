@@ -17,11 +17,12 @@ from starlette.staticfiles import StaticFiles
 
 from facturo.context import Context
 from facturo.delivery.worker import run_forever
+from facturo.errors import FacturoError
 from facturo.i18n import LANGUAGES
 from facturo.operations.health import ReadinessProbe
 from facturo.plugins import PluginError, contributions_by_plugin
 from facturo.web import admin, api, client, operations, public
-from facturo.web.errors import http_exception, server_error
+from facturo.web.errors import facturo_error, http_exception, server_error
 from facturo.web.operations import RequestMetricsMiddleware
 from facturo.web.proxies import TrustedProxyMiddleware
 from facturo.web.ratelimit import RateLimiter
@@ -131,6 +132,7 @@ def create_app(
             500: server_error,
             400: http_exception,
             403: http_exception,
+            FacturoError: facturo_error,
         },
         lifespan=lifespan,
     )

@@ -165,7 +165,10 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
         return result  # type: ignore[no-any-return]
 
     async def guarded(request: Request) -> Response:
-        response = await checked(request)
+        try:
+            response = await checked(request)
+        finally:  # uploaded files of a parsed form are spooled to disk: close them
+            await request.close()
         if section != "public":
             response.headers["cache-control"] = "no-store"
             login_sessions.set_device_cookie(request, response, https)

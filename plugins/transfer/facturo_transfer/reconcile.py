@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from facturo.plugin import Context, Document, Payment, audit_record, record_payment
 from facturo_transfer.importer import parse_statement
-from facturo_transfer.matching import Confidence, OpenDocument, match_lines
+from facturo_transfer.matching import Confidence, MatchProposal, OpenDocument, match_lines
 from facturo_transfer.models import StatementEntry, StatementImport
 
 GATEWAY = "transfer"
@@ -58,7 +58,7 @@ def import_statement(
     credits = [line for line in lines if line.is_credit]
     fresh = [line for line in credits if line.identity not in known]
     proposals = match_lines(fresh, open_documents(session))
-    by_identity: dict[str, list[object]] = {}
+    by_identity: dict[str, list[MatchProposal]] = {}
     for proposal in proposals:
         by_identity.setdefault(proposal.line.identity, []).append(proposal)
     for line in fresh:
@@ -97,7 +97,7 @@ def import_statement(
     )
 
 
-def _best(proposals: list[object]) -> object | None:
+def _best(proposals: list[MatchProposal]) -> MatchProposal | None:
     order = [
         Confidence.EXACT,
         Confidence.PARTIAL,
@@ -106,7 +106,7 @@ def _best(proposals: list[object]) -> object | None:
         Confidence.CURRENCY_MISMATCH,
         Confidence.NONE,
     ]
-    ranked = sorted(proposals, key=lambda p: order.index(p.confidence))  # type: ignore[attr-defined]
+    ranked = sorted(proposals, key=lambda p: order.index(p.confidence))
     return ranked[0] if ranked else None
 
 

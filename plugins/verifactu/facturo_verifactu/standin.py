@@ -295,6 +295,8 @@ class StandIn:
                 _text(record, f"IDFactura/FechaExpedicionFactura{suffix}"),
             )
             presenter = _text(issuer, "NIF")
+            code: int | None
+            message: str | None
             if end_problem is not None:
                 status, code, message = "Incorrecto", self.end_date_code, end_problem
             elif alta:

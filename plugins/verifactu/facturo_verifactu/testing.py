@@ -6,8 +6,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from facturo.billing.documents import LineSpec, create_proforma
-from facturo.plugin import Context, Document, create_credit_note, record_payment
+from facturo.plugin import (
+    Context,
+    Document,
+    LineSpec,
+    create_credit_note,
+    create_proforma,
+    record_payment,
+)
 from facturo.testing import make_customer
 from facturo_verifactu.models import ChainRecord
 

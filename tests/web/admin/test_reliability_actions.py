@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
+from starlette.applications import Starlette
 
 from facturo.billing.payments import record_payment
 from facturo.billing.refunds import refund
@@ -39,10 +40,10 @@ def paid(ctx: Context, who: str = "ana") -> Document:
 
 
 def test_staff_retry_every_failed_email_at_once(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     billing, support = new_staff(ctx, "billing"), new_staff(ctx, "support")
     customer = make_customer(ctx)
     with ctx.db.transaction() as session:
@@ -69,11 +70,11 @@ def test_staff_retry_every_failed_email_at_once(
 
 
 def test_staff_settle_refunds_left_in_doubt(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     gateway = CountingGateway(die_after_paying=True)
     ctx = make_context(extra=[("counting", gateway)])
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     first, second = paid(ctx), paid(ctx, "bob")
     for document in (first, second):
@@ -113,11 +114,11 @@ def test_staff_settle_refunds_left_in_doubt(
 
 
 def test_a_refused_gateway_refund_is_shown_and_credits_nothing(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     gateway = CountingGateway(refuse=True)
     ctx = make_context(extra=[("counting", gateway)])
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     document = paid(ctx)
     with staff_client(ctx, url, billing) as client:

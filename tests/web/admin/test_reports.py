@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from openpyxl import load_workbook
+from starlette.applications import Starlette
 
 from facturo.context import Context
 from facturo.testing import Clock
@@ -30,11 +31,11 @@ def _rows(body: bytes) -> list[list[str]]:
 
 
 def test_reports_page_and_files_reconcile(
-    make_context: Callable[..., Context], serve: Callable[[Context], str], clock: Clock
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette], clock: Clock
 ) -> None:
     ctx = make_context()
     vat_scenario.build(ctx, clock)
-    url = serve(ctx)
+    url = in_process(ctx)
     base, tax = period_sums(ctx, Q1_START, Q1_END)
     _, oss_tax = period_sums(ctx, Q1_START, Q1_END, "eu_oss")
     b2b_base, _ = period_sums(ctx, Q1_START, Q1_END, "eu_reverse_charge")
@@ -76,10 +77,10 @@ def test_reports_page_and_files_reconcile(
 
 
 def test_bad_input_and_roles(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     with staff_client(ctx, url, new_staff(ctx, "billing")) as client:
         default = client.get("/admin/reports")
         assert default.status_code == 200 and "2026" in default.text

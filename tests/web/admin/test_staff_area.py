@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from facturo.billing.payments import record_payment
 from facturo.context import Context
@@ -32,10 +33,10 @@ def _pay_by_transfer(client: Any, document: Document, amount: str, ref: str) -> 
 
 
 def test_role_boundaries(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     support, billing = new_staff(ctx, "support"), new_staff(ctx, "billing")
     customer = make_customer(ctx)
     doc = new_proforma(ctx, customer)
@@ -81,10 +82,10 @@ def test_role_boundaries(
 
 
 def test_customer_edit_is_audited(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     customer = make_customer(ctx)
     with staff_client(ctx, url, billing) as client:
@@ -116,10 +117,10 @@ def test_customer_edit_is_audited(
 
 
 def test_manual_transfer_is_idempotent(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     doc = new_proforma(ctx, make_customer(ctx))
     with staff_client(ctx, url, billing) as client:
@@ -156,11 +157,11 @@ class FakeGateway:
 
 
 def test_refund_through_gateway_and_manual(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     gateway = FakeGateway()
     ctx = make_context(extra=[("fakepay", gateway)])
-    url = serve(ctx)
+    url = in_process(ctx)
     billing, support = new_staff(ctx, "billing"), new_staff(ctx, "support")
     customer = make_customer(ctx)
     online, by_bank = new_proforma(ctx, customer), new_proforma(ctx, customer)
@@ -209,10 +210,10 @@ def test_refund_through_gateway_and_manual(
 
 
 def test_review_queue_apply_and_dismiss(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     customer = make_customer(ctx)
     cancelled, other, third = (new_proforma(ctx, customer) for _ in range(3))
@@ -247,10 +248,10 @@ def test_review_queue_apply_and_dismiss(
 
 
 def test_catalog_in_use_is_retired_not_deleted(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     licence, addons = make_catalog(ctx)
     with staff_client(ctx, url, billing) as client:
@@ -304,10 +305,10 @@ def test_catalog_in_use_is_retired_not_deleted(
 
 
 def test_dashboard_warns_when_worker_is_stale(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    url = in_process(ctx)
     admin = new_staff(ctx, "admin")
     with ctx.db.transaction() as session:
         session.add(

@@ -138,7 +138,7 @@ def _announce(session: Session, ctx: Context, release: Release) -> None:
         )
 
 
-def _active_licence_owners(ctx: Context) -> Select[tuple[int]]:
+def _active_licence_owners(ctx: Context) -> Select[int]:
     return select(Licence.customer_id).where(
         Licence.status == "ACTIVE",
         or_(Licence.expires_at.is_(None), Licence.expires_at > ctx.now()),

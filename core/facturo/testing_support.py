@@ -1,0 +1,191 @@
+"""Servers and helpers for Facturo tests: a real SMTP sink, the app under uvicorn in a
+thread, real-thread concurrency and the browser suite's Chromium (re-exported by
+:mod:`facturo.testing`)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class SmtpSink:
+    """Messages received by the test SMTP server (aiosmtpd)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    sink: SmtpSink
+    controller: Any
+
+    def settings(self) -> dict[str, Any]:
+        """Overrides for ``make_context`` that point the mailer at this server."""
+        return {"smtp.host": self.host, "smtp.port": self.port, "smtp.security": "none"}
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+
+# --- the app under uvicorn -----------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: Any
+    thread: threading.Thread
+
+
+def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveServer:
+    """Run ``app`` under uvicorn on ``port`` (default: a free one) in a thread; stop it with
+    ``stop_server``. ``options`` go to ``uvicorn.Config`` (e.g. ``ssl_certfile`` for HTTPS,
+    ``ssl_ca_certs`` and ``ssl_cert_reqs`` for client certificates)."""
+    import uvicorn
+
+    port = port or free_port()
+    options.setdefault("proxy_headers", False)  # the app reads forwarding headers itself
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        raise RuntimeError("uvicorn did not start")
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    return LiveServer(f"{scheme}://127.0.0.1:{port}", server, thread)
+
+
+def stop_server(live: LiveServer) -> None:
+    live.server.should_exit = True
+    live.thread.join(timeout=10)
+
+
+def in_threads(work: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
+    """Run every callable in its own thread, released together by a barrier; return their
+    results in order and re-raise the first error (for real-concurrency tests)."""
+    barrier = threading.Barrier(len(work))
+    results: list[Any] = [None] * len(work)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work[index]()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return results
+
+
+# --- the browser suite ---------------------------------------------------------------------
+
+CHROMIUM_PATH = "/usr/bin/chromium"  # Debian's Chromium; Playwright never downloads a browser
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+SCREENSHOTS_DIR = Path("test-artifacts") / "screenshots"
+DOCUMENTS_DIR = Path("test-artifacts") / "documents"
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Launch Debian's Chromium headless through a Playwright (sync) instance."""
+    return playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=list(CHROMIUM_ARGS))
+
+
+def screenshot_path(name: str) -> str:
+    """Where a browser test saves the screenshot ``name`` (a test artifact)."""
+    SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return str(SCREENSHOTS_DIR / f"{name}.png")
+
+
+def save_document_artifact(name: str, pdf: bytes) -> Path:
+    """Keep a rendered PDF as ``test-artifacts/documents/<name>.pdf`` for people to look at."""
+    DOCUMENTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = DOCUMENTS_DIR / f"{name}.pdf"
+    path.write_bytes(pdf)
+    return path
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """A synchronous ``httpx`` transport that calls an ASGI app in-process through
+    ``httpx.ASGITransport`` on its own event loop: no server, no port, no thread. The app's
+    lifespan (the embedded worker) is not run."""
+
+    def __init__(self, app: Any, raise_app_exceptions: bool = False) -> None:
+        self._runner = asyncio.Runner()
+        # Like a real server, an unhandled error answers 500 (raise it with True).
+        self._asgi = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            await request.aread()
+            response = await self._asgi.handle_async_request(request)
+            content = await response.aread()
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return self._runner.run(call())
+
+    def close(self) -> None:
+        self._runner.close()
+
+
+class AppClient(httpx.Client):
+    """An ``httpx.Client`` whose requests go to ``app`` in-process (see
+    :class:`InProcessTransport`): for HTTP tests that need no real server."""
+
+    def __init__(self, app: Any, base_url: str = "http://testserver", **options: Any) -> None:
+        super().__init__(transport=InProcessTransport(app), base_url=base_url, **options)

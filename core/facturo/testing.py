@@ -491,3 +491,11 @@ def save_document_artifact(name: str, pdf: bytes) -> Path:
     path = DOCUMENTS_DIR / f"{name}.pdf"
     path.write_bytes(pdf)
     return path
+
+
+def serve_app(ctx: Context, port: int | None = None) -> LiveServer:
+    """Serve the web app of ``ctx`` under uvicorn in a thread (stop it with ``stop_server``);
+    give ``ctx`` a ``base_url`` on ``port`` when something calls the app back (a sandbox)."""
+    from facturo.web.app import create_app
+
+    return serve_in_thread(create_app(ctx), port=port)

@@ -494,8 +494,7 @@ def save_document_artifact(name: str, pdf: bytes) -> Path:
 
 
 def serve_app(ctx: Context, port: int | None = None) -> LiveServer:
-    """Serve the web app of ``ctx`` under uvicorn in a thread (stop it with ``stop_server``);
-    give ``ctx`` a ``base_url`` on ``port`` when something calls the app back (a sandbox)."""
+    """Serve ``ctx``'s web app in a thread (``stop_server`` stops it); see ``serve_in_thread``."""
     from facturo.web.app import create_app
 
     return serve_in_thread(create_app(ctx), port=port)

@@ -79,6 +79,7 @@ async def notify(request: Request) -> Response:
 # endregion
 
 
+# region: routes
 def routes(ctx: Context, section: str) -> list[BaseRoute]:
     """The plugin's routes in ``section``; the sandbox only when ``sandbox = true``."""
     if section == "client":
@@ -94,3 +95,6 @@ def routes(ctx: Context, section: str) -> list[BaseRoute]:
 
         found.append(Mount("/examplepay/sandbox", routes=sandbox_routes(ctx)))
     return found
+
+
+# endregion

@@ -10,11 +10,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+# region: migration
 revision = "exampleprovisioner_0001_accounts"
 down_revision = None
 branch_labels = ("exampleprovisioner",)
 # The newest core revision when this was written (a plugin's first migration builds on it).
 depends_on = "0006_security_sessions_factors"
+# endregion
 
 
 def upgrade() -> None:

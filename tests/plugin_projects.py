@@ -1,5 +1,9 @@
-"""Build plugin projects as wheels, install them (not editable) into a target folder and run
-their own tests in a subprocess, as an integrator's CI would."""
+"""Build plugin projects as wheels, install them (not editable) into a fresh virtualenv and
+run their own tests there, as an integrator's CI would.
+
+The virtualenv is made cheap: no pip of its own (this environment's pip installs into it with
+``--python``) and the core and its dependencies seen through a ``.pth`` that adds this
+environment's site-packages, so nothing is downloaded or rebuilt."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
+import venv
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,25 +33,52 @@ def pip(*args: str) -> None:
     )
 
 
+def site_packages(python: Path) -> Path:
+    """The site-packages folder of the environment of ``python``."""
+    return Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+
+
+def fresh_virtualenv(folder: Path) -> Path:
+    """A new virtualenv at ``folder`` that sees this environment's packages (the core)
+    through a ``.pth``; return its python."""
+    venv.EnvBuilder(with_pip=False).create(folder)
+    python = folder / "bin" / "python"
+    ours = sysconfig.get_paths()["purelib"]
+    (site_packages(python) / "facturo_core.pth").write_text(
+        f"import site; site.addsitedir({ours!r})\n"
+    )
+    return python
+
+
 def install_wheels(projects: list[Path], workdir: Path) -> Path:
-    """Build each project's wheel and install them into ``workdir/site``; return it."""
-    dist, site = workdir / "dist", workdir / "site"
+    """Build each project's wheel and install them into a fresh virtualenv; return its python."""
+    dist = workdir / "dist"
     pip("wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), *map(str, projects))
-    pip("install", "--no-deps", "--target", str(site), *map(str, sorted(dist.glob("*.whl"))))
-    return site
+    python = fresh_virtualenv(workdir / "venv")
+    wheels = map(str, sorted(dist.glob("*.whl")))
+    pip("--python", str(python), "install", "--no-deps", *wheels)
+    return python
 
 
-def run_project_tests(project: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``project``'s tests against the installed wheels (never the source folder: the
-    package is imported from ``site``, so a file missing from the wheel fails). SQLite only,
-    so that a PostgreSQL run of this suite keeps its database to itself."""
-    env = {**os.environ, "PYTHONPATH": str(site)}
+def run_project_tests(project: Path, python: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``project``'s tests with the virtualenv's ``python`` (never the source folder: it is
+    removed, so a file missing from the wheel fails). SQLite only, so that a PostgreSQL run of
+    this suite keeps its database to itself."""
+    env = dict(os.environ)
     env.pop("FACTURO_TEST_DATABASE_URL", None)
+    env.pop("PYTHONPATH", None)
     tests = project / "tests"
     package = next(p for p in project.iterdir() if p.name.startswith("facturo_"))
     shutil.rmtree(package)  # the installed copy, and only it, is under test
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],
         cwd=project,
         env=env,
         capture_output=True,

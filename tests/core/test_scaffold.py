@@ -9,7 +9,12 @@ from click.testing import CliRunner
 
 from facturo.cli import main
 from facturo.db.migrations import core_head
-from tests.plugin_projects import assert_passed, install_wheels, run_project_tests
+from tests.plugin_projects import (
+    assert_passed,
+    install_wheels,
+    run_project_tests,
+    site_packages,
+)
 
 #: variant flag → (project folder, tests the example ships)
 VARIANTS = {
@@ -39,10 +44,11 @@ def test_each_generated_plugin_passes_its_tests_installed_as_a_wheel(tmp_path: P
     )
     assert f'depends_on = "{core_head()}"' in migration.read_text()
 
-    site = install_wheels(projects, tmp_path)
+    python = install_wheels(projects, tmp_path)
+    site = site_packages(python)
     assert (site / "facturo_acmepay" / "templates" / "acmepay" / "sandbox.html").is_file()
     for flag, project in zip(names, projects, strict=True):
-        assert_passed(run_project_tests(project, site), VARIANTS[flag][1])
+        assert_passed(run_project_tests(project, python), VARIANTS[flag][1])
 
 
 def test_bad_names_are_refused_in_one_line(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from tests.plugin_projects import (
     copy_project,
     install_wheels,
     run_project_tests,
+    site_packages,
 )
 
 
@@ -22,8 +23,9 @@ def test_example_gateway_and_provisioner_pass_their_tests_installed_as_wheels(
         copy_project(EXAMPLES / name, tmp_path)
         for name in ("facturo-examplepay", "facturo-exampleprovisioner")
     ]
-    site = install_wheels(projects, tmp_path)
+    python = install_wheels(projects, tmp_path)
+    site = site_packages(python)
     assert (site / "facturo_examplepay" / "templates" / "examplepay" / "sandbox.html").is_file()
     assert (site / "facturo_exampleprovisioner" / "migrations").is_dir()
-    assert_passed(run_project_tests(projects[0], site), 4)
-    assert_passed(run_project_tests(projects[1], site), 2)
+    assert_passed(run_project_tests(projects[0], python), 4)
+    assert_passed(run_project_tests(projects[1], python), 2)

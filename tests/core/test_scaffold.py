@@ -19,7 +19,7 @@ from tests.plugin_projects import (
 #: variant flag → (project folder, tests the example ships)
 VARIANTS = {
     "": ("facturo-shop-notes", 1),
-    "--gateway": ("facturo-acmepay", 4),
+    "--gateway": ("facturo-acmepay", 5),
     "--provisioner": ("facturo-acmehost", 2),
 }
 

@@ -27,5 +27,5 @@ def test_example_gateway_and_provisioner_pass_their_tests_installed_as_wheels(
     site = site_packages(python)
     assert (site / "facturo_examplepay" / "templates" / "examplepay" / "sandbox.html").is_file()
     assert (site / "facturo_exampleprovisioner" / "migrations").is_dir()
-    assert_passed(run_project_tests(projects[0], python), 4)
+    assert_passed(run_project_tests(projects[0], python), 5)
     assert_passed(run_project_tests(projects[1], python), 2)

@@ -117,6 +117,25 @@ def test_order_paid_in_the_sandbox_is_invoiced_and_provisioned(shop: Shop) -> No
         assert payment is not None and payment.amount == document.total
 
 
+def test_a_declined_payment_leaves_the_proforma_unpaid(shop: Shop) -> None:
+    from facturo_examplepay.models import Attempt
+
+    ctx = shop.ctx
+    customer, document_id = order(ctx)
+    browser = shop.browser(customer)
+    hidden = go_to_hosted_page(shop, browser, document_id)
+    declined = browser.post(
+        "/public/examplepay/sandbox/pay", data={**hidden, "notify": "yes", "outcome": "failed"}
+    )
+    assert declined.status_code == 303
+    assert notifications(ctx) == ["processed"]
+    with ctx.db.read_session() as session:
+        document = session.get(Document, document_id)
+        assert document is not None and (document.kind, document.status) == ("proforma", "unpaid")
+        assert session.scalars(select(Attempt.status)).all() == ["failed"]
+        assert session.scalar(select(func.count()).select_from(Payment)) == 0
+
+
 def test_repeated_and_forged_notifications_record_nothing_more(shop: Shop) -> None:
     from facturo_examplepay.gateway import sign
 

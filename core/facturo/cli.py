@@ -214,6 +214,33 @@ def plugins(click_ctx: click.Context) -> None:
         click.echo(f"{name:<22} {state} {plugin_version(name):<8} {hooks}")
 
 
+@main.group("plugin")
+def plugin_group() -> None:
+    """Write plugins."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--gateway", "kind", flag_value="gateway", help="A payment gateway (ExamplePay).")
+@click.option("--provisioner", "kind", flag_value="provisioner", help="A provisioner.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to create facturo-NAME (default: the current folder).",
+)
+def plugin_new(name: str, kind: str | None, directory: Path | None) -> None:
+    """Generate the plugin project facturo-NAME from an example plugin."""
+    from facturo.scaffold import ScaffoldError, new_plugin
+
+    try:
+        target = new_plugin(name, kind or "plain", directory)
+    except ScaffoldError as exc:
+        raise Failure(str(exc)) from exc
+    click.echo(f"created {target}")
+
+
 @main.group()
 def staff() -> None:
     """Staff accounts."""

@@ -451,3 +451,10 @@ def logged_in_cookies(
                 _row, token = open_session(session, ctx, owner, True, user_agent="facturo-tests")
                 data[COOKIE_KEYS[kind]] = token
     return {"facturo_session": session_cookie(ctx, data)}
+
+
+def serve_app(ctx: Context, port: int | None = None) -> LiveServer:
+    """Serve ``ctx``'s web app in a thread (``stop_server`` stops it); see ``serve_in_thread``."""
+    from facturo.web.app import create_app
+
+    return serve_in_thread(create_app(ctx), port=port)

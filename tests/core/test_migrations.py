@@ -50,7 +50,7 @@ def test_core_and_plugin_branch_go_up_and_down(empty_database: str, hello_instal
     migrations.upgrade(engine, dirs)
     tables = set(inspect(engine).get_table_names())
     assert {"customers", "documents", "payments", "outbox_messages", "hello_paid_notes"} <= tables
-    assert migrations.current_heads(engine) >= {"h0001"}
+    assert migrations.current_heads(engine) >= {"hello_0001_paid_notes"}
     assert not migrations.pending(engine, dirs)
     migrations.downgrade(engine, dirs)
     remaining = set(inspect(engine).get_table_names()) - {"alembic_version"}

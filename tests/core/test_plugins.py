@@ -165,4 +165,4 @@ def test_example_plugin_wheel_ships_its_templates_and_migrations(tmp_path: Path)
     [wheel] = tmp_path.glob("facturo_hello-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "facturo_hello/templates/hello/page.html" in names
-    assert "facturo_hello/migrations/h0001_paid_notes.py" in names
+    assert "facturo_hello/migrations/hello_0001_paid_notes.py" in names

@@ -1,6 +1,6 @@
 """hello: the paid notes table.
 
-Revision ID: h0001
+Revision ID: hello_0001_paid_notes
 Revises:
 Create Date: 2026-11-27
 """
@@ -10,10 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h0001"
+revision = "hello_0001_paid_notes"
 down_revision = None
 branch_labels = ("hello",)
-depends_on = "0002"
+# The newest core revision when this was written (a plugin's first migration builds on it).
+depends_on = "0006_security_sessions_factors"
 
 
 def upgrade() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -45,6 +46,10 @@ STYLE = Style(
     legend_font_size=14,
     title_font_size=16,
 )
+# pygal appends to sys.meta_path a finder for its map plugins (pygal.maps.*, unused here)
+# that has no ``find_spec``: tools that ask every finder for one (pytest's importlib mode)
+# then fail. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>|<script\b[^>]*/>", re.DOTALL)
 
 
@@ -168,14 +173,14 @@ def renewals_chart(
     """Renewals due in the next 90 days: the amount per month (count in the table)."""
     chart = _new(pygal.Bar, _money_of(currency, language), show_legend=False)
     chart.x_labels = [month_label(row.month, language) for row in rows]
-    chart.add(_("Amount due"), [float(row.amount) for row in rows])
+    chart.add(_("Amount to renew"), [float(row.amount) for row in rows])
     title = _("Renewals due in the next 90 days")
     return Chart(
         "chart-renewals",
         title,
         _svg(chart),
         _("Month"),
-        [_("Services"), _("Amount due")],
+        [_("Services"), _("Amount to renew")],
         [
             (
                 month_label(row.month, language),
@@ -234,7 +239,7 @@ def methods_chart(
         title,
         _svg(chart),
         _("Method"),
-        [_("Received"), _("Refunded"), _("Net received")],
+        [_("Received"), _("Given back"), _("Net received")],
         [
             (
                 name,

@@ -67,6 +67,8 @@ def provision_product(
 
 @hookimpl
 def web_routes(section: str) -> list[BaseRoute]:
+    from .downloads import views as downloads
+
     if section == "api":
         from .api import api_routes
 
@@ -74,15 +76,15 @@ def web_routes(section: str) -> list[BaseRoute]:
     if section == "client":
         from .views import client_routes
 
-        return list(client_routes())
+        return [*downloads.client_routes(), *client_routes()]
     if section == "admin":
         from .admin import admin_routes
 
-        return list(admin_routes())
+        return [*downloads.admin_routes(), *admin_routes()]
     if section == "public":
         from .views import public_routes
 
-        return list(public_routes())
+        return [*downloads.public_routes(), *public_routes()]
     return []
 
 

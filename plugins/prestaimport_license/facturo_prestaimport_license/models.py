@@ -134,3 +134,7 @@ class ValidationLog(Base):
     install_id: Mapped[str] = mapped_column(String(128))
     code: Mapped[str] = mapped_column(String(24))
     ip: Mapped[str] = mapped_column(String(64))
+
+
+# The downloads' tables belong to the same metadata (and migrations) as the ones above.
+from .downloads import models as _downloads  # noqa: E402, F401

@@ -4,7 +4,7 @@ also the one signed into leases; ``name_en`` the English one, empty when it is t
 A plain ADD COLUMN on both databases: SQLite keeps the table, so its state-version triggers
 (migration 0002) stay in place.
 
-Revision ID: prestaimport_license_0003_refunds_supplier_names
+Revision ID: prestaimport_license_0003_names
 Revises: prestaimport_license_0002_pv
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "prestaimport_license_0003_refunds_supplier_names"
+revision = "prestaimport_license_0003_names"
 down_revision = "prestaimport_license_0002_pv"
 branch_labels = None
 depends_on = None

@@ -63,13 +63,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart: its ``key`` (HTML id), title, inline SVG and the table of its figures:
+    """One chart: its ``key`` (HTML id), title, SVG (wide and narrow) and the table of its figures:
     ``columns`` are the column headers after the row header's, ``rows`` a row header and
     cells each."""
 
     key: str
     title: str
     svg: str
+    narrow_svg: str
     row_header: str
     columns: Sequence[str]
     rows: Sequence[tuple[str, Sequence[Cell]]] = field(default_factory=list)
@@ -79,7 +80,16 @@ class Chart:
         """The SVG as a ``data:`` URL for an ``<img>``: the page's Content-Security-Policy
         (``style-src 'self'``) would refuse the chart's own styles inline, an image keeps
         them, and needs no request of its own."""
-        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode()).decode()
+        return _data_url(self.svg)
+
+    @property
+    def narrow_src(self) -> str:
+        """The narrow picture (taller, one legend column) for phones, as a ``data:`` URL."""
+        return _data_url(self.narrow_svg)
+
+
+def _data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def _locale(language: str) -> str:
@@ -103,28 +113,55 @@ def _percent_cell(value: Decimal, language: str) -> Cell:
     return Cell(percent_filter(value, language), str(value))
 
 
+#: (width, height, legend columns) of the wide picture and of the narrow one (phones).
+WIDE = (720, 360, 3)
+NARROW = (400, 460, 1)
+
+HORIZONTAL = (pygal.HorizontalBar, pygal.HorizontalStackedBar)
+
+Series = Sequence[tuple[str, Sequence[float | int]]]
+
+
 def _svg(chart: Any) -> str:
     """The chart as a standalone SVG document: no XML declaration, no scripts."""
     return _SCRIPT.sub("", chart.render(is_unicode=True))
 
 
-def _new(kind: Callable[..., Any], money: Callable[[Any], str], **options: Any) -> Any:
-    return kind(
-        style=STYLE,
-        js=[],
-        disable_xml_declaration=True,
-        explicit_size=False,
-        width=720,
-        height=360,
-        tooltip_border_radius=0,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        print_values=False,
-        value_formatter=money,
-        truncate_label=-1,
-        truncate_legend=-1,
-        **options,
-    )
+def _draw(
+    kind: Callable[..., Any],
+    labels: Sequence[str],
+    series: Series,
+    formatter: Callable[[Any], str],
+    **options: Any,
+) -> tuple[str, str]:
+    """The wide and the narrow SVG of one chart of ``kind`` (a pygal class)."""
+    drawn = []
+    for width, height, columns in (WIDE, NARROW):
+        chart = kind(
+            style=STYLE,
+            js=[],
+            disable_xml_declaration=True,
+            explicit_size=False,
+            width=width,
+            height=height,
+            legend_at_bottom=True,
+            legend_at_bottom_columns=columns,
+            show_legend=len(series) > 1,
+            value_formatter=formatter,
+            truncate_label=-1,
+            truncate_legend=-1,
+            **options,
+        )
+        if kind is pygal.Bar and width < WIDE[0]:
+            chart.x_label_rotation = 45
+        # Horizontal charts draw their first label at the bottom: reverse them so the
+        # picture reads top-down in the table's order.
+        order = slice(None, None, -1) if kind in HORIZONTAL else slice(None)
+        chart.x_labels = list(labels)[order]
+        for name, values in series:
+            chart.add(name, list(values)[order])
+        drawn.append(_svg(chart))
+    return drawn[0], drawn[1]
 
 
 def _money_of(currency: str, language: str) -> Callable[[Any], str]:
@@ -136,33 +173,50 @@ def _money_of(currency: str, language: str) -> Callable[[Any], str]:
     return formatted
 
 
+def _whole(value: Any) -> str:
+    return str(int(value or 0))
+
+
+def _count_ticks(highest: int) -> list[int]:
+    """Whole-number ticks from 0 to at least ``highest``, at most about 10 of them."""
+    step = max(1, -(-highest // 10))
+    return list(range(0, max(highest, 1) + step, step))
+
+
 def revenue_chart(
     rows: Sequence[analytics.MonthRevenue], currency: str, language: str, _: Any
 ) -> Chart:
     """Net revenue per month: base and total with tax as bars, credited as a third series."""
-    chart = _new(pygal.Bar, _money_of(currency, language))
-    chart.x_labels = [month_label(row.month, language) for row in rows]
-    chart.x_label_rotation = 30
-    chart.add(_("Net base"), [float(row.base) for row in rows])
-    chart.add(_("Net total with tax"), [float(row.total) for row in rows])
-    chart.add(_("Refunded (credit notes)"), [float(row.credited) for row in rows])
-    title = _("Revenue per month, net of refunds")
+    columns = [_("Net base"), _("Net with tax"), _("Credit notes")]
+    labels = [month_label(row.month, language) for row in rows]
+    wide, narrow = _draw(
+        pygal.Bar,
+        labels,
+        [
+            (columns[0], [float(row.base) for row in rows]),
+            (columns[1], [float(row.total) for row in rows]),
+            (columns[2], [float(row.credited) for row in rows]),
+        ],
+        _money_of(currency, language),
+        x_label_rotation=30,
+    )
     return Chart(
         "chart-revenue",
-        title,
-        _svg(chart),
+        _("Revenue per month, net of refunds"),
+        wide,
+        narrow,
         _("Month"),
-        [_("Net base"), _("Net total with tax"), _("Refunded (credit notes)")],
+        columns,
         [
             (
-                month_label(row.month, language),
+                label,
                 [
                     _money_cell(row.base, currency, language),
                     _money_cell(row.total, currency, language),
                     _money_cell(row.credited, currency, language),
                 ],
             )
-            for row in rows
+            for label, row in zip(labels, rows, strict=True)
         ],
     )
 
@@ -171,42 +225,50 @@ def renewals_chart(
     rows: Sequence[analytics.MonthRenewals], currency: str, language: str, _: Any
 ) -> Chart:
     """Renewals due in the next 90 days: the amount per month (count in the table)."""
-    chart = _new(pygal.Bar, _money_of(currency, language), show_legend=False)
-    chart.x_labels = [month_label(row.month, language) for row in rows]
-    chart.add(_("Amount to renew"), [float(row.amount) for row in rows])
-    title = _("Renewals due in the next 90 days")
+    labels = [month_label(row.month, language) for row in rows]
+    wide, narrow = _draw(
+        pygal.Bar,
+        labels,
+        [(_("Amount to renew"), [float(row.amount) for row in rows])],
+        _money_of(currency, language),
+    )
     return Chart(
         "chart-renewals",
-        title,
-        _svg(chart),
+        _("Renewals due in the next 90 days"),
+        wide,
+        narrow,
         _("Month"),
         [_("Services"), _("Amount to renew")],
         [
-            (
-                month_label(row.month, language),
-                [_count_cell(row.count), _money_cell(row.amount, currency, language)],
-            )
-            for row in rows
+            (label, [_count_cell(row.count), _money_cell(row.amount, currency, language)])
+            for label, row in zip(labels, rows, strict=True)
         ],
     )
 
 
 def retention_chart(rows: Sequence[analytics.AddonRetention], language: str, _: Any) -> Chart:
     """Add-on renewals of the last 12 months: renewed and lost stacked per add-on."""
-    chart = _new(pygal.HorizontalStackedBar, lambda value: str(int(value or 0)))
-    chart.x_labels = [row.name(language) for row in rows]
-    chart.add(_("Renewed"), [row.renewed for row in rows])
-    chart.add(_("Terminated or cancelled"), [row.lost for row in rows])
-    title = _("Renewal rate and churn per supplier add-on, last 12 months")
+    labels = [row.name(language) for row in rows]
+    wide, narrow = _draw(
+        pygal.HorizontalStackedBar,
+        labels,
+        [
+            (_("Renewed"), [row.renewed for row in rows]),
+            (_("Not renewed"), [row.lost for row in rows]),
+        ],
+        _whole,
+        y_labels=_count_ticks(max((row.due for row in rows), default=0)),
+    )
     return Chart(
         "chart-retention",
-        title,
-        _svg(chart),
+        _("Renewal rate and churn per supplier add-on, last 12 months"),
+        wide,
+        narrow,
         _("Add-on"),
-        [_("Came due"), _("Renewed"), _("Terminated or cancelled"), _("Renewal rate"), _("Churn")],
+        [_("Came due"), _("Renewed"), _("Not renewed"), _("Renewal rate"), _("Churn")],
         [
             (
-                row.name(language),
+                label,
                 [
                     _count_cell(row.due),
                     _count_cell(row.renewed),
@@ -215,7 +277,7 @@ def retention_chart(rows: Sequence[analytics.AddonRetention], language: str, _: 
                     _percent_cell(row.churn_rate, language),
                 ],
             )
-            for row in rows
+            for label, row in zip(labels, rows, strict=True)
         ],
     )
 
@@ -230,14 +292,17 @@ def methods_chart(
     """Payments of the last 12 months by method, net of refunds (names from the plugins)."""
     labels = method_labels(ctx)
     names = [method_name(ctx, row.gateway, None, language, labels) for row in rows]
-    chart = _new(pygal.HorizontalBar, _money_of(currency, language), show_legend=False)
-    chart.x_labels = names
-    chart.add(_("Net received"), [float(row.net) for row in rows])
-    title = _("Payments by method, last 12 months, net of refunds")
+    wide, narrow = _draw(
+        pygal.HorizontalBar,
+        names,
+        [(_("Net received"), [float(row.net) for row in rows])],
+        _money_of(currency, language),
+    )
     return Chart(
         "chart-methods",
-        title,
-        _svg(chart),
+        _("Payments by method, last 12 months, net of refunds"),
+        wide,
+        narrow,
         _("Method"),
         [_("Received"), _("Given back"), _("Net received")],
         [
@@ -271,14 +336,17 @@ def ageing_chart(
 ) -> Chart:
     """Unpaid balances by days past due."""
     names = [ageing_label(row.key, _) for row in rows]
-    chart = _new(pygal.Bar, _money_of(currency, language), show_legend=False)
-    chart.x_labels = names
-    chart.add(_("Balance owed"), [float(row.amount) for row in rows])
-    title = _("Receivables ageing")
+    wide, narrow = _draw(
+        pygal.HorizontalBar,
+        names,
+        [(_("Balance owed"), [float(row.amount) for row in rows])],
+        _money_of(currency, language),
+    )
     return Chart(
         "chart-ageing",
-        title,
-        _svg(chart),
+        _("Receivables ageing"),
+        wide,
+        narrow,
         _("Days past due"),
         [_("Documents"), _("Balance owed")],
         [

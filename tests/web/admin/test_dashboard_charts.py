@@ -19,7 +19,10 @@ from tests.web.conftest import new_staff, staff_client
 
 CHARTS = ("chart-revenue", "chart-renewals", "chart-retention", "chart-methods", "chart-ageing")
 FIGURE = re.compile(r'<figure class="chart card" id="(?P<key>[^"]+)".*?</figure>', re.DOTALL)
-IMAGE = re.compile(r'<img src="data:image/svg\+xml;base64,(?P<data>[^"]+)" alt="(?P<alt>[^"]+)"')
+IMAGE = re.compile(
+    r'<source media="\(max-width: 40rem\)" srcset="data:image/svg\+xml;base64,(?P<narrow>[^"]+)">'
+    r'<img src="data:image/svg\+xml;base64,(?P<data>[^"]+)" alt="(?P<alt>[^"]+)"'
+)
 ROW = re.compile(r'<tr><th scope="row">(?P<head>[^<]*)</th>(?P<cells>.*?)</tr>', re.DOTALL)
 CELL = re.compile(r'<td class="num" data-value="(?P<value>[^"]*)">(?P<text>[^<]*)</td>')
 
@@ -66,9 +69,10 @@ def test_dashboard_charts_match_the_database(
         for key, figure in figures.items():
             image = IMAGE.search(figure)
             assert image, key
-            svg = base64.b64decode(image["data"]).decode()
-            assert svg.startswith("<svg") and "<script" not in svg, key
-            assert "<?xml" not in svg
+            for data in (image["data"], image["narrow"]):
+                svg = base64.b64decode(data).decode()
+                assert svg.startswith("<svg") and "<script" not in svg, key
+                assert "<?xml" not in svg
 
         assert f'id="mrr" data-value="{recurring.mrr}"' in html
         assert format_money(recurring.mrr, "EUR", language) in html
@@ -118,3 +122,26 @@ def test_support_staff_see_no_money_charts(
         page = client.get("/admin/")
     assert page.status_code == 200
     assert "chart-revenue" not in page.text and 'id="mrr"' not in page.text
+
+
+def test_demo_seed_draws_every_chart(
+    make_context: Callable[..., Context], serve: Callable[[Context], str]
+) -> None:
+    """The demo's year of trade gives every chart something to draw (non-zero figures)."""
+    from facturo.demo import BUNDLED, seed
+    from facturo.testing import enabled_test_plugins
+
+    ctx = make_context(plugins=tuple(p for p in BUNDLED if p in enabled_test_plugins()))
+    assert seed(ctx)
+    url = serve(ctx)
+    with staff_client(ctx, url, new_staff(ctx, "admin", "boss@example.com")) as client:
+        client.headers["Accept-Language"] = "es"
+        page = client.get("/admin/")
+    assert page.status_code == 200
+    figures = _figures(page.text)
+    assert tuple(figures) == CHARTS
+    for key, figure in figures.items():
+        values = [Decimal(value) for _, cells in _table(figure) for value, _ in cells]
+        assert any(value > 0 for value in values), key
+    assert "Proveedor Ingram Micro" in figures["chart-retention"]
+    assert 'id="mrr" data-value="0.00"' not in page.text

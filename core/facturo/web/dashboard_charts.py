@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import pygal
@@ -131,10 +132,28 @@ def _draw(
     kind: Callable[..., Any],
     labels: Sequence[str],
     series: Series,
-    formatter: Callable[[Any], str],
-    **options: Any,
+    units: tuple[str, str] = ("", ""),
+    rotation: int = 0,
+    ticks: Sequence[int] = (),
 ) -> tuple[str, str]:
-    """The wide and the narrow SVG of one chart of ``kind`` (a pygal class)."""
+    """The wide and the narrow SVG of one chart of ``kind`` (a pygal class); ``units`` is
+    (currency, language) for money, empty for counts. Drawing is most of the dashboard's
+    cost (the figures take a few milliseconds), so the same figures are drawn once."""
+    frozen = tuple((name, tuple(values)) for name, values in series)
+    return _drawn(kind, tuple(labels), frozen, units, rotation, tuple(ticks))
+
+
+@lru_cache(maxsize=64)
+def _drawn(
+    kind: Callable[..., Any],
+    labels: tuple[str, ...],
+    series: tuple[tuple[str, tuple[float | int, ...]], ...],
+    units: tuple[str, str],
+    rotation: int,
+    ticks: tuple[int, ...],
+) -> tuple[str, str]:
+    formatter = _money_of(*units) if units[0] else _whole
+    options: dict[str, Any] = {"y_labels": list(ticks)} if ticks else {}
     drawn = []
     for width, height, columns in (WIDE, NARROW):
         chart = kind(
@@ -150,10 +169,9 @@ def _draw(
             value_formatter=formatter,
             truncate_label=-1,
             truncate_legend=-1,
+            x_label_rotation=45 if kind is pygal.Bar and width < WIDE[0] else rotation,
             **options,
         )
-        if kind is pygal.Bar and width < WIDE[0]:
-            chart.x_label_rotation = 45
         # Horizontal charts draw their first label at the bottom: reverse them so the
         # picture reads top-down in the table's order.
         order = slice(None, None, -1) if kind in HORIZONTAL else slice(None)
@@ -197,8 +215,8 @@ def revenue_chart(
             (columns[1], [float(row.total) for row in rows]),
             (columns[2], [float(row.credited) for row in rows]),
         ],
-        _money_of(currency, language),
-        x_label_rotation=30,
+        (currency, language),
+        rotation=30,
     )
     return Chart(
         "chart-revenue",
@@ -230,7 +248,7 @@ def renewals_chart(
         pygal.Bar,
         labels,
         [(_("Amount to renew"), [float(row.amount) for row in rows])],
-        _money_of(currency, language),
+        (currency, language),
     )
     return Chart(
         "chart-renewals",
@@ -256,8 +274,7 @@ def retention_chart(rows: Sequence[analytics.AddonRetention], language: str, _: 
             (_("Renewed"), [row.renewed for row in rows]),
             (_("Not renewed"), [row.lost for row in rows]),
         ],
-        _whole,
-        y_labels=_count_ticks(max((row.due for row in rows), default=0)),
+        ticks=_count_ticks(max((row.due for row in rows), default=0)),
     )
     return Chart(
         "chart-retention",
@@ -296,7 +313,7 @@ def methods_chart(
         pygal.HorizontalBar,
         names,
         [(_("Net received"), [float(row.net) for row in rows])],
-        _money_of(currency, language),
+        (currency, language),
     )
     return Chart(
         "chart-methods",
@@ -340,7 +357,7 @@ def ageing_chart(
         pygal.HorizontalBar,
         names,
         [(_("Balance owed"), [float(row.amount) for row in rows])],
-        _money_of(currency, language),
+        (currency, language),
     )
     return Chart(
         "chart-ageing",

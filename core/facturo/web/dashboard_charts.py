@@ -160,6 +160,7 @@ def _drawn(
             style=STYLE,
             js=[],
             disable_xml_declaration=True,
+            no_prefix=True,  # each SVG is a document of its own: no need to scope its CSS
             explicit_size=False,
             width=width,
             height=height,

@@ -88,8 +88,10 @@ def prepare_demo(
 
 
 def seed(ctx: Context) -> bool:
-    """Seed the catalog, a demo customer and staff, and each plugin's demo data; once only."""
+    """Seed the catalog, a year of trade by made-up shops (:mod:`facturo.demo_history`), a
+    demo customer and staff, and each plugin's demo data; once only."""
     from facturo.accounts.customers import NewCustomer, create_customer, create_staff
+    from facturo.demo_history import seed_history
     from facturo.models import Product, ProductPrice, StaffUser
 
     with ctx.db.transaction() as session:
@@ -118,6 +120,7 @@ def seed(ctx: Context) -> bool:
         )
         session.add(licence)
         session.flush()
+        addons = []
         for position, (code, supplier, price) in enumerate(SUPPLIER_ADDONS, start=1):
             addon = Product(
                 code=code,
@@ -144,6 +147,10 @@ def seed(ctx: Context) -> bool:
                 )
             )
             session.add(addon)
+            addons.append(addon)
+        session.flush()
+        # Before anything dated today: invoice numbers follow their dates.
+        seed_history(ctx, session, licence, addons)
         customer = create_customer(
             session,
             ctx,

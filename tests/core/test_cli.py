@@ -118,11 +118,13 @@ def test_demo_seeds_once_and_reuses_its_data(
     from sqlalchemy import func, select
 
     from facturo.demo import prepare_demo
+    from facturo.demo_history import SHOPS
     from facturo.models import Customer, Product
 
     ctx, _ = prepare_demo(tmp_path / "var" / "demo")
     with ctx.db.read_session() as session:
-        assert session.scalar(select(func.count()).select_from(Customer)) == 1
+        # The demo customer and the made-up shops of the demo's year of trade.
+        assert session.scalar(select(func.count()).select_from(Customer)) == 1 + len(SHOPS)
         assert (
             session.scalar(
                 select(func.count()).select_from(Product).where(Product.parent_id.is_not(None))

@@ -18,11 +18,14 @@ from facturo.billing.movements import takings_since
 from facturo.context import Context
 from facturo.delivery.mail import requeue_failed, retry_failed
 from facturo.models import AuditEvent, Document, JobRun, OutboxMessage, Payment
+from facturo.web import dashboard_charts
 from facturo.web.admin_common import PAGE_SIZE, ctx_of, get_or_404, page_number
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
 WORKER_STALE = timedelta(minutes=15)
+#: Roles shown the money charts (revenue, MRR, payments, receivables).
+MONEY_ROLES = ("admin", "billing")
 
 
 def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
@@ -67,17 +70,25 @@ def dashboard_figures(ctx: Context, session: Session) -> dict[str, Any]:
 
 
 def dashboard(request: Request) -> Response:
-    """The dashboard: the core's figures plus the panels plugins contribute (open tickets by
+    """The dashboard: the core's figures, the money charts for admin and billing staff (see
+    :mod:`facturo.web.dashboard_charts`) and the panels plugins contribute (open tickets by
     priority, licences…) through ``admin_dashboard_panels``."""
     ctx = ctx_of(request)
+    staff = request.state.staff
     with ctx.db.read_session() as session:
         figures = dashboard_figures(ctx, session)
+        figures["currency"] = ctx.settings.currency
+        figures["analytics"] = (
+            dashboard_charts.build(ctx, session, request_language(request))
+            if staff.role in MONEY_ROLES
+            else None
+        )
         panels = [
             panel
             for contributed in ctx.hook.admin_dashboard_panels(
                 ctx=ctx,
                 session=session,
-                staff=request.state.staff,
+                staff=staff,
                 language=request_language(request),
             )
             for panel in contributed

@@ -6,6 +6,7 @@ about them (``PluginWarning``) or, with ``[plugins] strict = true``, refuses to 
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,11 +32,13 @@ class PluginWarning(UserWarning):
 
 
 def unmarked_hooks(manager: pluggy.PluginManager) -> list[str]:
-    """Functions named like a hook but without ``@hookimpl``: pluggy ignores them."""
+    """Module functions named like a hook but without ``@hookimpl``: pluggy ignores them.
+    Only plugin modules are looked at: an object registered as a plugin (a gateway, say) may
+    have a method of a hook's name for its own protocol."""
     problems: list[str] = []
     marker = f"{hookspecs.PROJECT}_impl"
     for name, plugin in manager.list_name_plugin():
-        if name is None or name in BUILTIN_PLUGINS:
+        if name is None or name in BUILTIN_PLUGINS or not inspect.ismodule(plugin):
             continue
         for hook in sorted(HOOK_NAMES):
             function = getattr(plugin, hook, None)

@@ -59,7 +59,7 @@ def test_staff_menu_is_grouped_in_both_languages_without_javascript(
     with httpx.Client(base_url=url, cookies=cookies, timeout=30) as client:
         client.get("/lang/es?next=/admin/")
         html = client.get("/admin/customers").text
-        assert "<script" not in html.split("<main>")[0]
+        assert "<script" not in html.split("<main")[0]
         groups = groups_of(html)
         assert list(groups) == ["Ventas", "Clientes", "Soporte", "Impuestos", "Ajustes"]
         assert "Extractos bancarios" in groups["Ventas"]

@@ -24,9 +24,9 @@ from facturo.billing.payments import record_payment, record_transfer
 from facturo.billing.refunds import refund
 from facturo.context import Context
 from facturo.delivery.jobs import mark
-from facturo.demo import BUNDLED, DEMO_STAFF, seed
+from facturo.demo import BUNDLED, DEMO_CUSTOMER, DEMO_STAFF, seed
 from facturo.labels import CYCLES, KINDS, ROLES, STATUSES
-from facturo.models import Customer, Document, Product, Service, StaffUser
+from facturo.models import Customer, Document, DocumentLine, Product, Service, StaffUser
 from facturo.testing import logged_in_cookies
 from tests.web.conftest import new_proforma
 
@@ -136,7 +136,7 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
     ctx = make_context(plugins=BUNDLED)
     seed(ctx)
     with ctx.db.transaction() as session:
-        customer = session.scalars(select(Customer)).one()
+        customer = session.scalars(select(Customer).where(Customer.email == DEMO_CUSTOMER[0])).one()
     new_proforma(ctx, customer, "95.50")
     paid = new_proforma(ctx, customer, "1234.50")
     with ctx.db.transaction() as session:
@@ -169,6 +169,13 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "Demo Admin",
         "PrestaImport Software S.L.",
     ]
+    with ctx.db.read_session() as session:
+        # What customers typed or bought is theirs, in their language: line descriptions,
+        # names and addresses of the demo's other shops.
+        user_data += list(session.scalars(select(DocumentLine.description).distinct()))
+        user_data += list(session.scalars(select(Document.reason).distinct()))
+        for other in session.scalars(select(Customer)):
+            user_data += [other.name, other.company or "", other.address, other.city]
     result = Seeded(ctx, customer, user_data)
     with ctx.db.read_session() as session:
         for doc_id in session.scalars(select(Document.id)):

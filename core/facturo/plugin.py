@@ -83,6 +83,9 @@ from facturo.models import (
     TaxEvidence,
 )
 from facturo.web.admin_notifications import gateway_notifications_page
+from facturo.web.client_common import me as current_customer
+from facturo.web.client_common import owned as owned_or_404
+from facturo.web.client_common import read_form
 from facturo.web.confirm import Confirmation, confirm_page, is_confirmed
 from facturo.web.errors import error_page
 from facturo.web.order_messages import order_refusal
@@ -110,6 +113,7 @@ __all__ = [
     "create_credit_note",
     "create_proforma",
     "csv_response",
+    "current_customer",
     "Customer",
     "Document",
     "document_pdf",
@@ -144,6 +148,7 @@ __all__ = [
     "order_addon",
     "order_refusal",
     "OrderError",
+    "owned_or_404",
     "Panel",
     "parse_amount",
     "Payment",
@@ -161,6 +166,7 @@ __all__ = [
     "qr_image",
     "QrImage",
     "Rate",
+    "read_form",
     "Receipt",
     "receive_notification",
     "recheck_pending",

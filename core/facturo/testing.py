@@ -23,6 +23,12 @@ from sqlalchemy import create_engine, text
 from facturo.config import Settings, settings_from_mapping
 from facturo.context import Context
 from facturo.models import Customer, Product, ProductPrice
+from facturo.testing_flows import DeliveryFailed as DeliveryFailed
+from facturo.testing_flows import create_app as create_app
+from facturo.testing_flows import drain as drain
+from facturo.testing_flows import pay as pay
+from facturo.testing_flows import run_billing as run_billing
+from facturo.testing_flows import serve_app as serve_app
 from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     CHROMIUM_ARGS,
     CHROMIUM_PATH,
@@ -333,27 +339,6 @@ def smtp_server() -> Iterator[SmtpServer]:
         pass
 
 
-class DeliveryFailed(AssertionError):
-    """An event ``drain`` delivered failed where the worker would retry it."""
-
-
-def drain(ctx: Context, rounds: int = 5, allow_failures: bool = False) -> None:
-    """Deliver every queued event and email now (what the worker would do).
-
-    A provisioning action (or any event hook) that raises fails the test with its error
-    instead of being retried; pass ``allow_failures=True`` to test retries."""
-    from facturo.delivery.events import deliver_events
-    from facturo.delivery.mail import deliver_due
-
-    for _ in range(rounds):
-        report = deliver_events(ctx)
-        if report.errors and not allow_failures:
-            raise DeliveryFailed("; ".join(report.errors))
-        sent = deliver_due(ctx).sent
-        if not report.done and not sent:
-            return
-
-
 # --- test data ------------------------------------------------------------------------------
 
 
@@ -451,10 +436,3 @@ def logged_in_cookies(
                 _row, token = open_session(session, ctx, owner, True, user_agent="facturo-tests")
                 data[COOKIE_KEYS[kind]] = token
     return {"facturo_session": session_cookie(ctx, data)}
-
-
-def serve_app(ctx: Context, port: int | None = None) -> LiveServer:
-    """Serve ``ctx``'s web app in a thread (``stop_server`` stops it); see ``serve_in_thread``."""
-    from facturo.web.app import create_app
-
-    return serve_in_thread(create_app(ctx), port=port)

@@ -90,21 +90,22 @@ GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit", "transfer": "Ba
 
 def gateway_label_filter(ctx: Context | None) -> Any:
     """``{{ p.gateway|gateway_label }}``: the payment method's name in the page's language, as the
-    gateway plugin's ``payment_methods()`` names it (a core word, else the code, otherwise)."""
-    names: dict[str, dict[str, str]] = {}
-    if ctx is not None:
-        for contributed in ctx.hook.payment_methods(ctx=ctx):
-            for method in contributed or ():
-                names[method.gateway] = dict(method.label)
+    gateway plugin's ``payment_methods()`` names it (read on first use; a core word, else the
+    code, otherwise)."""
+    from facturo.billing.methods import method_labels
+
+    names: dict[str, Any] = {}
 
     @pass_context
     def gateway_label(context: TemplateContext, code: str | None) -> str:
         if not code:
             return ""
+        if not names and ctx is not None:
+            names.update(method_labels(ctx))
         language = str(context.get("lang") or "es")
         named = names.get(code)
         if named:
-            return named.get(language) or next(iter(named.values()), code)
+            return str(named.get(language) or next(iter(named.values()), code))
         word = GATEWAY_WORDS.get(code)
         gettext = context.get("_")
         if word and callable(gettext):

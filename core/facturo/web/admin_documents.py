@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from facturo import audit
+from facturo.billing.archive import file_name
 from facturo.billing.documents import (
     LineSpec,
     cancel_proforma,
@@ -159,7 +160,7 @@ def document_pdf_view(request: Request) -> Response:
     with ctx.db.transaction() as session:
         document = get_or_404(session, Document, request.path_params["id"])
         pdf = document_pdf(ctx, session, document)
-        name = document.display_number
+        name = file_name(document)
     return Response(
         pdf,
         media_type="application/pdf",

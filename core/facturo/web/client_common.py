@@ -103,6 +103,11 @@ def countries(language: str) -> list[tuple[str, str]]:
     return list(_countries(language))
 
 
+def country_name(code: str, language: str) -> str:
+    """``ES`` as people read it in ``language``: "España" / "Spain" (unknown codes as given)."""
+    return dict(_countries(language)).get(code.upper(), code)
+
+
 def is_country(code: str) -> bool:
     """True for an ISO 3166 alpha-2 country code."""
     return code in dict(_countries("en"))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from babel import Locale
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from facturo.billing.taxes import treatment_for
 from facturo.web.client_catalog import offers, sellable
-from facturo.web.client_common import ctx_of
+from facturo.web.client_common import country_name, ctx_of
 from facturo.web.rendering import render, request_language
 from facturo.web.sections import open_page
 
@@ -45,12 +44,6 @@ def pricing(request: Request) -> Response:
                 "country": country_name(seller.country, request_language(request)),
             },
         )
-
-
-def country_name(code: str, language: str) -> str:
-    """``ES`` as people read it: "España" / "Spain"."""
-    names = Locale.parse("en_GB" if language == "en" else "es_ES").territories
-    return str(names.get(code.upper(), code))
 
 
 def routes() -> list[BaseRoute]:

@@ -168,6 +168,8 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "Consulting",
         "Demo Admin",
         "PrestaImport Software S.L.",
+        "Reinstalar la última versión",  # canned replies staff wrote
+        "Renovar la licencia",
     ]
     with ctx.db.read_session() as session:
         # What customers typed or bought is theirs, in their language: line descriptions,

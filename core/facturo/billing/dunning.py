@@ -3,6 +3,8 @@ services (each step idempotent: emails carry dedupe keys, status changes are key
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -178,3 +180,35 @@ def _end_overdue(
         )
         touched[document.id] = document
     return list(touched.values())
+
+
+@dataclass(frozen=True)
+class ManualReminders:
+    """What a staff "send reminders" action did: documents reminded and documents skipped
+    (not unpaid, or already reminded by hand that day)."""
+
+    sent: tuple[Document, ...]
+    skipped: tuple[Document, ...]
+
+
+def remind_now(
+    session: Session, ctx: Context, document_ids: Sequence[int], day: date
+) -> ManualReminders:
+    """Queue a payment reminder (or, past due, an overdue notice) for each unpaid proforma
+    among ``document_ids``; other documents are skipped. Each document is reminded by hand at
+    most once a day (the email's dedupe key carries the day), so a double submit sends once."""
+    documents = session.scalars(
+        select(Document).where(Document.id.in_(list(document_ids))).order_by(Document.id)
+    )
+    sent: list[Document] = []
+    skipped: list[Document] = []
+    for document in documents:
+        if not document.is_payable:
+            skipped.append(document)
+            continue
+        template = "overdue" if document.due_date < day else "reminder"
+        key = f"manual-reminder:{document.id}:{day.isoformat()}"
+        (
+            sent if queue_document_email(session, ctx, document, template, key=key) else skipped
+        ).append(document)
+    return ManualReminders(tuple(sent), tuple(skipped))

@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute
 from facturo.web import (
     admin_account,
     admin_auth,
+    admin_bulk,
     admin_catalog,
     admin_customers,
     admin_dashboard,
@@ -28,6 +29,7 @@ def routes() -> list[BaseRoute]:
         admin_dashboard,
         admin_customers,
         admin_catalog,
+        admin_bulk,
         admin_documents,
         admin_payments,
         admin_notifications,

@@ -13,7 +13,17 @@ from starlette.routing import Route
 
 from facturo.plugin import Customer, StaffUser, error_page, flash, render, roles_required
 
-from .models import PRIORITIES, STATUSES, Department, Ticket, TicketAttachment, TicketMessage
+from .canned import canned_replies, fill
+from .canned_views import canned_routes
+from .models import (
+    PRIORITIES,
+    STATUSES,
+    CannedReply,
+    Department,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+)
 from .references import parse_reference
 from .service import (
     TicketError,
@@ -30,6 +40,8 @@ from .service import (
     ticket_by_number,
     visible_departments,
 )
+from .settings import config
+from .targets import first_response_target
 from .webcommon import MAX_BODY_BYTES, body_too_large, download, int_or_none, read_uploads
 
 STAFF_ROLES = ("admin", "billing", "support")
@@ -73,6 +85,8 @@ def queue_page(request: Request) -> Response:
             if customer_ids
             else {}
         )
+    hours, now = config(ctx).first_response_hours, ctx.now()
+    targets = {t.id: first_response_target(t, hours, now) for t in tickets}
     return render(
         request,
         "tickets/admin_queue.html",
@@ -83,7 +97,7 @@ def queue_page(request: Request) -> Response:
             "customers": customers,
             "filters": filters,
             "statuses": STATUSES,
-            "now": ctx.now(),
+            "targets": {key: target for key, target in targets.items() if target},
         },
     )
 
@@ -109,6 +123,8 @@ def _view(request: Request, errors: dict[str, str] | None = None, status: int = 
             if department is not None and not s.disabled and can_see(s, department)
         ]
         authors = {s.id: s for s in session.scalars(select(StaffUser))}
+        replies = canned_replies(session)
+        draft = _draft(request, session, ticket, customer)
     return render(
         request,
         "tickets/admin_view.html",
@@ -123,9 +139,22 @@ def _view(request: Request, errors: dict[str, str] | None = None, status: int = 
             "statuses": STATUSES,
             "priorities": PRIORITIES,
             "errors": errors or {},
+            "canned_replies": replies,
+            "draft": draft,
         },
         status_code=status,
     )
+
+
+def _draft(request: Request, session: Any, ticket: Ticket, customer: Customer | None) -> str:
+    """The reply box's text: the canned reply asked for with ``?canned=<id>``, filled in."""
+    reply_id = int_or_none(request.query_params.get("canned"))
+    reply = session.get(CannedReply, reply_id) if reply_id else None
+    if reply is None:
+        return ""
+    name = customer.name if customer is not None else ""
+    values = {"name": name, "ticket": f"T-{ticket.number}", "staff": request.state.staff.name}
+    return fill(reply.body, values)
 
 
 def view_ticket(request: Request) -> Response:
@@ -323,6 +352,7 @@ def admin_routes() -> list[Any]:
     """The routes mounted under /admin."""
     return [
         Route("/tickets", queue_page, methods=["GET"]),
+        *canned_routes(),
         Route("/tickets/departments", departments_page, methods=["GET"]),
         Route("/tickets/departments", save_department_view, methods=["POST"]),
         Route("/tickets/departments/{department_id:int}", save_department_view, methods=["POST"]),

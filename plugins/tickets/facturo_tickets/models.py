@@ -1,4 +1,5 @@
-"""Tables of the tickets plugin: departments, tickets, their messages and attachments."""
+"""Tables of the tickets plugin: departments, tickets, their messages and attachments, and
+the canned replies staff insert into their answers."""
 
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(8), default="web")
     last_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The first reply the customer saw from us (internal notes do not count).
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_warning_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -83,3 +86,14 @@ class TicketAttachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     stored_path: Mapped[str] = mapped_column(String(500))
+
+
+class CannedReply(Base):
+    """A prepared answer; its body may hold ``{name}``, ``{ticket}`` and ``{staff}``."""
+
+    __tablename__ = "tickets_canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -240,6 +240,7 @@ def staff_reply(
     if not internal:
         ticket.status = "answered"
         ticket.answered_at = now
+        ticket.first_response_at = ticket.first_response_at or now
         ticket.close_warning_at = None
         ticket.closed_at = None
         notify_reply(session, ctx, ticket, message)

@@ -10,6 +10,8 @@ from typing import Any
 
 from facturo.plugin import Context, PluginSettings, SettingField
 
+from .targets import DEFAULT_HOURS
+
 PLUGIN = "tickets"
 
 
@@ -31,6 +33,13 @@ def _days(value: Any) -> int:
     if not 0 <= days <= 365:
         raise ValueError("must be 0 to 365 days (0 = never)")
     return days
+
+
+def _hours(value: Any) -> int:
+    hours = int(value)
+    if not 0 <= hours <= 24 * 30:
+        raise ValueError("must be 0 to 720 hours (0 = no target)")
+    return hours
 
 
 def _domains(value: Any) -> list[str]:
@@ -85,6 +94,16 @@ def schema(ctx: Context) -> PluginSettings:
             SettingField("guest_tickets", kind="bool", default=False),
             SettingField("auto_close_days", kind="int", default=7, validate=_days),
             SettingField("auto_close_warning_days", kind="int", default=2, validate=_days),
+            *(
+                SettingField(
+                    f"first_response_hours_{priority}",
+                    kind="int",
+                    default=hours,
+                    validate=_hours,
+                    help=f"hours a {priority} ticket may wait for its first reply (0 = none)",
+                )
+                for priority, hours in DEFAULT_HOURS.items()
+            ),
             SettingField("attachments_dir", default=str(Path(ctx.settings.data_dir) / "tickets")),
             SettingField("imap_enabled", kind="bool", default=False),
             SettingField("imap_interval_seconds", kind="int", default=300),
@@ -112,6 +131,7 @@ class Config:
     imap_enabled: bool
     imap_interval_seconds: int
     imap_accounts: tuple[ImapAccount, ...]
+    first_response_hours: dict[str, int]
 
     @property
     def message_domain(self) -> str:
@@ -138,6 +158,10 @@ def config(ctx: Context) -> Config:
         imap_enabled=bool(raw.get("imap_enabled")),
         imap_interval_seconds=int(raw.get("imap_interval_seconds") or 300),
         imap_accounts=accounts,
+        first_response_hours={
+            priority: int(raw.get(f"first_response_hours_{priority}", hours))
+            for priority, hours in DEFAULT_HOURS.items()
+        },
     )
 
 

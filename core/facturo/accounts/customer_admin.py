@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from facturo import audit
@@ -45,11 +45,11 @@ def search_customers(ctx: Context, session: Session, query: str, limit: int = 50
         return list(session.scalars(base))
     folded = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{folded}%"
+    # Numbers and references are written in capitals: an exact match on their unique
+    # indexes (lower() on the column would read every document).
+    spellings = {text, text.upper()}
     doc_owner = select(Document.customer_id).where(
-        or_(
-            func.lower(Document.number) == text.lower(),
-            func.lower(Document.reference) == text.lower(),
-        )
+        or_(Document.number.in_(spellings), Document.reference.in_(spellings))
     )
     found = list(
         session.scalars(

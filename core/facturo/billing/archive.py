@@ -24,8 +24,11 @@ def search_documents(session: Session, customer_id: int, text: str) -> set[int]:
     """Ids of ``customer_id``'s documents whose number, reference or a line's description
     contains ``text`` (case-insensitive)."""
     pattern = f"%{text.strip().lower()}%"
-    by_line = select(DocumentLine.document_id).where(
-        func.lower(DocumentLine.description).like(pattern)
+    by_line = (
+        select(DocumentLine.document_id)
+        .join(Document, Document.id == DocumentLine.document_id)
+        .where(Document.customer_id == customer_id)
+        .where(func.lower(DocumentLine.description).like(pattern))
     )
     query = select(Document.id).where(
         Document.customer_id == customer_id,

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session, selectinload
 
 from facturo import audit
@@ -410,18 +410,26 @@ def _split_partial(invoice: Document, gross: Decimal) -> list[tuple[Decimal, Dec
 
 
 def customer_documents(
-    session: Session, customer_id: int, status: str | None = None
+    session: Session,
+    customer_id: int,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Document]:
-    """A customer's documents, unpaid first then newest first."""
+    """A customer's documents, unpaid first then newest first; ``limit`` rows from
+    ``offset`` (all when ``limit`` is None)."""
+    unpaid_first = case((Document.status == "unpaid", 0), else_=1)
     query = (
         select(Document)
         .where(Document.customer_id == customer_id)
         .options(selectinload(Document.credit_notes))
+        .order_by(unpaid_first, Document.id.desc())
     )
     if status:
         query = query.where(Document.status == status)
-    rows = list(session.scalars(query.order_by(Document.id.desc())))
-    return sorted(rows, key=lambda d: 0 if d.status == "unpaid" else 1)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(session.scalars(query))
 
 
 def services_billed(session: Session, document: Document) -> list[Service]:

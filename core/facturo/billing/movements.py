@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from facturo.billing.money import ZERO
@@ -108,19 +108,56 @@ class Filters:
     every_refund: bool = False
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of a history ended: its last line's instant, kind and id. The next page
+    starts after it (keyset pagination: no OFFSET, so a deep page costs what the first does)."""
+
+    at: datetime
+    refund: bool
+    id: int
+
+    @classmethod
+    def after(cls, movement: Movement) -> Cursor:
+        """The cursor just past ``movement``."""
+        return cls(movement.at, movement.is_refund, movement.id)
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor | None:
+        """The cursor written by :meth:`token`, or None when ``token`` is not one."""
+        at, _, rest = token.partition("~")
+        kind, _, ident = rest.partition("~")
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            return None
+        if kind not in ("p", "r") or not ident.isdigit() or when.tzinfo is None:
+            return None
+        return cls(when, kind == "r", int(ident))
+
+    def token(self) -> str:
+        """The cursor as URL text."""
+        return f"{self.at.isoformat()}~{'r' if self.refund else 'p'}~{self.id}"
+
+
 def history(
-    session: Session, filters: Filters, limit: int | None = 200, offset: int = 0
+    session: Session,
+    filters: Filters,
+    limit: int | None = 200,
+    offset: int = 0,
+    before: Cursor | None = None,
 ) -> list[Movement]:
-    """Payments and refunds matching ``filters``, newest first, ``limit`` from ``offset``.
+    """Payments and refunds matching ``filters``, newest first, ``limit`` from ``offset``,
+    or from just past ``before`` (refunds sort before payments of the same instant).
 
     Refunds that moved no money (``failed``; ``reserved`` ones are in doubt) are left out
     unless ``every_refund`` (staff) or a ``status`` filter asks for them."""
     wanted = None if limit is None else offset + limit
     rows: list[Movement] = []
     if filters.kind in ("", "payment"):
-        rows.extend(from_payment(p) for p in _payments(session, filters, wanted))
+        rows.extend(from_payment(p) for p in _payments(session, filters, wanted, before))
     if filters.kind in ("", "refund"):
-        rows.extend(from_refund(r) for r in _refunds(session, filters, wanted))
+        rows.extend(from_refund(r) for r in _refunds(session, filters, wanted, before))
     rows.sort(key=lambda m: (m.at, m.kind == "refund", m.id), reverse=True)
     return rows[offset:] if limit is None else rows[offset : offset + limit]
 
@@ -155,7 +192,9 @@ def _window(filters: Filters) -> tuple[datetime | None, datetime | None]:
     return start, end
 
 
-def _payments(session: Session, filters: Filters, limit: int | None) -> list[Payment]:
+def _payments(
+    session: Session, filters: Filters, limit: int | None, before: Cursor | None = None
+) -> list[Payment]:
     query = select(Payment).options(selectinload(Payment.document))
     if filters.status:
         query = query.where(Payment.status == filters.status)
@@ -168,11 +207,22 @@ def _payments(session: Session, filters: Filters, limit: int | None) -> list[Pay
         query = query.where(Payment.paid_at >= start)
     if end is not None:
         query = query.where(Payment.paid_at < end)
+    if before is not None and before.refund:  # every payment of that instant comes after
+        query = query.where(Payment.paid_at <= before.at)
+    elif before is not None:
+        query = query.where(
+            or_(
+                Payment.paid_at < before.at,
+                and_(Payment.paid_at == before.at, Payment.id < before.id),
+            )
+        )
     query = query.order_by(Payment.paid_at.desc(), Payment.id.desc())
     return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
-def _refunds(session: Session, filters: Filters, limit: int | None) -> list[Refund]:
+def _refunds(
+    session: Session, filters: Filters, limit: int | None, before: Cursor | None = None
+) -> list[Refund]:
     query = (
         select(Refund)
         .join(Document, Document.id == Refund.document_id)
@@ -195,6 +245,15 @@ def _refunds(session: Session, filters: Filters, limit: int | None) -> list[Refu
         query = query.where(Refund.created_at >= start)
     if end is not None:
         query = query.where(Refund.created_at < end)
+    if before is not None and before.refund:
+        query = query.where(
+            or_(
+                Refund.created_at < before.at,
+                and_(Refund.created_at == before.at, Refund.id < before.id),
+            )
+        )
+    elif before is not None:  # refunds of that instant came before the payment
+        query = query.where(Refund.created_at < before.at)
     query = query.order_by(Refund.created_at.desc(), Refund.id.desc())
     return list(session.scalars(query if limit is None else query.limit(limit)))
 

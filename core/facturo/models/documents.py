@@ -71,7 +71,7 @@ class Document(Base):
     legends: Mapped[list[str]] = mapped_column(JSON, default=list)
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     customer_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    original_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="order")
     language: Mapped[str] = mapped_column(String(5), default="es")

@@ -23,6 +23,7 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("gateway", "gateway_txn_id"),
         Index("ix_payments_customer_id_paid_at", "customer_id", "paid_at"),
+        Index("ix_payments_paid_at_id", "paid_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,6 +24,9 @@ from facturo.web.confirm import is_confirmed
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
 
+#: Documents and payments shown on a customer's page (the lists link to the rest).
+RECENT = 20
+
 
 def customer_list(request: Request) -> Response:
     """Search customers (every role may read)."""
@@ -60,9 +63,10 @@ def _page_values(
             .where(Document.customer_id == customer.id)
             .options(selectinload(Document.credit_notes))
             .order_by(Document.id.desc())
+            .limit(RECENT + 1)
         )
     )
-    payments = history(session, Filters(customer_id=customer.id, every_refund=True), limit=None)
+    payments = history(session, Filters(customer_id=customer.id, every_refund=True), RECENT + 1)
     panels = [
         panel
         for found in ctx.hook.admin_customer_panels(
@@ -73,8 +77,10 @@ def _page_values(
     return {
         "c": customer,
         "services": services,
-        "documents": documents,
-        "payments": payments,
+        "documents": documents[:RECENT],
+        "more_documents": len(documents) > RECENT,
+        "payments": payments[:RECENT],
+        "more_payments": len(payments) > RECENT,
         "panels": sorted(panels, key=lambda p: p.order),
         "errors": {},
         "form_values": None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from facturo.billing import payments
 from facturo.billing.errors import BillingError
 from facturo.billing.money import parse_money_field
-from facturo.billing.movements import Filters, Movement, history
+from facturo.billing.movements import Cursor, Filters, Movement, history
 from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_payment
 from facturo.context import Context
 from facturo.csv_export import csv_response
@@ -103,17 +104,25 @@ def payment_list(request: Request) -> Response:
     """All payments and refunds (a line of their own, negative) with filters."""
     ctx = ctx_of(request)
     page = page_number(request)
+    before = Cursor.parse(request.query_params.get("before", ""))
     with ctx.db.read_session() as session:
         rows = history(
             session,
             movement_filters(ctx, request.query_params),
-            PAGE_SIZE,
-            (page - 1) * PAGE_SIZE,
+            PAGE_SIZE + 1,
+            0 if before else (page - 1) * PAGE_SIZE,
+            before,
         )
+    filters = dict(request.query_params)
+    older = None
+    if len(rows) > PAGE_SIZE:
+        rows = rows[:PAGE_SIZE]
+        kept = {k: v for k, v in filters.items() if k not in ("before", "page") and v}
+        older = urlencode({**kept, "before": Cursor.after(rows[-1]).token()})
     return render(
         request,
         "admin/payments.html",
-        {"payments": rows, "filters": dict(request.query_params), "page": page},
+        {"payments": rows, "filters": filters, "page": page, "older": older},
     )
 
 

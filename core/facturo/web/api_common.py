@@ -93,17 +93,29 @@ def date_param(request: Request, name: str) -> date | None:
 def paginate(
     request: Request, session: Session, query: Select[Any], shape: Callable[[Any], dict[str, Any]]
 ) -> JSONResponse:
-    """``{"data": [...], "page", "per_page", "total"}`` for ``query``."""
-    page = int_param(request, "page", 1, 1, 100000) or 1
+    """One page of ``query`` (ordered by id): ``{"data", "page", "per_page", "total",
+    "next_after"}``. With ``?after=<id>`` the page starts after that id (keyset pagination:
+    a deep page costs what the first does; ``page`` and ``total`` are then null), and
+    ``next_after`` is the id to pass for the next page (null on the last page)."""
     per_page = int_param(request, "per_page", 25, 1, MAX_PER_PAGE) or 25
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.limit(per_page).offset((page - 1) * per_page))
+    after = int_param(request, "after", None, 0, MAX_ID)
+    page: int | None = None
+    total: int | None = None
+    if after is not None:
+        entity = query.column_descriptions[0]["entity"]
+        rows = list(session.scalars(query.where(entity.id > after).limit(per_page)))
+    else:
+        page = int_param(request, "page", 1, 1, 100000) or 1
+        counted = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        total = int(counted or 0)
+        rows = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return JSONResponse(
         {
             "data": [shape(row) for row in rows],
             "page": page,
             "per_page": per_page,
-            "total": int(total or 0),
+            "total": total,
+            "next_after": rows[-1].id if len(rows) == per_page else None,
         }
     )
 

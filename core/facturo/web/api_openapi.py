@@ -178,6 +178,7 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 PAGING = [
     _query("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
     _query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}),
+    _query("after", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
 ]
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": ID}
 DATE = {"type": "string", "format": "date"}
@@ -187,9 +188,10 @@ def _list(name: str, filters: list[dict[str, Any]], summary: str) -> dict[str, A
     page = _object(
         {
             "data": {"type": "array", "items": _ref(name)},
-            "page": {"type": "integer"},
+            "page": {"type": "integer", "nullable": True},
             "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
+            "total": {"type": "integer", "nullable": True},
+            "next_after": {"type": "integer", "nullable": True},
         }
     )
     return {

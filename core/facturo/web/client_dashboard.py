@@ -36,7 +36,7 @@ def dashboard(request: Request) -> Response:
     lang = request_language(request)
     with ctx.db.read_session() as session:
         services = customer_services(session, customer.id)
-        documents = customer_documents(session, customer.id)[:10]
+        documents = customer_documents(session, customer.id, limit=10)
         fresh = session.get(Customer, customer.id)
         panels: list[Any] = []
         for contributed in ctx.hook.client_dashboard_panels(

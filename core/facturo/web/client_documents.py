@@ -28,6 +28,7 @@ from facturo.web.rendering import gettext_for, render, request_language
 
 STATUSES = ("unpaid", "paid", "cancelled", "issued")
 REFRESH_SECONDS = 5
+PAGE_SIZE = 50
 
 
 def documents(request: Request) -> Response:
@@ -39,11 +40,23 @@ def documents(request: Request) -> Response:
         status = ""
     text = request.query_params.get("q", "").strip()[:100]
     customer_id = me(request).id
+    raw_page = request.query_params.get("page", "1")
+    page = min(int(raw_page), 10_000) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    has_next = False
     with ctx.db.read_session() as session:
-        rows = customer_documents(session, customer_id, status or None)
-        if text:
+        if text:  # a search: every match, on one page
             found = search_documents(session, customer_id, text)
-            rows = [row for row in rows if row.id in found]
+            rows = [
+                row
+                for row in customer_documents(session, customer_id, status or None)
+                if row.id in found
+            ]
+            page = 1
+        else:
+            rows = customer_documents(
+                session, customer_id, status or None, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE
+            )
+            has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
         return render(
             request,
             "client/documents.html",
@@ -52,6 +65,8 @@ def documents(request: Request) -> Response:
                 "status": status,
                 "statuses": STATUSES,
                 "q": text,
+                "page": page,
+                "has_next": has_next,
                 "years": archive_years(session, customer_id),
             },
         )

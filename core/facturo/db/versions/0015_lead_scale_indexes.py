@@ -1,0 +1,27 @@
+"""Indexes for pages that stay fast at a million documents: credit notes found from their
+invoice (``documents.original_id``, read for every listed document) and the payments list in
+date order (keyset pagination on ``paid_at, id``).
+
+Revision ID: 0015_lead_scale_indexes
+Revises: 0009_refunds_payment_details
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0015_lead_scale_indexes"
+down_revision = "0009_refunds_payment_details"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_documents_original_id", "documents", ["original_id"])
+    op.create_index("ix_payments_paid_at_id", "payments", ["paid_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_payments_paid_at_id", table_name="payments")
+    op.drop_index("ix_documents_original_id", table_name="documents")

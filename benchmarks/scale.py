@@ -120,7 +120,8 @@ def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Calla
     """The pages and calls measured, each a function doing one checked request."""
     from facturo.accounts.api_tokens import create_token
     from facturo.models import Customer, StaffUser
-    from facturo.testing import AppClient, logged_in_cookies
+    from facturo.testing import logged_in_cookies
+    from facturo.testing_support import AppClient
     from facturo.web.app import create_app
 
     app = create_app(ctx)
@@ -181,7 +182,7 @@ def prepare(url: str, sizes: Sizes, data_dir: Path) -> tuple[Any, Seeded, float]
 
 def run(url: str, sizes: Sizes, requests: int) -> bool:
     """Seed ``url``, measure, print; True when every target is met."""
-    from facturo.testing import AppClient
+    from facturo.testing_support import AppClient
 
     with tempfile.TemporaryDirectory() as folder:
         ctx, seeded, total = prepare(url, sizes, Path(folder))

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -119,7 +120,8 @@ def checked_post(client: Any, path: str, body: dict[str, Any]) -> Callable[[], A
 def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Callable[[], Any]]]:
     """The pages and calls measured, each a function doing one checked request."""
     from facturo.accounts.api_tokens import create_token
-    from facturo.models import Customer, StaffUser
+    from facturo.billing.movements import Cursor
+    from facturo.models import Customer, Payment, StaffUser
     from facturo.testing import logged_in_cookies
     from facturo.testing_support import AppClient
     from facturo.web.app import create_app
@@ -133,7 +135,11 @@ def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Calla
     staff_http = AppClient(app, cookies=logged_in_cookies(ctx, staff=staff, csrf=CSRF))
     client_http = AppClient(app, cookies=logged_in_cookies(ctx, customer=customer, csrf=CSRF))
     api = AppClient(app, headers={"Authorization": f"Bearer {secret}"})
-    deep = max(1, documents // 50 // 2)
+    middle = max(1, documents // 2)
+    with ctx.db.read_session() as session:
+        payment = session.get(Payment, middle)
+        assert payment is not None
+        cursor = Cursor(payment.paid_at, False, payment.id).token()
     body = {
         "key": seeded.licence_key,
         "shop": {"platform": "prestashop", "url": "https://shop-scale.example"},
@@ -147,9 +153,15 @@ def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Calla
             checked_get(staff_http, f"/admin/customers?q={seeded.search_term}"),
         ),
         ("staff documents, first page", checked_get(staff_http, "/admin/documents")),
-        ("staff documents, deep page", checked_get(staff_http, f"/admin/documents?page={deep}")),
+        (
+            "staff documents, deep page",
+            checked_get(staff_http, f"/admin/documents?before={middle}"),
+        ),
         ("staff payments, first page", checked_get(staff_http, "/admin/payments")),
-        ("staff payments, deep page", checked_get(staff_http, f"/admin/payments?page={deep}")),
+        (
+            "staff payments, deep page",
+            checked_get(staff_http, f"/admin/payments?{urlencode({'before': cursor})}"),
+        ),
         ("staff customer page (500 docs)", checked_get(staff_http, f"/admin/customers/{big}")),
         ("client dashboard (500 docs)", checked_get(client_http, "/client/")),
         ("client documents (500 docs)", checked_get(client_http, "/client/documents")),
@@ -159,7 +171,7 @@ def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Calla
         ),
         (
             "API documents, deep filtered",
-            checked_get(api, f"/api/v1/documents?kind=invoice&from=2024-01-01&page={deep // 4}"),
+            checked_get(api, f"/api/v1/documents?kind=invoice&from=2024-01-01&after={middle}"),
         ),
         ("licence validation", checked_post(AppClient(app), "/api/v1/licenses/validate", body)),
     ]

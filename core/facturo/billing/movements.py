@@ -223,13 +223,10 @@ def _payments(
 def _refunds(
     session: Session, filters: Filters, limit: int | None, before: Cursor | None = None
 ) -> list[Refund]:
-    query = (
-        select(Refund)
-        .options(
-            selectinload(Refund.document),
-            selectinload(Refund.credit_note),
-            selectinload(Refund.payment),
-        )
+    query = select(Refund).options(
+        selectinload(Refund.document),
+        selectinload(Refund.credit_note),
+        selectinload(Refund.payment),
     )
     if filters.status:
         query = query.where(Refund.status == filters.status)

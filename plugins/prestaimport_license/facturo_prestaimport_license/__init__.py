@@ -15,6 +15,7 @@ from facturo.plugin import (
     Customer,
     MenuItem,
     Panel,
+    PeriodicJob,
     PluginSettings,
     SearchHit,
     Service,
@@ -150,3 +151,20 @@ def demo_seed(ctx: Context, session: Session, customer: Customer) -> None:
     from .demo import seed
 
     seed(ctx, session, customer)
+
+
+@hookimpl
+def periodic_jobs() -> list[PeriodicJob]:
+    from .log_retention import prune_validation_log
+
+    return [
+        PeriodicJob(
+            name="licence_log_retention",
+            interval_seconds=6 * 3600,
+            run=prune_validation_log,
+            label={
+                "es": "Limpieza del registro de validaciones",
+                "en": "Validation log clean-up",
+            },
+        )
+    ]

@@ -74,6 +74,12 @@ def schema() -> PluginSettings:
             SettingField("rate_limit_ip", default="60/10 minutes", validate=_limit),
             SettingField("rate_limit_key", default="120/hour", validate=_limit),
             SettingField(
+                "validation_log_days",
+                kind="int",
+                default=400,
+                help="days of validation log kept (0 = keep everything)",
+            ),
+            SettingField(
                 "log_batch_size",
                 kind="int",
                 default=1,

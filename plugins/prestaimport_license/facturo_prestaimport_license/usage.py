@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from .models import Addon, Supplier, ValidationLog
@@ -91,7 +91,8 @@ def allowed_shops(moves_per_year: int) -> int:
     return 1 + max(0, moves_per_year)
 
 
-def _scoped(query: Select[Any], span: Window, licence_id: int | None) -> Select[Any]:
+def _scoped(query: Any, span: Window, licence_id: int | None) -> Any:
+    """``query`` limited to ``span`` (and to one licence when given)."""
     query = query.where(V.at >= span.start, V.at < span.end)
     if licence_id is not None:
         query = query.where(V.licence_id == licence_id)

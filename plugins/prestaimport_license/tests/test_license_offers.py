@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from facturo.billing.billing_run import billing_run
 from facturo.plugin import Context, Document, DocumentLine, Service
-from facturo.testing import Clock, drain, make_catalog, make_customer, serve_in_thread, stop_server
+from facturo.testing import Clock, make_catalog, make_customer, serve_in_thread, stop_server
 from facturo_prestaimport_license.client import (
     Shop,
     normalize_key,

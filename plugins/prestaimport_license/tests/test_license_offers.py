@@ -184,3 +184,43 @@ def test_link_expires_and_is_refused_for_another_proforma(olive: Live, clock: Cl
     assert fresh["proforma"] == reference and fresh["pay_url"] != offer["pay_url"]
     assert live.http.get(urlsplit(fresh["pay_url"]).path).status_code == 200
     assert Decimal(fresh["amount"]) == Decimal(offer["amount"])
+
+
+def test_racing_offers_and_billing_run_make_one_renewal(olive: Live, clock: Clock) -> None:
+    """Four validations' offer builders and a billing run at once (real threads; a true race
+    on PostgreSQL): one renewal proforma for the add-on, one live link, all offers name it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from facturo_prestaimport_license.offers import ensure_link
+    from facturo_prestaimport_license.settings import config
+
+    live, ctx = olive, olive.ctx
+    _key, addon_service = _licensed(live)
+    clock.set(NEAR)
+    with ctx.db.read_session() as session:
+        addon_id = session.scalars(select(Addon.id)).one()
+    barrier = Barrier(5)
+
+    def offer() -> int | None:
+        barrier.wait()
+        made = ensure_link(ctx, config(ctx), addon_id, NEAR)
+        return made[1].id if made is not None else None
+
+    def run() -> None:
+        barrier.wait()
+        billing_run(ctx)
+
+    with ThreadPoolExecutor(5) as pool:
+        offers = [pool.submit(offer) for _ in range(4)]
+        billing = pool.submit(run)
+        documents = {future.result() for future in offers}
+        billing.result()
+    renewals = _renewals_of(ctx, addon_service)
+    assert len(renewals) == 1
+    with ctx.db.read_session() as session:
+        renewal_id = session.scalars(
+            select(Document.id).where(Document.reference == renewals[0])
+        ).one()
+        assert session.scalar(select(func.count()).select_from(OfferLink)) == 1
+    assert documents == {renewal_id}

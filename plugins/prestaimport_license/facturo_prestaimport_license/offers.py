@@ -94,6 +94,7 @@ def pay_url(ctx: Context, cfg: LicenseConfig, link: OfferLink, reference: str) -
 class _Row:
     addon_id: int
     supplier_id: int
+    service_id: int | None
     link: OfferLink | None
     document: Document | None
 
@@ -104,7 +105,7 @@ def _live_links(
     """The add-ons of ``supplier_ids`` with each live link (unused, valid past ``keep``, on an
     unpaid proforma), newest link first: one query."""
     query = (
-        select(Addon.id, Addon.supplier_id, OfferLink, Document)
+        select(Addon.id, Addon.supplier_id, Addon.service_id, OfferLink, Document)
         .select_from(Addon)
         .outerjoin(
             OfferLink,
@@ -121,7 +122,7 @@ def _live_links(
         .where(Addon.licence_id == licence_id, Addon.supplier_id.in_(supplier_ids))
         .order_by(Addon.id, OfferLink.id.desc())
     )
-    return [_Row(r[0], r[1], r[2], r[3]) for r in session.execute(query)]
+    return [_Row(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(query)]
 
 
 def renewal_offers(
@@ -137,6 +138,8 @@ def renewal_offers(
         found: dict[int, tuple[OfferLink, Document]] = {}
         suppliers: dict[int, int] = {}
         for row in rows:
+            if row.service_id is None:  # nothing to renew (and no write on every validation)
+                continue
             suppliers[row.addon_id] = row.supplier_id
             if row.addon_id not in found and row.link is not None and row.document is not None:
                 session.expunge(row.link)

@@ -224,3 +224,18 @@ def test_racing_offers_and_billing_run_make_one_renewal(olive: Live, clock: Cloc
         ).one()
         assert session.scalar(select(func.count()).select_from(OfferLink)) == 1
     assert documents == {renewal_id}
+
+
+def test_no_offer_without_a_service_to_renew(live: Live) -> None:
+    """An add-on near expiry that no service bills (staff-made) gets no offer and no write."""
+    from facturo_prestaimport_license.testing import seed_licence
+
+    seeded = seed_licence(
+        live.ctx, {"esprinet": {"active": True, "expires_at": T0 + timedelta(days=3)}}
+    )
+    data = payload(live.validate(body(seeded.key)))
+    assert data["code"] == "VALID" and data["addons"][0]["status"] == "ACTIVE"
+    assert "offers" not in data
+    with live.ctx.db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(OfferLink)) == 0
+        assert session.scalar(select(func.count()).select_from(Document)) == 0

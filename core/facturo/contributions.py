@@ -62,6 +62,8 @@ class PaymentOption:
     pdf_html: str = ""
     pay_url: str | None = None
     order: int = 100
+    #: The EPC069-12 QR payload of a credit transfer paying the document, when the method has one.
+    transfer_payload: str | None = None
 
     def heading(self, language: str) -> str:
         return self.title.get(language) or next(iter(self.title.values()), self.gateway)

@@ -30,6 +30,7 @@ from facturo.billing.payments import PaymentOutcome, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
 from facturo.billing.refunds import refund_invoice
+from facturo.billing.renew_early import renewal_proforma
 from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
 from facturo.billing.vat_recheck import recheck_pending
@@ -175,6 +176,7 @@ __all__ = [
     "refund_invoice",
     "RefundResult",
     "render",
+    "renewal_proforma",
     "reprice_unpaid",
     "request_language",
     "RetryLater",

@@ -111,6 +111,7 @@ EXPORTED = [
     "refund_invoice",
     "RefundResult",
     "render",
+    "renewal_proforma",
     "reprice_unpaid",
     "request_language",
     "RetryLater",

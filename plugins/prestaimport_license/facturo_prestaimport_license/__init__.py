@@ -91,9 +91,10 @@ def web_routes(section: str) -> list[BaseRoute]:
 
         return [*downloads.admin_routes(), *admin_routes()]
     if section == "public":
+        from .offer_views import offer_routes
         from .views import public_routes
 
-        return [*downloads.public_routes(), *public_routes()]
+        return [*downloads.public_routes(), *public_routes(), *offer_routes()]
     return []
 
 

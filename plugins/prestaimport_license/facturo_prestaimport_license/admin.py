@@ -41,6 +41,7 @@ from .service import (
     search_licences,
     set_status,
 )
+from .usage_views import licence_usage, usage_page
 from .views import addon_views
 
 ROLES = ("support", "billing")
@@ -92,6 +93,7 @@ def licence_page(request: Request) -> Response:
                     .order_by(LicenceKey.id)
                 )
             ),
+            **licence_usage(session, ctx, licence.id, request_language(request)),
             "log": list(
                 session.scalars(
                     select(ValidationLog)
@@ -301,6 +303,7 @@ def admin_routes() -> list[BaseRoute]:
     return [
         Route("/licences", licences_page),
         Route("/licences/suppliers", suppliers_page),
+        Route("/licences/usage", usage_page),
         Route("/licences/suppliers", _post(save_supplier), methods=["POST"]),
         Route("/licences/{licence_id:int}", licence_page),
         Route("/licences/{licence_id:int}/status", _post(change_status), methods=["GET", "POST"]),

@@ -28,6 +28,7 @@ from .evaluation import ValidationAnswer, ValidationRequest, evaluate
 from .keys import key_hint, lookup_hmac, normalize_key
 from .lookup import find
 from .models import ShopBindingRow
+from .offers import renewal_offers, wants_offers
 from .service import allowance_from
 from .settings import LicenseConfig, config
 from .signing import canonical_json_without_floats, json_bytes
@@ -74,6 +75,7 @@ def parse_request(raw: bytes) -> dict[str, Any]:
     key = _text(body, "key", required=True, limit=200)
     install_id = _text(body, "install_id", limit=128)
     nonce = _text(body, "nonce", limit=128)
+    app_version = _text(body, "app_version", limit=32)
     shop_raw = body.get("shop")
     shop: Shop | None = None
     if shop_raw is not None:
@@ -101,6 +103,7 @@ def parse_request(raw: bytes) -> dict[str, Any]:
         "install_id": install_id,
         "nonce": nonce,
         "require_addons": wanted,
+        "app_version": app_version or "",
     }
 
 
@@ -222,7 +225,12 @@ async def validate(request: Request) -> Response:
                 lease_ttl=cfg.lease_ttl,
                 refresh_after=cfg.refresh_after,
             )
-    envelope = cfg.keyring.sign_bytes(canonical_json_without_floats(answer.to_payload(cfg.issuer)))
+    payload = answer.to_payload(cfg.issuer)
+    if found is not None and wants_offers(answer, now, cfg.renewal_offer):
+        offers = await run_in_threadpool(renewal_offers, ctx, cfg, found.licence_id, answer, now)
+        if offers:
+            payload["offers"] = offers
+    envelope = cfg.keyring.sign_bytes(canonical_json_without_floats(payload))
     await log_buffer(ctx, cfg.log_batch_size).record(
         {
             "at": now,
@@ -232,6 +240,7 @@ async def validate(request: Request) -> Response:
             "install_id": (body["install_id"] or "")[:128],
             "code": str(answer.code),
             "ip": ip[:64],
+            "app_version": body["app_version"],
         }
     )
     return Response(

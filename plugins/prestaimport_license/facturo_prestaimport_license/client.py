@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,7 @@ __all__ = [
     "KeyFormatError",
     "LeaseDecision",
     "NormalizedShop",
+    "RenewalOffer",
     "Shop",
     "ShopError",
     "check_group",
@@ -51,6 +53,7 @@ __all__ = [
     "normalize_key",
     "normalize_shop",
     "public_keys_from_jwks",
+    "renewal_offers",
     "verify_envelope",
     "verify_lease",
     "verify_response",
@@ -389,6 +392,70 @@ class LeaseDecision:
     def addon_usable(self, code: str) -> bool:
         """Return True when the add-on ``code`` may be used right now."""
         return any(addon.code == code and addon.usable for addon in self.addons)
+
+    @property
+    def offers(self) -> tuple[RenewalOffer, ...]:
+        """The renewal offers the server signed into an accepted lease (see
+        :func:`renewal_offers`)."""
+        return renewal_offers(self)
+
+
+@dataclass(frozen=True)
+class RenewalOffer:
+    """A signed renewal offer for an add-on near its expiry: what to pay (``amount`` with tax,
+    ``due`` after credit and payments), the proforma it pays, a one-time ``pay_url`` valid until
+    ``pay_url_expires_at`` and, for a bank transfer, the EPC QR payload ``epc_qr``."""
+
+    addon: str
+    supplier_id: int | None
+    name: str
+    expires_at: datetime | None
+    proforma: str
+    currency: str
+    base: Decimal
+    tax: Decimal
+    amount: Decimal
+    due: Decimal
+    pay_url: str
+    pay_url_expires_at: datetime
+    epc_qr: str | None
+
+    def link_usable(self, now: datetime) -> bool:
+        """True while the payment link has not expired (it may still have been used)."""
+        return now < self.pay_url_expires_at
+
+
+def renewal_offers(decision: LeaseDecision) -> tuple[RenewalOffer, ...]:
+    """The renewal offers of a lease that :func:`verify_lease` (or :func:`verify_response`)
+    accepted: they were signed with the rest of the lease, so a changed offer fails the
+    signature and the lease is not accepted. Empty when the lease was not accepted or has none;
+    an offer with malformed fields is left out."""
+    if not decision.accepted or decision.payload is None:
+        return ()
+    offers = []
+    for item in decision.payload.get("offers") or []:
+        try:
+            supplier_id = item.get("supplier_id")
+            offers.append(
+                RenewalOffer(
+                    addon=str(item["addon"]),
+                    supplier_id=supplier_id if isinstance(supplier_id, int) else None,
+                    name=str(item.get("name") or ""),
+                    expires_at=parse_time_or_none(item.get("expires_at")),
+                    proforma=str(item["proforma"]),
+                    currency=str(item["currency"]),
+                    base=Decimal(str(item["base"])),
+                    tax=Decimal(str(item["tax"])),
+                    amount=Decimal(str(item["amount"])),
+                    due=Decimal(str(item["due"])),
+                    pay_url=str(item["pay_url"]),
+                    pay_url_expires_at=parse_time(item["pay_url_expires_at"]),
+                    epc_qr=str(item["epc_qr"]) if item.get("epc_qr") else None,
+                )
+            )
+        except (AttributeError, KeyError, TypeError, ValueError, InvalidOperation):
+            continue
+    return tuple(offers)
 
 
 CLOCK_SKEW = timedelta(minutes=10)

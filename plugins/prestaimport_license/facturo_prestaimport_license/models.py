@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -124,7 +125,10 @@ class ValidationLog(Base):
     """One validation request and its answer."""
 
     __tablename__ = P + "validations"
-    __table_args__ = (Index("ix_" + P + "validations_licence_id_at", "licence_id", "at"),)
+    __table_args__ = (
+        Index("ix_" + P + "validations_licence_id_at", "licence_id", "at"),
+        Index("ix_" + P + "validations_at_shop", "at", "shop_host", "app_version"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -134,6 +138,31 @@ class ValidationLog(Base):
     install_id: Mapped[str] = mapped_column(String(128))
     code: Mapped[str] = mapped_column(String(24))
     ip: Mapped[str] = mapped_column(String(64))
+    app_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+class OfferLink(Base):
+    """A one-time renewal payment link for an add-on's renewal proforma, offered in leases.
+
+    The token people get is derived from the row (id and HMAC), never stored; ``used_at`` is
+    set once, by one conditional UPDATE, when the link is opened."""
+
+    __tablename__ = P + "offer_links"
+    __table_args__ = (
+        Index(
+            "ix_" + P + "offer_links_licence_id_addon_id", "licence_id", "addon_id", "expires_at"
+        ),
+        CheckConstraint("expires_at > created_at", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    licence_id: Mapped[int] = mapped_column(ForeignKey(P + "licences.id"))
+    addon_id: Mapped[int] = mapped_column(ForeignKey(P + "addons.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    epc_payload: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
 
 # The downloads' tables belong to the same metadata (and migrations) as the ones above.

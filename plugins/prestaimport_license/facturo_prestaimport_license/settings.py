@@ -85,6 +85,24 @@ def schema() -> PluginSettings:
                 default=1,
                 help="validation log rows written together (1 = in the request)",
             ),
+            SettingField(
+                "usage_days",
+                kind="int",
+                default=30,
+                help="days the staff usage charts and sharing alerts cover (1-90)",
+            ),
+            SettingField(
+                "renewal_offer_days",
+                kind="int",
+                default=14,
+                help="an add-on expiring within this many days gets a renewal offer in leases",
+            ),
+            SettingField(
+                "offer_link_days",
+                kind="int",
+                default=3,
+                help="days a one-time renewal payment link stays valid",
+            ),
         ),
     )
 
@@ -126,6 +144,9 @@ class LicenseConfig:
     rate_limit_ip: str
     rate_limit_key: str
     log_batch_size: int
+    usage_days: int = 30
+    renewal_offer: timedelta = timedelta(days=14)
+    offer_link_ttl: timedelta = timedelta(days=3)
 
 
 _CACHE: dict[int, tuple[Context, LicenseConfig]] = {}
@@ -154,6 +175,9 @@ def config(ctx: Context) -> LicenseConfig:
         rate_limit_ip=str(raw.get("rate_limit_ip") or ""),
         rate_limit_key=str(raw.get("rate_limit_key") or ""),
         log_batch_size=max(1, int(raw.get("log_batch_size") or 1)),
+        usage_days=min(90, max(1, int(raw.get("usage_days") or 30))),
+        renewal_offer=timedelta(days=max(0, int(raw.get("renewal_offer_days") or 0))),
+        offer_link_ttl=timedelta(days=max(1, int(raw.get("offer_link_days") or 3))),
     )
     _CACHE[id(ctx)] = (ctx, made)
     return made

@@ -33,6 +33,7 @@ def payment_option(ctx: Context, document: Document, language: str) -> PaymentOp
         html=page_html(info),
         pdf_html=pdf_html(info),
         order=50,
+        transfer_payload=info.qr_payload,
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from facturo.accounts.emails import InvalidEmail, clean_email, is_valid_email
 from facturo.audit import record as audit_record
+from facturo.billing.collection import clear_collection_method, set_collection_method
 from facturo.billing.cycles import add_months, months_of, period_end_instant, period_for
 from facturo.billing.documents import (
     LineSpec,
@@ -37,6 +38,7 @@ from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
+    CollectionResult,
     GaugeSample,
     MenuItem,
     Panel,
@@ -57,7 +59,7 @@ from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
 from facturo.errors import FacturoError
 from facturo.gateways.notifications import log_notification, mark_notification
-from facturo.gateways.pipeline import Receipt, receive_notification
+from facturo.gateways.pipeline import Receipt, receive_notification, record_answer
 from facturo.gateways.protocol import (
     Applied,
     BaseGateway,
@@ -103,6 +105,8 @@ __all__ = [
     "cancel_proforma",
     "card_details",
     "change_status",
+    "clear_collection_method",
+    "CollectionResult",
     "clean_email",
     "ConfigError",
     "confirm_page",
@@ -170,6 +174,7 @@ __all__ = [
     "Receipt",
     "receive_notification",
     "recheck_pending",
+    "record_answer",
     "record_payment",
     "Refund",
     "refund_invoice",
@@ -183,6 +188,7 @@ __all__ = [
     "safe_row",
     "same_supplier",
     "SearchHit",
+    "set_collection_method",
     "Service",
     "SettingField",
     "StaffUser",

@@ -22,7 +22,7 @@ DB_DIR = Path(__file__).resolve().parent
 CORE_VERSIONS = DB_DIR / "versions"
 #: The newest core revision: what a plugin's first migration should ``depends_on`` (exported
 #: by :mod:`facturo.plugin`; a test keeps it equal to :func:`core_head`).
-CORE_HEAD = "0009_refunds_payment_details"
+CORE_HEAD = "0011_cof_collections"
 
 
 class MigrationError(Exception):

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
     from facturo.context import Context
     from facturo.contributions import (
+        CollectionResult,
         GaugeSample,
         MenuItem,
         Panel,
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
         PaymentOption,
         PeriodicJob,
         PluginSettings,
-        CollectionResult,
         RefundResult,
         SearchHit,
         VatCheck,

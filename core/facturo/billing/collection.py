@@ -201,7 +201,9 @@ def _finish(
     with ctx.db.transaction() as session:
         row = session.scalar(
             select(CollectionAttempt)
-            .where(CollectionAttempt.document_id == document_id, CollectionAttempt.attempt == attempt)
+            .where(
+                CollectionAttempt.document_id == document_id, CollectionAttempt.attempt == attempt
+            )
             .with_for_update()
         )
         assert row is not None
@@ -242,7 +244,9 @@ def _finish(
                 _email(session, ctx, document, "collection_method_unusable", attempt)
 
 
-def collect_renewals(ctx: Context, day: date, report: CollectionReport | None = None) -> CollectionReport:
+def collect_renewals(
+    ctx: Context, day: date, report: CollectionReport | None = None
+) -> CollectionReport:
     """Charge every due renewal proforma to its customer's collection method (see the module
     docstring); idempotent and safe to run from several processes at once."""
     report = report or CollectionReport()

@@ -39,8 +39,7 @@ class CollectionAttempt(Base):
         UniqueConstraint("document_id", "attempt"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
         CheckConstraint(
-            "status IN ('charging', 'paid', 'declined', 'unusable', 'error', 'unknown', "
-            "'skipped')",
+            "status IN ('charging', 'paid', 'declined', 'unusable', 'error', 'unknown', 'skipped')",
             name="status_known",
         ),
     )

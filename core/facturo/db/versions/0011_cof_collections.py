@@ -46,8 +46,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("attempt >= 1", name=op.f("ck_collection_attempts_attempt_positive")),
         sa.CheckConstraint(
-            "status IN ('charging', 'paid', 'declined', 'unusable', 'error', 'unknown', "
-            "'skipped')",
+            "status IN ('charging', 'paid', 'declined', 'unusable', 'error', 'unknown', 'skipped')",
             name=op.f("ck_collection_attempts_status_known"),
         ),
         sa.ForeignKeyConstraint(

@@ -196,7 +196,9 @@ def settle(
         payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
         details=card_details(
             brand_name(get_field(outcome.fields, "Ds_Card_Brand")),
-            get_field(outcome.fields, "Ds_Card_Number"),
+            # Redirection notifications say Ds_Card_Number, REST answers Ds_CardNumber.
+            get_field(outcome.fields, "Ds_Card_Number")
+            or get_field(outcome.fields, "Ds_CardNumber"),
         ),
     )
     attempt.status = "approved"

@@ -14,6 +14,7 @@ is unusable, the proforma is left to the customer (email) and the usual reminder
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -56,12 +57,15 @@ class CollectionReport:
     unusable: int = 0
     errors: int = 0
     handed_over: int = 0
+    #: Wall-clock seconds the pass took.
+    seconds: float = 0.0
 
     def summary(self) -> str:
         """One line for the job log."""
         return (
             f"{self.charged} charges: {self.paid} paid, {self.declined} declined, "
-            f"{self.unusable} unusable, {self.errors} errors; {self.handed_over} handed over"
+            f"{self.unusable} unusable, {self.errors} errors; {self.handed_over} handed over "
+            f"in {self.seconds:.1f} s"
         )
 
 
@@ -250,6 +254,7 @@ def collect_renewals(
     """Charge every due renewal proforma to its customer's collection method (see the module
     docstring); idempotent and safe to run from several processes at once."""
     report = report or CollectionReport()
+    started = time.perf_counter()
     with ctx.db.read_session() as session:
         due = _candidates(session, day)
     for document_id, attempt, gateway in due:
@@ -272,6 +277,7 @@ def collect_renewals(
         if result is None:
             result = CollectionResult("unusable", detail=f"no plugin {gateway!r} collects")
         _finish(ctx, document_id, attempt, result, report)
+    report.seconds += time.perf_counter() - started
     return report
 
 

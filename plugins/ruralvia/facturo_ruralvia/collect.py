@@ -5,7 +5,7 @@ notification pipeline (stored raw, deduplicated, one payment per order)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,12 +25,21 @@ from .orders import new_order_number
 from .redsys import RedsysError
 from .responses import describe_error, describe_response
 
-__all__ = ["collect_renewal", "http_client"]
+__all__ = ["collect_renewal", "shared_client"]
 
 log = logging.getLogger(__name__)
 
-#: Builds the HTTP client MIT charges are sent with (tests and benchmarks may replace it).
-http_client: Callable[[], httpx.Client] = lambda: httpx.Client(timeout=30)  # noqa: E731
+_clients: list[httpx.Client] = []
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """The HTTP client MIT charges are sent with: one per process (thread-safe), so a run of
+    many charges reuses its connections and TLS set-up instead of paying them per charge."""
+    with _clients_lock:
+        if not _clients:
+            _clients.append(httpx.Client(timeout=30))
+        return _clients[0]
 
 
 @dataclass(frozen=True)
@@ -114,8 +123,7 @@ def _send(ctx: Context, charge: _Charge) -> MitAnswer | CollectionResult:
         merchant_data=charge.reference,
     )
     try:
-        with http_client() as client:
-            return send_mit(client, settings, request)
+        return send_mit(shared_client(), settings, request)
     except httpx.ConnectError as exc:
         detail = f"the bank could not be reached: {exc}"
         with ctx.db.transaction() as session:

@@ -14,7 +14,9 @@ from alembic import op
 revision = "ruralvia_0002_saved_cards"
 down_revision = "ruralvia_0001"
 branch_labels = None
-depends_on = "0011_cof_collections"
+# Its tables need only the core's customers (ruralvia_0001 already depends on 0002); the
+# code also uses 0011's collection tables, which `facturo db upgrade` applies in the same run.
+depends_on = None
 
 
 def upgrade() -> None:

@@ -4,6 +4,7 @@ notification pipeline (stored raw, deduplicated, one payment per order)."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from dataclasses import dataclass
@@ -38,7 +39,9 @@ def shared_client() -> httpx.Client:
     many charges reuses its connections and TLS set-up instead of paying them per charge."""
     with _clients_lock:
         if not _clients:
-            _clients.append(httpx.Client(timeout=30))
+            client = httpx.Client(timeout=30)
+            atexit.register(client.close)
+            _clients.append(client)
         return _clients[0]
 
 

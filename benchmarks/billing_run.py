@@ -1,7 +1,12 @@
 """Benchmark the billing run: N active services due for renewal over M customers.
 
     .venv/bin/python benchmarks/billing_run.py [--services 100000] [--customers 20000]
-        [--database-url URL ...]
+        [--database-url URL ...] [--saved-cards N]
+
+With ``--saved-cards N`` it times instead a run in which N customers, each with one licence
+due and a saved card, are renewed and every renewal is charged to the card (a
+merchant-initiated charge through the ruralvia plugin against its local sandbox, served over
+real HTTP in the same process), and prints charges per second.
 
 Without --database-url it runs on a temporary SQLite file and on
 postgresql://postgres@127.0.0.1:5432/facturo_bench (dropped and created afresh). The fixture
@@ -30,13 +35,19 @@ RUN_DAY = date(2026, 3, 2)
 CHUNK = 10_000
 
 
-def context_for(url: str, data_dir: Path) -> Any:
+def context_for(
+    url: str, data_dir: Path, plugins: tuple[str, ...] = (), base_url: str | None = None
+) -> Any:
     from facturo.bootstrap import create_context
     from facturo.config import settings_from_mapping
-    from facturo.testing import base_settings_mapping
+    from facturo.testing import base_settings_mapping, default_plugin_settings
 
     now = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-    settings = settings_from_mapping(base_settings_mapping(data_dir, url))
+    raw = base_settings_mapping(data_dir, url, plugins)
+    raw["plugin"] = default_plugin_settings(plugins)
+    if base_url:
+        raw["base_url"] = base_url
+    settings = settings_from_mapping(raw)
     return create_context(settings, clock=lambda: now)
 
 
@@ -175,6 +186,143 @@ def run(url: str, data_dir: Path) -> dict[str, Any]:
     }
 
 
+CARD_PLUGINS = ("ruralvia",)
+CARD_NUMBER = "4548810000000003"
+
+
+def build_cards(url: str, customers: int, data_dir: Path) -> dict[str, Any]:
+    """Customers with one licence due on the run day and a saved card each."""
+    from sqlalchemy import insert, select
+
+    from facturo.bootstrap import upgrade_database
+    from facturo.models import CollectionMethod, Customer, Product, ProductPrice, Service
+    from facturo_ruralvia.models import SavedCard
+
+    started = time.perf_counter()
+    if url.startswith("postgresql"):
+        recreate_postgres(url)
+    elif url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    ctx = context_for(url, data_dir, CARD_PLUGINS)
+    upgrade_database(ctx)
+    with ctx.db.transaction() as session:
+        product = Product(code="licence", name_es="Licencia", name_en="Licence")
+        product.prices.append(
+            ProductPrice(cycle="annual", months=12, currency="EUR", amount=Decimal("149.00"))
+        )
+        session.add(product)
+        session.flush()
+        session.execute(
+            insert(Customer.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "email": f"card{n}@example.com",
+                    "name": f"Cliente {n}",
+                    "language": "es",
+                    "country": "ES",
+                    "tax_id": "12345678Z",
+                    "postal_code": "28001",
+                    "credit_balance": Decimal("0.00"),
+                    "email_verified_at": ctx.now(),
+                }
+                for n in range(customers)
+            ],
+        )
+        ids = list(session.scalars(select(Customer.id).order_by(Customer.id)))
+        session.execute(
+            insert(Service.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "customer_id": cid,
+                    "product_id": product.id,
+                    "status": "active",
+                    "cycle": "annual",
+                    "price": Decimal("149.00"),
+                    "currency": "EUR",
+                    "next_due_date": RUN_DAY + timedelta(days=7),
+                    "provisioner_data": {},
+                    "label": "",
+                }
+                for cid in ids
+            ],
+        )
+        session.execute(
+            insert(SavedCard.__table__),  # type: ignore[arg-type]
+            [
+                {
+                    "customer_id": cid,
+                    "identifier": f"{cid:040x}",
+                    "cof_txnid": f"{cid:013d}",
+                    "brand": "Visa",
+                    "last4": CARD_NUMBER[-4:],
+                    "expiry": "4912",
+                    "status": "active",
+                    "status_reason": "",
+                    "order_number": "",
+                    "created_at": ctx.now(),
+                }
+                for cid in ids
+            ],
+        )
+        session.execute(
+            insert(CollectionMethod.__table__),  # type: ignore[arg-type]
+            [
+                {"customer_id": cid, "gateway": "ruralvia", "label": "Visa ····0003"}
+                | {"updated_at": ctx.now()}
+                for cid in ids
+            ],
+        )
+    ctx.db.dispose()
+    return {"build_seconds": round(time.perf_counter() - started, 1)}
+
+
+def run_cards(url: str, data_dir: Path) -> dict[str, Any]:
+    """Serve the app (its sandbox answers the charges), then time one billing run."""
+    from sqlalchemy import func, select
+
+    from facturo.billing.billing_run import billing_run
+    from facturo.models import CollectionAttempt, Payment
+    from facturo.testing import free_port, serve_in_thread, stop_server
+    from facturo.web.app import create_app
+    from facturo_ruralvia.models import SavedCard
+    from facturo_ruralvia.sandbox import sandbox_ledger
+    from facturo_ruralvia.sandbox_cof import SandboxToken
+
+    port = free_port()
+    ctx = context_for(url, data_dir, CARD_PLUGINS, base_url=f"http://127.0.0.1:{port}")
+    ledger = sandbox_ledger(ctx)
+    with ctx.db.read_session() as session:  # warm up: imports, templates, connections
+        session.scalar(select(func.count()).select_from(Payment))
+        for identifier, txnid in session.execute(select(SavedCard.identifier, SavedCard.cof_txnid)):
+            ledger.tokens[identifier] = SandboxToken(identifier, txnid, CARD_NUMBER, "1", "4912")
+    server = serve_in_thread(create_app(ctx), port=port)
+    try:
+        started = time.perf_counter()
+        report = billing_run(ctx, RUN_DAY)
+        seconds = time.perf_counter() - started
+        again = billing_run(ctx, RUN_DAY)
+    finally:
+        stop_server(server)
+    with ctx.db.read_session() as session:
+        payments = session.scalar(select(func.count()).select_from(Payment))
+        attempts = session.scalar(select(func.count()).select_from(CollectionAttempt))
+    ctx.db.dispose()
+    collection = report.collection
+    assert collection is not None
+    return {
+        "seconds": round(seconds, 2),
+        "charge_seconds": round(report.collection.seconds, 2) if report.collection else 0.0,
+        "renewals": report.renewal_count,
+        "charged": collection.charged,
+        "paid": collection.paid,
+        "payments": payments,
+        "attempts": attempts,
+        "second_run_charges": again.collection.charged if again.collection else 0,
+        "bank_charges": sum(token.charges for token in ledger.tokens.values()),
+    }
+
+
 def child(phase: str, url: str, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     command = [
         sys.executable,
@@ -189,6 +337,8 @@ def child(phase: str, url: str, args: argparse.Namespace, data_dir: Path) -> dic
         str(args.customers),
         "--data-dir",
         str(data_dir),
+        "--saved-cards",
+        str(args.saved_cards),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))
@@ -199,13 +349,24 @@ def main() -> None:
     parser.add_argument("--services", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--database-url", action="append", default=None)
+    parser.add_argument(
+        "--saved-cards",
+        type=int,
+        default=0,
+        help="time charging N renewals to saved cards against the local sandbox instead",
+    )
     parser.add_argument("--phase", choices=("build", "run"), help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         url = args.database_url[0]
         data_dir = Path(args.data_dir)
-        if args.phase == "build":
+        if args.saved_cards:
+            if args.phase == "build":
+                result = build_cards(url, args.saved_cards, data_dir)
+            else:
+                result = run_cards(url, data_dir)
+        elif args.phase == "build":
             result = build(url, args.services, args.customers, data_dir)
         else:
             result = run(url, data_dir)
@@ -217,6 +378,19 @@ def main() -> None:
             label = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
             built = child("build", url, args, Path(tmp))
             result = child("run", url, args, Path(tmp))
+            if args.saved_cards:
+                spent = result["charge_seconds"]
+                per_second = result["paid"] / spent if spent else 0.0
+                print(
+                    f"{label}: {result['renewals']} renewals charged to saved cards: "
+                    f"{result['paid']} of {result['charged']} charges paid in "
+                    f"{spent:.2f} s = {per_second:,.1f} charges/s "
+                    f"(whole billing run {result['seconds']:.2f} s; "
+                    f"{result['payments']} payments, {result['bank_charges']} charges seen by "
+                    f"the sandbox); second run charged {result['second_run_charges']}; "
+                    f"fixture built in {built['build_seconds']} s"
+                )
+                continue
             rate = result["services"] / result["seconds"] if result["seconds"] else 0.0
             print(
                 f"{label}: {result['services']} services over {args.customers} customers "

@@ -114,6 +114,31 @@ class RefundResult:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+#: What :class:`CollectionResult` may report (see the ``collect_renewal`` hook).
+COLLECTION_OUTCOMES = ("paid", "declined", "unusable", "error", "unknown")
+
+
+@dataclass(frozen=True)
+class CollectionResult:
+    """A plugin's answer to ``collect_renewal``: what became of one charge of a renewal.
+
+    ``status`` is ``paid`` (the payment is recorded), ``declined`` (the bank refused: retried
+    on the dunning schedule), ``unusable`` (the saved method can no longer be charged: no
+    more retries, the customer is asked for a new one), ``error`` (nothing was charged, e.g.
+    the bank could not be reached: retried) or ``unknown`` (the charge may have gone
+    through; the gateway's reconciliation settles it, never retried). ``reference`` is the
+    gateway's id of the charge; ``detail`` a line for staff (the bank's code and meaning).
+    """
+
+    status: str
+    reference: str = ""
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in COLLECTION_OUTCOMES:
+            raise ValueError(f"unknown collection outcome {self.status!r}")
+
+
 @dataclass(frozen=True)
 class GaugeSample:
     """One value a plugin reports for ``/metrics`` (e.g. its payment attempts left pending).

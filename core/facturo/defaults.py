@@ -67,6 +67,9 @@ reminder_days_after = [1, 3]
 suspend_after_days = 7
 terminate_after_days = 30
 run_hour = 6
+# Renewals of customers with a saved card are charged by the billing run; a declined charge
+# is retried this many days after the first one, then left to the customer to pay.
+collection_retry_days = [1, 3, 7]
 invoice_format = "F{{year}}-{{seq:06}}"
 credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"

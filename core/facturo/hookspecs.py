@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
     from facturo.context import Context
     from facturo.contributions import (
+        CollectionResult,
         GaugeSample,
         MenuItem,
         Panel,
@@ -210,6 +211,28 @@ def refund_payment(
     """Send ``amount`` of ``payment`` back through its gateway. Owner dispatch: called ONLY on
     the plugin registered under ``payment.gateway``; raise on a gateway error (nothing is
     recorded)."""
+
+
+@hookspec(firstresult=True)
+def collect_renewal(
+    ctx: Context, document_id: int, attempt: int, charged_on: date
+) -> CollectionResult | None:
+    """Charge the unpaid renewal proforma ``document_id`` to the customer's saved payment
+    method, without the customer acting (a merchant-initiated card charge, a direct debit).
+
+    Owner dispatch: called ONLY on the plugin registered under the customer's collection
+    method (``CollectionMethod.gateway``, set by that plugin with ``set_collection_method``
+    in ``facturo.plugin``). Called by the billing run outside any transaction, after the core
+    has claimed attempt number ``attempt`` of this document (unique on document and attempt,
+    so it is called at most once per attempt even when runs race); ``charged_on`` is the
+    business date of the run. The plugin opens its own transactions: it stores its charge
+    attempt before calling the bank, and books an approval through the usual payment path
+    (``record_payment``, or ``record_answer`` to go through the notification pipeline), so
+    the proforma becomes an invoice and is provisioned like any paid proforma. Return a
+    ``CollectionResult`` (``paid``, ``declined``, ``unusable``, ``error``, ``unknown``); the
+    core schedules retries (``billing.collection_retry_days``) and emails the customer.
+    Raising counts as ``error``.
+    """
 
 
 @hookspec(firstresult=True)

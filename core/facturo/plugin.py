@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from facturo.accounts.emails import InvalidEmail, clean_email, is_valid_email
 from facturo.audit import record as audit_record
+from facturo.billing.collection import clear_collection_method, set_collection_method
 from facturo.billing.cycles import add_months, months_of, period_end_instant, period_for
 from facturo.billing.documents import (
     LineSpec,
@@ -38,6 +39,7 @@ from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
+    CollectionResult,
     GaugeSample,
     MenuItem,
     Panel,
@@ -58,7 +60,7 @@ from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
 from facturo.errors import FacturoError
 from facturo.gateways.notifications import log_notification, mark_notification
-from facturo.gateways.pipeline import Receipt, receive_notification
+from facturo.gateways.pipeline import Receipt, receive_notification, record_answer
 from facturo.gateways.protocol import (
     Applied,
     BaseGateway,
@@ -105,6 +107,8 @@ __all__ = [
     "card_details",
     "change_status",
     "clean_email",
+    "clear_collection_method",
+    "CollectionResult",
     "ConfigError",
     "confirm_page",
     "Confirmation",
@@ -171,6 +175,7 @@ __all__ = [
     "Receipt",
     "receive_notification",
     "recheck_pending",
+    "record_answer",
     "record_payment",
     "Refund",
     "refund_invoice",
@@ -186,6 +191,7 @@ __all__ = [
     "same_supplier",
     "SearchHit",
     "Service",
+    "set_collection_method",
     "SettingField",
     "StaffUser",
     "StartedPayment",

@@ -116,7 +116,11 @@ def gateway_label_filter(ctx: Context | None) -> Any:
 
 
 #: The core's own job names for people (English message ids).
-JOB_WORDS = {"billing_run": "Billing run", "worker": "Worker"}
+JOB_WORDS = {
+    "billing_run": "Billing run",
+    "renewal_collection": "Renewal collection",
+    "worker": "Worker",
+}
 
 
 def job_label_filter(ctx: Context | None) -> Any:

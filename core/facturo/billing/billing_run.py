@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from facturo.billing.collection import collect_renewals
 from facturo.billing.dunning import send_reminders, suspend_overdue, terminate_overdue
 from facturo.billing.renewals import create_renewals
 from facturo.billing.run_report import Progress, RunReport
@@ -23,6 +24,8 @@ def billing_run(
     day = on or ctx.today()
     report = RunReport(on=day, dry_run=dry_run)
     create_renewals(ctx, day, report, progress)
+    if not dry_run:
+        report.collection = collect_renewals(ctx, day)
     send_reminders(ctx, day, report)
     suspend_overdue(ctx, day, report)
     terminate_overdue(ctx, day, report)

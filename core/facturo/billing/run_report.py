@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from facturo.billing.collection import CollectionReport
 
 REPORT_SAMPLE = 200
 
@@ -22,6 +26,8 @@ class RunReport:
     overdue_notices: int = 0
     suspended: list[int] = field(default_factory=list)
     terminated: list[int] = field(default_factory=list)
+    #: What charging renewals to saved payment methods did (None on a dry run).
+    collection: CollectionReport | None = None
 
     def add_renewal(self, description: str, services: int) -> None:
         """Count one renewal document (keeping only a sample of descriptions in memory)."""
@@ -37,6 +43,10 @@ class RunReport:
             f"{self.services_billed} services; {self.reminders} reminders; "
             f"{self.overdue_notices} overdue notices; {len(self.suspended)} suspended; "
             f"{len(self.terminated)} terminated"
+        ) + (
+            f"; {self.collection.summary()}"
+            if self.collection is not None and self.collection.charged
+            else ""
         )
 
 

@@ -90,6 +90,9 @@ class Billing:
     invoice_format: str = "F{year}-{seq:06}"
     credit_note_format: str = "R{year}-{seq:06}"
     payment_terms_days: int = 0
+    #: Days after the first charge of a renewal to a saved method on which a declined charge
+    #: is tried again; after the last one the proforma is left to the customer.
+    collection_retry_days: tuple[int, ...] = (1, 3, 7)
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             invoice_format=billing.series_format("invoice_format", "F{year}-{seq:06}"),
             credit_note_format=billing.series_format("credit_note_format", "R{year}-{seq:06}"),
             payment_terms_days=billing.integer("payment_terms_days", default=0, minimum=0),
+            collection_retry_days=billing.integers("collection_retry_days", default=(1, 3, 7)),
         ),
         enabled_plugins=plugins.names("enabled"),
         plugins_strict=plugins.boolean("strict", default=False),

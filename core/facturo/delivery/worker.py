@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from facturo.billing.billing_run import scheduled_billing_run
+from facturo.billing.collection import renewal_collection_job
 from facturo.contributions import PeriodicJob
 from facturo.delivery.events import deliver_events
 from facturo.delivery.jobs import is_due, mark
@@ -25,8 +26,13 @@ log = logging.getLogger(__name__)
 
 
 def core_jobs(ctx: Context | None = None) -> list[PeriodicJob]:
-    """The core's periodic jobs: the daily billing run and gateway reconciliation."""
-    jobs = [PeriodicJob(name="billing_run", interval_seconds=3600, run=scheduled_billing_run)]
+    """The core's periodic jobs: the daily billing run, the retries of declined renewal
+    charges (hourly; each attempt is due on a date, so a day's retries run once) and gateway
+    reconciliation."""
+    jobs = [
+        PeriodicJob(name="billing_run", interval_seconds=3600, run=scheduled_billing_run),
+        PeriodicJob(name="renewal_collection", interval_seconds=3600, run=renewal_collection_job),
+    ]
     if ctx is not None:
         jobs.append(reconcile_job(ctx))
     return jobs

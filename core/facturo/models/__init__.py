@@ -5,6 +5,7 @@ from __future__ import annotations
 from facturo.models.accounts import Customer, StaffUser
 from facturo.models.audit import AuditEvent
 from facturo.models.catalog import Product, ProductPrice
+from facturo.models.collection import CollectionAttempt, CollectionMethod
 from facturo.models.compliance import OrderTerms, TaxEvidence, Withdrawal
 from facturo.models.documents import BilledPeriod, Document, DocumentLine, NumberSeries
 from facturo.models.jobs import JobRun
@@ -19,6 +20,8 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "BilledPeriod",
+    "CollectionAttempt",
+    "CollectionMethod",
     "Customer",
     "Document",
     "DocumentLine",

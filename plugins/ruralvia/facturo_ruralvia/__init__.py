@@ -6,6 +6,7 @@ refunds), views (web) and sandbox (the local stand-in for Redsys).
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,9 @@ from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute
 
 from facturo.plugin import (
+    CollectionResult,
     Context,
+    Customer,
     Document,
     Gateway,
     MenuItem,
@@ -119,6 +122,27 @@ def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
             roles=("admin", "billing"),
         )
     ]
+
+
+@hookimpl
+def client_menu_items(customer: Customer) -> list[MenuItem]:
+    return [
+        MenuItem(
+            label={"es": "Tarjetas guardadas", "en": "Saved cards"},
+            url="/client/ruralvia/cards",
+            order=55,
+        )
+    ]
+
+
+@hookimpl
+def collect_renewal(
+    ctx: Context, document_id: int, attempt: int, charged_on: date
+) -> CollectionResult | None:
+    """Charge a renewal to the customer's saved card (merchant-initiated, REST)."""
+    from facturo_ruralvia.collect import collect_renewal as collect
+
+    return collect(ctx, document_id, attempt, charged_on)
 
 
 @hookimpl

@@ -87,12 +87,15 @@ def build_payment_form(
     ko_url: str,
     merchant_data: str | None = None,
     description: str | None = None,
+    save_card: bool = False,
 ) -> PaymentForm:
     """Return the signed redirection form for ``attempt`` (transaction type 0).
 
     ``notification_url`` receives the server-to-server notification; the browser comes
     back to ``ok_url`` or ``ko_url``. ``merchant_data`` (max 1024 characters, e.g. the
-    document reference) is echoed back as ``Ds_MerchantData``.
+    document reference) is echoed back as ``Ds_MerchantData``. ``save_card`` asks Redsys to
+    store the card for later merchant-initiated charges: ``DS_MERCHANT_IDENTIFIER=REQUIRED``
+    with the Credential-on-File initial flags (``COF_INI=S``, ``COF_TYPE=R`` recurring).
     """
     if merchant_data is not None and len(merchant_data) > 1024:
         raise ValueError("merchant_data is limited to 1024 characters")
@@ -107,6 +110,10 @@ def build_payment_form(
         "DS_MERCHANT_URLOK": ok_url,
         "DS_MERCHANT_URLKO": ko_url,
     }
+    if save_card:
+        parameters["DS_MERCHANT_IDENTIFIER"] = "REQUIRED"
+        parameters["DS_MERCHANT_COF_INI"] = "S"
+        parameters["DS_MERCHANT_COF_TYPE"] = "R"
     if settings.language_code is not None:
         parameters["DS_MERCHANT_CONSUMERLANGUAGE"] = settings.language_code
     if merchant_data is not None:

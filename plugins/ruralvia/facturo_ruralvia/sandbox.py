@@ -34,6 +34,7 @@ from .redsys import (
     verify_request,
 )
 from .responses import describe_response, is_payment_approved
+from .sandbox_cof import SandboxToken, answer_mit, issue_token
 from .settings import PAYMENT_PATH, REST_PATH
 
 __all__ = [
@@ -65,6 +66,10 @@ TEST_CARDS = (
     TestCard("4918019160034602", "1", "0000", "VISA — aprobada / approved (3DS 2.1)"),
     TestCard("5576440022788500", "2", "0190", "Mastercard — denegada / declined"),
     TestCard("4907271141151707", "1", "0184", "VISA — autenticación fallida / auth failed"),
+    TestCard(
+        "4548814479727229", "1", "0000", "VISA — guardada: cobros MIT denegados / MIT declined"
+    ),
+    TestCard("4548817212493017", "1", "0000", "VISA — guardada: caduca antes del MIT / expires"),
 )
 _CARDS = {card.number: card for card in TEST_CARDS}
 _UNKNOWN_CARD = "0180"
@@ -93,6 +98,12 @@ class SandboxLedger:
     """
 
     payments: dict[tuple[str, int, str], _Payment] = field(default_factory=dict)
+    #: References issued for saved cards (see :mod:`facturo_ruralvia.sandbox_cof`).
+    tokens: dict[str, SandboxToken] = field(default_factory=dict)
+
+    def withdraw(self, identifier: str) -> None:
+        """Make the saved reference ``identifier`` answer SIS0467 (withdrawn by the bank)."""
+        self.tokens[identifier].withdrawn = True
 
     def record(
         self,
@@ -266,7 +277,8 @@ def sandbox_routes(
     delivers the server-to-server notification to ``DS_MERCHANT_MERCHANTURL``. ``ledger``
     keeps the decided payments (a new one when omitted).
     """
-    payments = (ledger or SandboxLedger()).payments
+    book = ledger or SandboxLedger()
+    payments = book.payments
 
     async def payment_page(request: Request) -> Response:
         message: Mapping[str, Any]
@@ -322,6 +334,11 @@ def sandbox_routes(
             "Ds_AuthorisationCode": authorisation,
             "Ds_Card_Brand": brand,
         }
+        wants_token = get_field(fields, "DS_MERCHANT_IDENTIFIER").upper() == "REQUIRED"
+        if approved and brand and wants_token:
+            notification.update(
+                issue_token(book, card_number, brand, str(form.get("expiry") or ""))
+            )
         body = signed_message(secret_key_b64, notification, urlsafe=True)
         notification_url = get_field(fields, "DS_MERCHANT_MERCHANTURL")
         if notification_url:
@@ -350,8 +367,10 @@ def sandbox_routes(
             fields = _check_request(secret_key_b64, message)
         except _Rejected as error:
             return JSONResponse({"errorCode": error.code})
+        if get_field(fields, "DS_MERCHANT_TRANSACTIONTYPE") == "0":
+            return JSONResponse(answer_mit(secret_key_b64, book, fields, clock()))
         if get_field(fields, "DS_MERCHANT_TRANSACTIONTYPE") != "3":
-            return JSONResponse({"errorCode": "SIS0023"})  # the sandbox only refunds
+            return JSONResponse({"errorCode": "SIS0023"})  # only charges and refunds
         key = _key(fields)
         payment = payments.get(key)
         amount = int(get_field(fields, "DS_MERCHANT_AMOUNT"))

@@ -25,6 +25,7 @@ from facturo.plugin import (
 )
 from facturo.plugin import RefundResult as CoreRefundResult
 
+from .cards import save_card_from
 from .config import NOTIFY_PATH, PLUGIN, terminal_settings
 from .models import CardAttempt
 from .notification import NotificationMismatch, check_notification
@@ -71,9 +72,10 @@ def payable_document(session: Session, customer: Customer, document_id: int) -> 
 
 
 def start_attempt(
-    session: Session, ctx: Context, customer: Customer, document_id: int
+    session: Session, ctx: Context, customer: Customer, document_id: int, save_card: bool = False
 ) -> CardAttempt:
-    """Create a pending attempt with a fresh order number for the balance of the document.
+    """Create a pending attempt with a fresh order number for the balance of the document
+    (``save_card``: the customer asked to save the card for renewals).
 
     The order number is unique (database constraint); a collision is retried, never reused.
     """
@@ -94,6 +96,8 @@ def start_attempt(
             status="pending",
             response_es="",
             response_en="",
+            save_card=save_card,
+            kind="cit",
             created_at=ctx.now(),
         )
         try:
@@ -133,6 +137,7 @@ def payment_form(ctx: Context, attempt: CardAttempt, document: Document) -> Paym
         ko_url=back + "?result=ko",
         merchant_data=document.reference,
         description=document.reference,
+        save_card=attempt.save_card,
     )
 
 
@@ -191,13 +196,17 @@ def settle(
         payer_country=get_field(outcome.fields, "Ds_Card_Country") or None,
         details=card_details(
             brand_name(get_field(outcome.fields, "Ds_Card_Brand")),
-            get_field(outcome.fields, "Ds_Card_Number"),
+            # Redirection notifications say Ds_Card_Number, REST answers Ds_CardNumber.
+            get_field(outcome.fields, "Ds_Card_Number")
+            or get_field(outcome.fields, "Ds_CardNumber"),
         ),
     )
     attempt.status = "approved"
     attempt.response_es = outcome.message.es
     attempt.response_en = outcome.message.en
     attempt.payment_id = result.payment.id
+    if attempt.save_card and document is not None:
+        save_card_from(session, ctx, document.customer_id, attempt.order_number, outcome.fields)
     if not result.created:
         return "duplicate", "payment already recorded", result.payment.id
     return "processed", f"approved {outcome.response_code}", result.payment.id

@@ -19,6 +19,7 @@ from facturo.plugin import (
     Receipt,
     error_page,
     gateway_notifications_page,
+    read_form,
     receive_notification,
     render,
     request_language,
@@ -70,9 +71,10 @@ def pay(request: Request) -> Response:
         document_id = int(request.path_params["document_id"])
     except ValueError:
         return error_page(request, 404)
+    save_card = str(read_form(request).get("save_card", "")) == "1"
     try:
         with ctx.db.transaction() as session:
-            attempt = start_attempt(session, ctx, customer, document_id)
+            attempt = start_attempt(session, ctx, customer, document_id, save_card=save_card)
             document = session.get(Document, attempt.document_id)
             assert document is not None
             form = payment_form(ctx, attempt, document)
@@ -143,7 +145,10 @@ async def autosubmit_script(request: Request) -> Response:
 
 
 def client_routes() -> list[BaseRoute]:
+    from .card_views import card_routes
+
     return [
+        *card_routes(),
         Route("/ruralvia/pay/{document_id}", confirm_page, methods=["GET"]),
         Route("/ruralvia/pay/{document_id}", pay, methods=["POST"]),
         Route("/ruralvia/return/{order}", return_page, methods=["GET"]),

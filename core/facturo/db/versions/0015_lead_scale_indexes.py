@@ -3,7 +3,7 @@ invoice (``documents.original_id``, read for every listed document) and the paym
 date order (keyset pagination on ``paid_at, id``).
 
 Revision ID: 0015_lead_scale_indexes
-Revises: 0009_refunds_payment_details
+Revises: 0011_cof_collections
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0015_lead_scale_indexes"
-down_revision = "0009_refunds_payment_details"
+down_revision = "0011_cof_collections"
 branch_labels = None
 depends_on = None
 

@@ -213,7 +213,7 @@ def test_worker_and_serve_refuse_to_start_with_pending_plugin_migrations(
         result = runner.invoke(main, ["--config", str(config), *command])
         assert result.exit_code == 2, result.output
         assert result.output.strip() == (
-            "error: migrations pending: tickets (tickets_0001); run `facturo db upgrade` first"
+            "error: migrations pending: tickets (tickets_0002_canned_first); run `facturo db upgrade` first"
         )
     assert runner.invoke(main, ["--config", str(config), "db", "upgrade"]).exit_code == 0
     assert runner.invoke(main, ["--config", str(config), "worker", "--once"]).exit_code == 0

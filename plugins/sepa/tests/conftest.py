@@ -83,9 +83,7 @@ def build(ctx: Context, scheme: str = "CORE", on: date | None = None) -> int:
     from facturo_sepa.collections import build_collection
 
     with ctx.db.transaction() as session:
-        return build_collection(
-            session, ctx, scheme, on or collection_date(ctx), "staff:test"
-        ).id
+        return build_collection(session, ctx, scheme, on or collection_date(ctx), "staff:test").id
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from facturo.models import OutboxMessage
-from facturo.plugin import Context, Document, Payment
+from facturo.plugin import Document, Payment
 from facturo.testing import in_threads
 from facturo_sepa.collections import CollectionError, build_collection, mark_sent, settle
 from facturo_sepa.models import Collection, CollectionItem, Mandate
@@ -83,8 +83,8 @@ def test_a_collection_file_validates_against_the_pain008_schema(shop: Shop) -> N
         mandate_ref = items[first].mandate.reference
     validate(xml)
     assert "<LclInstrm><Cd>CORE</Cd></LclInstrm>" in xml
-    assert "<InstdAmt Ccy=\"EUR\">121.00</InstdAmt>" in xml
-    assert "<InstdAmt Ccy=\"EUR\">60.50</InstdAmt>" in xml
+    assert '<InstdAmt Ccy="EUR">121.00</InstdAmt>' in xml
+    assert '<InstdAmt Ccy="EUR">60.50</InstdAmt>' in xml
     assert items[first].end_to_end_id in xml and items[second].end_to_end_id in xml
     assert mandate_ref in xml and "ES77000B85626240" in xml
 

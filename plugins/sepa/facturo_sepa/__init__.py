@@ -147,3 +147,17 @@ def on_bank_statement_imported(
     from .returns import apply_returns
 
     apply_returns(session, ctx, entries)
+
+
+@hookimpl
+def demo_seed(ctx: Context, session: Session, customer: Customer) -> None:
+    from .mandates import is_business, sign_mandate
+
+    if is_business(customer):
+        form = {
+            "debtor_name": customer.company,
+            "iban": "ES79 2100 0813 6101 2345 6789",
+            "scheme": "CORE",
+            "accept": "yes",
+        }
+        sign_mandate(session, ctx, customer, form)

@@ -22,12 +22,13 @@ def _lang(language: str) -> str:
     return language if language in ("es", "en") else "es"
 
 
-def _mandate_row(mandate: Mandate, language: str) -> str:
+def _mandate_row(ctx: Context, mandate: Mandate, language: str) -> str:
     status = STATUS[_lang(language)].get(mandate.status, mandate.status)
+    signed = ctx.templates.filters["date"](mandate.signed_on, _lang(language))
     return (
         f"<li><code>{escape(mandate.reference)}</code> · {escape(mandate.scheme)} · "
         f"{escape(mandate.masked_iban)} · {escape(mandate.debtor_name)} · "
-        f"{mandate.signed_on.isoformat()} · {escape(status)}</li>"
+        f"{escape(signed)} · {escape(status)}</li>"
     )
 
 
@@ -37,7 +38,7 @@ def customer_panel(ctx: Context, session: Session, customer: Customer, language:
     if not mandates:
         empty = "Sin mandatos." if _lang(language) == "es" else "No mandates."
         return Panel(TITLE, f'<p class="muted">{empty}</p>', order=70)
-    rows = "".join(_mandate_row(m, language) for m in mandates)
+    rows = "".join(_mandate_row(ctx, m, language) for m in mandates)
     return Panel(TITLE, f"<ul>{rows}</ul>", order=70)
 
 

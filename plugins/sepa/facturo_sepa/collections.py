@@ -218,7 +218,10 @@ def build_collection(
             )
         )
     session.flush()  # the unique open_document_id is checked here
-    message_id, data = build_pain008(ctx, collection, debits)
+    try:
+        message_id, data = build_pain008(ctx, collection, debits)
+    except ValueError as exc:
+        raise CollectionError("The file does not validate against the pain.008 schema.") from exc
     collection.message_id = message_id[:35]
     collection.xml = data.decode("utf-8")
     audit_record(

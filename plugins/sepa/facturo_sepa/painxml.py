@@ -26,9 +26,10 @@ def build_pain008(ctx: Context, collection: Collection, debits: list[Debit]) -> 
     """The message id and XML of ``collection`` (schema from ``pain_version``), validated by
     sepaxml against the schema it ships.
 
-    Raises sepaxml's ValidationError when a value breaks the schema (nothing is stored then:
-    the caller's transaction rolls back)."""
+    Raises ValueError when a value breaks the schema (nothing is stored then: the caller's
+    transaction rolls back)."""
     from sepaxml import SepaDD
+    from sepaxml.validation import ValidationError
 
     settings = ctx.settings_for(PLUGIN)
     config: dict[str, Any] = {
@@ -56,5 +57,8 @@ def build_pain008(ctx: Context, collection: Collection, debits: list[Debit]) -> 
         if debit.mandate.bic:
             payment["BIC"] = debit.mandate.bic
         sepa.add_payment(payment)
-    data: bytes = sepa.export(validate=True)
+    try:
+        data: bytes = sepa.export(validate=True)
+    except ValidationError as exc:
+        raise ValueError(f"the pain.008 file does not validate: {exc.__cause__ or exc}") from exc
     return str(sepa.msg_id), data

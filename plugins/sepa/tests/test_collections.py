@@ -227,3 +227,18 @@ def test_two_staff_building_at_once_collect_each_proforma_once(shop: Shop) -> No
             ).all()
         )
     assert per_document == {doc_id: 1 for doc_id in ids}
+
+
+def test_a_file_that_breaks_the_schema_is_refused_and_nothing_is_stored(shop: Shop) -> None:
+    from sqlalchemy import update
+
+    mandate_id = sign(shop.ctx, shop.customer)
+    proforma(shop.ctx, shop.customer)
+    prenotified(shop.ctx)
+    with shop.ctx.db.transaction() as session:  # a value the XSD refuses
+        session.execute(update(Mandate).where(Mandate.id == mandate_id).values(iban="ES-BROKEN"))
+    with pytest.raises(CollectionError, match="does not validate"):
+        build(shop.ctx)
+    with shop.ctx.db.read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Collection)) == 0
+        assert session.scalar(select(func.count()).select_from(CollectionItem)) == 0

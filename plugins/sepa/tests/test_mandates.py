@@ -120,3 +120,15 @@ def test_staff_see_the_mandates_on_the_customer_page(shop: Shop) -> None:
     page = staff_client(shop.ctx).get(f"/admin/customers/{shop.customer.id}")
     assert page.status_code == 200
     assert "SEPA direct debit" in page.text and reference in page.text
+
+
+def test_a_proforma_of_a_customer_with_a_mandate_says_it_will_be_debited(shop: Shop) -> None:
+    from .conftest import proforma
+
+    doc_id = proforma(shop.ctx, shop.customer)
+    client = customer_client(shop.ctx, shop.customer)
+    assert "SEPA direct debit from" not in client.get(f"/client/documents/{doc_id}").text
+    sign(shop.ctx, shop.customer)
+    page = client.get(f"/client/documents/{doc_id}", headers={"Accept-Language": "es"})
+    assert page.status_code == 200
+    assert "Esta proforma se cobrará por adeudo directo SEPA de la cuenta ES91" in page.text

@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-PLUGINS := transfer ruralvia paypal prestaimport_license tickets verifactu vies
+PLUGINS := transfer ruralvia paypal prestaimport_license tickets verifactu vies sepa
 
 .PHONY: install demo test test-postgres coverage lint format browser clean
 
@@ -34,7 +34,7 @@ test-postgres: install browser
 # The suite with a coverage report of the core and the plugins (lines not run are listed).
 coverage: install browser
 	$(BIN)/pytest -q --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
-	  --cov=facturo_prestaimport_license --cov=facturo_tickets --cov=facturo_verifactu --cov=facturo_vies \
+	  --cov=facturo_prestaimport_license --cov=facturo_tickets --cov=facturo_verifactu --cov=facturo_vies --cov=facturo_sepa \
 	  --cov-report=term-missing:skip-covered
 
 lint: install

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -184,3 +184,26 @@ class VatCheck:
     def __post_init__(self) -> None:
         if self.status not in VAT_CHECK_STATES:
             raise ValueError(f"unknown VAT check status {self.status!r}")
+
+
+@dataclass(frozen=True)
+class BankStatementEntry:
+    """One booked movement of an imported bank statement, handed to other plugins by the
+    plugin that read the file (``on_bank_statement_imported``).
+
+    ``amount`` is positive; ``direction`` is "credit" (money in) or "debit" (money out: a
+    direct debit returned to its payer shows as a debit). ``end_to_end_id`` is the payment's
+    end-to-end reference when the bank reports it; ``return_reason`` the ISO reason code of a
+    returned payment (AM04, MD06…), when the statement carries one. ``identity`` is stable
+    across re-imports of the same movement.
+    """
+
+    identity: str
+    booking_date: date
+    amount: Decimal
+    currency: str
+    direction: str
+    remittance: str = ""
+    end_to_end_id: str = ""
+    return_reason: str = ""
+    bank_reference: str = ""

@@ -108,7 +108,7 @@ consent_version = "2026-12"
 withdrawal_days = 14
 
 [plugins]
-# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu, vies
+# Bundled: transfer, ruralvia, paypal, prestaimport_license, tickets, verifactu, vies, sepa
 enabled = []
 
 # Each enabled plugin reads its own table, e.g.:

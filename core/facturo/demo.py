@@ -22,6 +22,7 @@ BUNDLED = (
     "tickets",
     "verifactu",
     "vies",
+    "sepa",
 )
 SUPPLIER_ADDONS = (
     ("addon-ingram", "Ingram Micro", Decimal("39.00")),

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
     from facturo.context import Context
     from facturo.contributions import (
+        BankStatementEntry,
         CollectionResult,
         GaugeSample,
         MenuItem,
@@ -155,6 +156,17 @@ def on_document_issued(ctx: Context, session: Session, document: Document) -> No
     """An invoice or credit note just received its number. Called INSIDE the numbering
     transaction, after the number and totals are set and flushed; rows the plugin adds commit
     with it (e.g. a VERI*FACTU record). Raising aborts the payment or credit note."""
+
+
+@hookspec
+def on_bank_statement_imported(
+    ctx: Context, session: Session, entries: list[BankStatementEntry]
+) -> None:
+    """A bank statement was imported: ``entries`` are all its movements, credits and debits.
+    Called INSIDE the import's transaction by the plugin that read the file (rows written
+    commit with the import; raising aborts it). A re-import passes the same entries again
+    (same ``identity``): implementations must be idempotent (e.g. a direct-debit plugin
+    reading its returns)."""
 
 
 # --- answers (firstresult) -------------------------------------------------------------------

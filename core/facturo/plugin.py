@@ -39,6 +39,7 @@ from facturo.bootstrap import create_context
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
+    BankStatementEntry,
     CollectionResult,
     GaugeSample,
     MenuItem,
@@ -100,6 +101,7 @@ __all__ = [
     "api_write",
     "Applied",
     "audit_record",
+    "BankStatementEntry",
     "Base",
     "BaseGateway",
     "BillingError",

@@ -56,6 +56,7 @@ ALL_PLUGINS = (
     "tickets",
     "verifactu",
     "vies",
+    "sepa",
 )
 
 

@@ -33,6 +33,7 @@ EXPORTED = [
     "api_write",
     "Applied",
     "audit_record",
+    "BankStatementEntry",
     "Base",
     "BaseGateway",
     "BillingError",

@@ -197,6 +197,7 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "/admin/payments/review",
         "/admin/2fa/setup",
         f"/admin/vies/customers/{customer.id}",
+        "/admin/sepa/collections",
         "/admin/no-such-page",
         "/admin/documents/999999",
     ]
@@ -204,6 +205,7 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
         "/client/",
         "/client/catalog",
         "/client/tickets/new",
+        "/client/sepa/mandates",
         "/client/no-such-page",
         "/client/documents/999999",
     ]

@@ -120,12 +120,14 @@ def _entry(
         texts: list[str] = []
         structured: list[str] = []
         end_to_end = ""
+        reason = ""
         for tx in group:
             texts += _texts(tx, "RmtInf", "Ustrd")
             for strd in _children_path(tx, "RmtInf", "Strd"):
                 structured += _texts(strd, "CdtrRefInf", "Ref")
                 texts += _texts(strd, "AddtlRmtInf")
             end_to_end = end_to_end or _text(tx, "Refs", "EndToEndId")
+            reason = reason or _text(tx, "RtrInf", "Rsn", "Cd")
             texts += _texts(tx, "AddtlTxInf")
         if not texts and not structured:
             texts = _texts(entry, "AddtlNtryInf")
@@ -152,6 +154,7 @@ def _entry(
             remittance=remittance,
             bank_reference=bank_reference,
             end_to_end_id=end_to_end,
+            return_reason=reason,
             structured_reference=structured[0] if structured else "",
             source_line=group[0].sourceline if split else entry.sourceline,
         )

@@ -15,10 +15,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from facturo.plugin import Context, Document, Payment, audit_record, record_payment
+from facturo.plugin import (
+    BankStatementEntry,
+    Context,
+    Document,
+    Payment,
+    audit_record,
+    record_payment,
+)
 from facturo_transfer.importer import parse_statement
 from facturo_transfer.matching import Confidence, MatchProposal, OpenDocument, match_lines
 from facturo_transfer.models import StatementEntry, StatementImport
+from facturo_transfer.statement import StatementLine
 
 GATEWAY = "transfer"
 
@@ -85,6 +93,10 @@ def import_statement(
             )
         )
     statement.line_count = len(fresh)
+    # Every movement goes to the other plugins too (a direct-debit plugin reads its returns).
+    ctx.hook.on_bank_statement_imported(
+        ctx=ctx, session=session, entries=[_entry(line) for line in lines]
+    )
     audit_record(
         session,
         actor,
@@ -94,6 +106,20 @@ def import_statement(
     )
     return ImportSummary(
         statement, len(fresh), len(credits) - len(fresh), len(lines) - len(credits)
+    )
+
+
+def _entry(line: StatementLine) -> BankStatementEntry:
+    return BankStatementEntry(
+        identity=line.identity,
+        booking_date=line.booking_date,
+        amount=line.amount,
+        currency=line.currency,
+        direction=line.direction.value,
+        remittance=line.remittance,
+        end_to_end_id=line.end_to_end_id,
+        return_reason=line.return_reason,
+        bank_reference=line.bank_reference,
     )
 
 

@@ -47,6 +47,7 @@ class StatementLine:
     structured_reference: str = ""
     original_amount: Decimal | None = None
     original_currency: str = ""
+    return_reason: str = ""
     source_line: int | None = None
 
     @property

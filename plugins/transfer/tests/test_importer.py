@@ -67,3 +67,16 @@ def test_fixed_width_text_is_read_as_norma43() -> None:
 def test_garbage_is_refused_with_a_line() -> None:
     with pytest.raises(StatementError, match="line 1: unknown record code 'he'"):
         parse_statement(b"hello")
+
+
+def test_a_returned_debit_carries_its_reason_code() -> None:
+    xml = (
+        b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.02'><BkToCstmrStmt>"
+        b"<Stmt><Id>S</Id><Acct><Id><IBAN>ES9121000418450200051332</IBAN></Id></Acct>"
+        b"<Ntry><Amt Ccy='EUR'>121.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>"
+        b"<BookgDt><Dt>2026-03-20</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef><NtryDtls><TxDtls>"
+        b"<Refs><EndToEndId>E2E-1</EndToEndId></Refs><RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>"
+        b"</TxDtls></NtryDtls></Ntry></Stmt></BkToCstmrStmt></Document>"
+    )
+    (line,) = parse_statement(xml)
+    assert (line.is_credit, line.end_to_end_id, line.return_reason) == (False, "E2E-1", "AM04")

@@ -15,6 +15,7 @@ from facturo.contributions import PluginSettings, SettingField
 from facturo.db.engine import Database
 from facturo.db.types import utcnow
 from facturo.i18n import load_translations
+from facturo.plugin_resources import resource_dirs
 from facturo.secret_values import scrub, secrets_in
 from facturo.templating import build_environment
 from facturo.typed_settings import build, is_settings_class, schema_of
@@ -83,20 +84,16 @@ class Context:
                 )
 
     def migration_dirs(self) -> list[Path]:
-        """Every enabled plugin's Alembic versions folder."""
-        dirs: list[Path] = []
-        for result in self.hook.db_migrations(ctx=self):
-            dirs.extend(Path(p) for p in result)
-        return dirs
+        """Every enabled plugin's Alembic versions folder: its ``migrations/`` folder, or what
+        its ``db_migrations()`` override gives."""
+        return resource_dirs(self.plugins, "migrations", self)
 
     @property
     def locale_dirs(self) -> tuple[Path, ...]:
-        """Every plugin's gettext catalog folders (the core's are always read first)."""
+        """Every plugin's gettext catalog folders (the core's are always read first): its
+        ``locale/`` folder, or what its ``locale_dirs()`` override gives."""
         if self._locale_dirs is None:
-            dirs: list[Path] = []
-            for result in self.hook.locale_dirs(ctx=self):
-                dirs.extend(Path(p) for p in result)
-            self._locale_dirs = tuple(dirs)
+            self._locale_dirs = tuple(resource_dirs(self.plugins, "locale", self))
         return self._locale_dirs
 
     def translations(self, language: str) -> Any:

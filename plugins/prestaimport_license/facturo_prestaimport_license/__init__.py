@@ -4,7 +4,6 @@ validation API and offline leases (see README.md and licensing.md §6)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,7 +21,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
 PLUGIN = "prestaimport_license"
 
 
@@ -38,21 +36,6 @@ def demo_settings() -> dict[str, Any]:
     from .settings import demo_settings as settings
 
     return settings()
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

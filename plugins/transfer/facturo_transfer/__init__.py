@@ -3,7 +3,6 @@ document, staff confirmation by hand, and bank statement reconciliation (Norma 4
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -19,8 +18,6 @@ from facturo.plugin import (
     StaffUser,
     hookimpl,
 )
-
-HERE = Path(__file__).resolve().parent
 
 
 def _iban(value: Any) -> str:
@@ -73,21 +70,6 @@ def demo_settings() -> dict[str, Any]:
             "bank_name": "CaixaBank",
         },
     }
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

@@ -86,7 +86,7 @@ def _business_filters(env: Environment, ctx: Context) -> None:
 
 
 #: How a payment came in when no gateway plugin names it (English message ids).
-GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit", "transfer": "Bank transfer"}
+GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit"}
 
 
 def gateway_label_filter(ctx: Context | None) -> Any:

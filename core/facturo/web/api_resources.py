@@ -220,11 +220,11 @@ def _record(request: Request, body: Any) -> Response:
     document_id, amount, paid_on, reference, chosen = _payment_input(body)
     token = request.state.api_token
     try:
-        method = manual_method(ctx, chosen)
         with ctx.db.transaction() as session:
             document = session.get(Document, document_id)
             if document is None:
                 raise ApiError(422, "invalid", "no document with that id", "document_id")
+            method = manual_method(ctx, chosen)
             outcome = payments.record_manual_payment(
                 session,
                 ctx,

@@ -353,8 +353,10 @@ def db_migrations(ctx: Context) -> list[Path]:
 @hookspec
 def settings_schema(ctx: Context) -> PluginSettings | type | None:
     """The schema of this plugin's ``[plugin.<name>]`` table, validated once at start-up: a
-    PluginSettings (``ctx.settings_for(name)`` is then a dict) or a typed settings dataclass
-    (``ctx.settings_for(name)`` is then its instance; see :mod:`facturo.typed_settings`).
+    PluginSettings (``ctx.settings_for(name)`` is then a dict, or what its ``build`` makes of
+    it) or a typed settings dataclass (``ctx.settings_for(name)`` is then its instance; see
+    :mod:`facturo.typed_settings`). The plugin reads ``ctx.settings_for(name)`` on every use
+    and keeps no settings cache of its own.
     A plugin without a schema must not be given settings: start-up refuses them."""
 
 

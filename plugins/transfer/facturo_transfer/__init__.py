@@ -42,8 +42,11 @@ def _bic(value: Any) -> str:
 
 @hookimpl
 def settings_schema() -> PluginSettings:
+    from facturo_transfer.settings import build_settings
+
     return PluginSettings(
         plugin="transfer",
+        build=build_settings,
         fields=(
             SettingField("account_holder", required=True, help="Name of the account holder"),
             SettingField("iban", required=True, validate=_iban),

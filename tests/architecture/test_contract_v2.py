@@ -5,6 +5,7 @@ example gateway's end-to-end test uses only the public surface, and the core nam
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 
@@ -129,3 +130,14 @@ def test_no_core_template_names_a_bundled_gateway() -> None:
         if word in path.read_text(encoding="utf-8")
     ]
     assert not named
+
+
+def test_no_plugin_keeps_a_settings_cache_of_its_own() -> None:
+    cache = re.compile(r"^_?\w*(CACHE|_cache)\w*\s*[:=]", re.MULTILINE)
+    kept = [
+        str(path.relative_to(REPO))
+        for package in _plugin_packages()
+        for path in sorted((REPO / package).rglob("*.py"))
+        if cache.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not kept  # ctx.settings_for serves settings checked and built once by the core

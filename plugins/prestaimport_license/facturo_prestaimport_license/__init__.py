@@ -73,9 +73,7 @@ def web_routes(section: str) -> list[BaseRoute]:
 
         return [*downloads.admin_routes(), *admin_routes()]
     if section == "public":
-        from .views import public_routes
-
-        return [*downloads.public_routes(), *public_routes()]
+        return list(downloads.public_routes())
     return []
 
 

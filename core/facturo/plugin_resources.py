@@ -1,7 +1,8 @@
 """Plugin resources by convention: a plugin package's ``templates/``, ``locale/``,
 ``migrations/`` and ``static/`` folders are found without any hook.
 
-For each registered plugin, in load order, the folder of a kind comes from the plugin's
+For each registered plugin, in hook call order (the last loaded first, as pluggy calls
+contribution hooks, so an override answers where its hook used to), the folder of a kind comes from the plugin's
 override hook when it implements one (``template_dirs``, ``locale_dirs``, ``db_migrations``:
 its answer replaces the convention for that plugin), else from the folder of that name beside
 the package's ``__init__.py`` when it exists. The built-in defaults are part of the core and
@@ -72,11 +73,12 @@ def _override(
 def resource_dirs_by_plugin(
     manager: pluggy.PluginManager, kind: str, ctx: Any = None
 ) -> list[tuple[str, list[Path]]]:
-    """(plugin name, folders of ``kind``) per plugin in load order: the override hook's answer
-    for a plugin that implements it, else its convention folder; plugins with none left out."""
+    """(plugin name, folders of ``kind``) per plugin in hook call order: the override hook's
+    answer for a plugin that implements it, else its convention folder; plugins with none
+    left out."""
     hook = OVERRIDE_HOOKS[kind]
     found: list[tuple[str, list[Path]]] = []
-    for name, plugin in manager.list_name_plugin():
+    for name, plugin in reversed(manager.list_name_plugin()):
         if not name or name in BUILTIN_PLUGINS:
             continue
         folders = _override(plugin, manager, hook, ctx)
@@ -90,7 +92,7 @@ def resource_dirs_by_plugin(
 
 def resource_dirs(manager: pluggy.PluginManager, kind: str, ctx: Any = None) -> list[Path]:
     """Every plugin's folders of ``kind`` (``templates``, ``locale``, ``migrations``), in
-    plugin load order, each once."""
+    hook call order, each once."""
     folders = [f for _name, found in resource_dirs_by_plugin(manager, kind, ctx) for f in found]
     return list(dict.fromkeys(folders))
 

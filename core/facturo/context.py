@@ -15,6 +15,7 @@ from facturo.contributions import PluginSettings, SettingField
 from facturo.db.engine import Database
 from facturo.db.types import utcnow
 from facturo.i18n import load_translations
+from facturo.plugin_resources import resource_dirs
 from facturo.secret_values import scrub, secrets_in
 from facturo.templating import build_environment
 from facturo.typed_settings import build, is_settings_class, schema_of
@@ -36,6 +37,8 @@ class Context:
         self.db = database or Database(settings.database_url)
         self.clock = clock
         self.plugin_settings: dict[str, Any] = {}
+        #: The checked ``[plugin.<name>]`` values as a dict (what staff see, secrets masked).
+        self.plugin_values: dict[str, dict[str, Any]] = {}
         self._templates: Any = None
         self._locale_dirs: tuple[Path, ...] | None = None
         self.validate_plugin_settings()
@@ -53,9 +56,11 @@ class Context:
     # --- plugins ------------------------------------------------------------------------
 
     def settings_for(self, plugin: str) -> Any:
-        """The validated ``[plugin.<name>]`` settings, checked once at start-up: an instance
-        of the plugin's typed settings class, or a dict for a ``PluginSettings`` schema
-        (the raw table when no schema is declared)."""
+        """The validated ``[plugin.<name>]`` settings, checked and built once at start-up: an
+        instance of the plugin's typed settings class, what a ``PluginSettings`` schema's
+        ``build`` made of the values, else a dict of them (the raw table when no schema is
+        declared). Plugins read their settings here on every use and keep no cache of their
+        own."""
         if plugin in self.plugin_settings:
             return self.plugin_settings[plugin]
         return dict(self.settings.plugin_table(plugin))
@@ -72,7 +77,10 @@ class Context:
             schema = schema_of(answer) if typed else answer
             declared.add(schema.plugin)
             values = validate_table(schema, self.settings.plugin_table(schema.plugin))
-            self.plugin_settings[schema.plugin] = build(answer, values) if typed else values
+            self.plugin_values[schema.plugin] = values
+            self.plugin_settings[schema.plugin] = (
+                build(answer, values) if typed else _built(schema, values)
+            )
         for name, _plugin in self.plugins.list_name_plugin():
             keys = sorted(self.settings.plugin_table(name or ""))
             if name and keys and name not in declared:
@@ -83,20 +91,16 @@ class Context:
                 )
 
     def migration_dirs(self) -> list[Path]:
-        """Every enabled plugin's Alembic versions folder."""
-        dirs: list[Path] = []
-        for result in self.hook.db_migrations(ctx=self):
-            dirs.extend(Path(p) for p in result)
-        return dirs
+        """Every enabled plugin's Alembic versions folder: its ``migrations/`` folder, or what
+        its ``db_migrations()`` override gives."""
+        return resource_dirs(self.plugins, "migrations", self)
 
     @property
     def locale_dirs(self) -> tuple[Path, ...]:
-        """Every plugin's gettext catalog folders (the core's are always read first)."""
+        """Every plugin's gettext catalog folders (the core's are always read first): its
+        ``locale/`` folder, or what its ``locale_dirs()`` override gives."""
         if self._locale_dirs is None:
-            dirs: list[Path] = []
-            for result in self.hook.locale_dirs(ctx=self):
-                dirs.extend(Path(p) for p in result)
-            self._locale_dirs = tuple(dirs)
+            self._locale_dirs = tuple(resource_dirs(self.plugins, "locale", self))
         return self._locale_dirs
 
     def translations(self, language: str) -> Any:
@@ -114,6 +118,17 @@ class Context:
     def url(self, path: str) -> str:
         """An absolute URL under the public base URL."""
         return f"{self.settings.base_url}{path}"
+
+
+def _built(schema: PluginSettings, values: dict[str, Any]) -> Any:
+    """The schema's ``build`` applied to ``values`` (``values`` without one); a ValueError
+    becomes a ConfigError naming the plugin's table."""
+    if schema.build is None:
+        return values
+    try:
+        return schema.build(values)
+    except ValueError as exc:
+        raise ConfigError(f"plugin.{schema.plugin}", str(exc)) from None
 
 
 def validate_table(schema: PluginSettings, raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -98,10 +98,14 @@ class SettingField:
 
 @dataclass(frozen=True)
 class PluginSettings:
-    """The settings schema of one plugin."""
+    """The settings schema of one plugin. ``build``, when given, turns the checked values
+    (a dict) into the object ``ctx.settings_for(plugin)`` returns, once per installation
+    (e.g. a frozen dataclass holding keys parsed from the settings); it may raise ValueError,
+    which stops start-up naming the plugin."""
 
     plugin: str
     fields: tuple[SettingField, ...] = field(default_factory=tuple)
+    build: Callable[[dict[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)

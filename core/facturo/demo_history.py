@@ -24,6 +24,7 @@ from facturo.billing.payments import record_payment
 from facturo.billing.refunds import refund_invoice
 from facturo.billing.services import change_status
 from facturo.context import Context
+from facturo.gateways.methods import manual_methods
 from facturo.models import Customer, Document, Product
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -80,7 +81,7 @@ def _pay(session: Session, ctx: Context, document: Document, method: str, at: da
         document.currency,
         at,
         details=details,
-        value_date=at.date() if method == "transfer" else None,
+        value_date=at.date() if method in {m.gateway for m in manual_methods(ctx)} else None,
     )
 
 

@@ -38,6 +38,16 @@ What else a plugin may rely on (the constants below are the contract; tests in
   from a handler for a refused operation: the section answers with JSON ``{"errors": [...]}``
   under ``/api`` and an error page in its layout and the reader's language elsewhere (catch
   it yourself to re-render a form with the message next to the field).
+* **Resources by convention** (:mod:`facturo.plugin_resources`): a plugin package's
+  ``templates/``, ``locale/<lang>/LC_MESSAGES/*.po``, ``migrations/`` and ``static/`` folders
+  (beside its ``__init__.py``) are found without any hook; ``static/`` is served at
+  ``/static/plugins/<name>/``. ``template_dirs``, ``locale_dirs`` and ``db_migrations`` are
+  overrides: a plugin that implements one gives that kind's folders itself.
+* **Settings**: ``ctx.settings_for(name)`` serves the ``[plugin.<name>]`` table checked (and
+  built) once at start-up (see ``settings_schema``); plugins keep no settings cache.
+* **Manual payments**: a ``payment_methods`` entry with ``online=False`` is recorded by hand
+  on the core's staff form and ``POST /api/v1/payments`` (``record_manual_payment``);
+  ``manual_payment_page(request, method)`` serves that form at a plugin's own path.
 * **Transactions**: helpers (``record_payment``, ``place_order``, ``enqueue_event``…) take a
   session and never commit; the caller's ``ctx.db.transaction()`` commits. A session from
   ``ctx.db.read_session()`` refuses writes (``ReadOnlySessionError`` on flush).
@@ -309,12 +319,14 @@ def form_action_hosts(ctx: Context) -> list[str]:
 
 @hookspec
 def template_dirs(ctx: Context) -> list[Path]:
-    """Folders of Jinja2 templates; put templates under a subfolder named after the plugin."""
+    """Override: the folders of Jinja2 templates of this plugin, instead of its ``templates/``
+    folder found by convention; put templates under a subfolder named after the plugin."""
 
 
 @hookspec
 def locale_dirs(ctx: Context) -> list[Path]:
-    """Folders holding ``<lang>/LC_MESSAGES/*.po`` catalogs for this plugin's strings."""
+    """Override: the folders holding ``<lang>/LC_MESSAGES/*.po`` catalogs for this plugin's
+    strings, instead of its ``locale/`` folder found by convention."""
 
 
 @hookspec
@@ -382,14 +394,17 @@ def periodic_jobs(ctx: Context) -> list[PeriodicJob]:
 
 @hookspec
 def db_migrations(ctx: Context) -> list[Path]:
-    """Alembic versions folders of this plugin (branch label = plugin name)."""
+    """Override: the Alembic versions folders of this plugin (branch label = plugin name),
+    instead of its ``migrations/`` folder found by convention."""
 
 
 @hookspec
 def settings_schema(ctx: Context) -> PluginSettings | type | None:
     """The schema of this plugin's ``[plugin.<name>]`` table, validated once at start-up: a
-    PluginSettings (``ctx.settings_for(name)`` is then a dict) or a typed settings dataclass
-    (``ctx.settings_for(name)`` is then its instance; see :mod:`facturo.typed_settings`).
+    PluginSettings (``ctx.settings_for(name)`` is then a dict, or what its ``build`` makes of
+    it) or a typed settings dataclass (``ctx.settings_for(name)`` is then its instance; see
+    :mod:`facturo.typed_settings`). The plugin reads ``ctx.settings_for(name)`` on every use
+    and keeps no settings cache of its own.
     A plugin without a schema must not be given settings: start-up refuses them."""
 
 

@@ -27,7 +27,7 @@ from facturo.billing.orders import (
     place_order,
     same_supplier,
 )
-from facturo.billing.payments import PaymentOutcome, record_payment
+from facturo.billing.payments import PaymentOutcome, record_manual_payment, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
 from facturo.billing.refunds import refund_invoice
@@ -87,6 +87,7 @@ from facturo.models import (
     TaxEvidence,
 )
 from facturo.web.admin_notifications import gateway_notifications_page
+from facturo.web.admin_payments import manual_payment_page
 from facturo.web.client_common import me as current_customer
 from facturo.web.client_common import owned as owned_or_404
 from facturo.web.client_common import read_form
@@ -146,6 +147,7 @@ __all__ = [
     "live_addons",
     "load_settings",
     "log_notification",
+    "manual_payment_page",
     "mark_notification",
     "MenuItem",
     "Money",
@@ -178,6 +180,7 @@ __all__ = [
     "receive_notification",
     "recheck_pending",
     "record_answer",
+    "record_manual_payment",
     "record_payment",
     "Refund",
     "refund_invoice",

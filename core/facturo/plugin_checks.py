@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from facturo import hookspecs
-from facturo.plugins import BUILTIN_PLUGINS, PluginError, contributions_by_plugin
+from facturo.plugin_resources import resource_dirs_by_plugin
+from facturo.plugins import BUILTIN_PLUGINS, PluginError
 from facturo.templating import CORE_TEMPLATES
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def template_clashes(ctx: Context) -> list[str]:
         _relative(path, CORE_TEMPLATES): "the core" for path in _templates(CORE_TEMPLATES)
     }
     problems: list[str] = []
-    for plugin, folders in contributions_by_plugin(ctx.plugins, "template_dirs", ctx=ctx):
+    for plugin, folders in resource_dirs_by_plugin(ctx.plugins, "templates", ctx):
         mine: set[str] = set()
         for folder in map(Path, folders):
             for path in _templates(folder):

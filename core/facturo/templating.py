@@ -16,6 +16,7 @@ from jinja2.runtime import Context as TemplateContext
 from facturo.billing.money import format_money
 from facturo.billing.refund_state import display_status
 from facturo.labels import FILTERS as LABEL_FILTERS
+from facturo.plugin_resources import resource_dirs
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -24,11 +25,11 @@ CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def build_environment(ctx: Context | None = None) -> Environment:
-    """A Jinja2 environment over the core templates and each plugin's ``template_dirs()``."""
+    """A Jinja2 environment over the core templates and each plugin's ``templates/`` folder
+    (or what its ``template_dirs()`` override gives)."""
     folders: list[Path] = [CORE_TEMPLATES]
     if ctx is not None:
-        for result in ctx.hook.template_dirs(ctx=ctx):
-            folders.extend(Path(p) for p in result)
+        folders.extend(resource_dirs(ctx.plugins, "templates", ctx))
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(folder)) for folder in folders]),
         autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
@@ -85,7 +86,7 @@ def _business_filters(env: Environment, ctx: Context) -> None:
 
 
 #: How a payment came in when no gateway plugin names it (English message ids).
-GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit", "transfer": "Bank transfer"}
+GATEWAY_WORDS = {"manual": "Manual", "credit": "Account credit"}
 
 
 def gateway_label_filter(ctx: Context | None) -> Any:

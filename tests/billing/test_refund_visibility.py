@@ -15,7 +15,7 @@ from facturo.billing.movements import (
     history,
     takings_since,
 )
-from facturo.billing.payments import record_payment, record_transfer
+from facturo.billing.payments import record_manual_payment, record_payment
 from facturo.billing.refund_state import display_status, refund_state
 from facturo.billing.refunds import refund
 from facturo.models import Document, Payment
@@ -143,8 +143,15 @@ def test_transfer_with_only_a_date_keeps_the_value_date(billing: Billing) -> Non
     with ctx.db.transaction() as session:
         document = session.get(Document, doc)
         assert document is not None
-        outcome = record_transfer(
-            session, ctx, document, Decimal("121.00"), paid_on, "BANK-7", "staff:1"
+        outcome = record_manual_payment(
+            session,
+            ctx,
+            document,
+            Decimal("121.00"),
+            paid_on,
+            "BANK-7",
+            "staff:1",
+            method="transfer",
         )
         payment_id = outcome.payment.id
     with ctx.db.read_session() as session:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from facturo.contributions import PaymentMethod
 from facturo.i18n import load_translations
+from facturo.plugins import new_manager
 from facturo.templating import build_environment, datetime_filter, money_filter, number_filter
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -19,12 +20,10 @@ class FakeHook:
     def payment_methods(self, ctx: object) -> list[list[PaymentMethod]]:
         return [[PaymentMethod("paypal", {"es": "PayPal (es)", "en": "PayPal"}, online=True)]]
 
-    def template_dirs(self, ctx: object) -> list[list[str]]:
-        return []
-
 
 class FakeContext:
     hook = FakeHook()
+    plugins = new_manager()  # no plugin: the environment finds no plugin folders
     settings = SimpleNamespace(zone=ZoneInfo("Europe/Madrid"))
 
 

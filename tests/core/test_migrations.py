@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pluggy
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from facturo.db import migrations
 from facturo.db.engine import make_engine
+from facturo.plugin_resources import resource_dirs
 from facturo.plugins import load_plugins
 from facturo.testing import postgres_test_url
 
@@ -36,11 +38,8 @@ def empty_database(tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
-def plugin_dirs(manager: object) -> list[Path]:
-    dirs: list[Path] = []
-    for result in manager.hook.db_migrations(ctx=None):  # type: ignore[attr-defined]
-        dirs.extend(result)
-    return dirs
+def plugin_dirs(manager: pluggy.PluginManager) -> list[Path]:
+    return resource_dirs(manager, "migrations")
 
 
 def test_core_and_plugin_branch_go_up_and_down(empty_database: str, hello_installed: Path) -> None:

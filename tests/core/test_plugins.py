@@ -66,13 +66,8 @@ def test_built_in_renderer_answers_when_nobody_else_does() -> None:
 def test_example_plugin_is_discovered_and_its_hooks_listed(hello_installed: Path) -> None:
     assert "hello" in installed_plugins()
     manager = load_plugins(["hello"])
-    assert hooks_of(manager, "hello") == [
-        "client_menu_items",
-        "db_migrations",
-        "on_invoice_paid",
-        "template_dirs",
-        "web_routes",
-    ]
+    # Its templates/ and migrations/ are found by convention: no resource hook.
+    assert hooks_of(manager, "hello") == ["client_menu_items", "on_invoice_paid", "web_routes"]
 
 
 def test_a_plugin_that_fails_to_import_stops_start_up(tmp_path: Path) -> None:

@@ -59,3 +59,17 @@ def test_bad_names_are_refused_in_one_line(tmp_path: Path) -> None:
     assert new("twice", "--dir", str(tmp_path))[0] == 0
     code, output = new("twice", "--dir", str(tmp_path))
     assert code != 0 and output == f"error: {tmp_path / 'facturo-twice'} already exists\n"
+
+
+def test_generated_plugins_find_their_resources_by_convention(tmp_path: Path) -> None:
+    for name, flag in (
+        ("conv_plain", ""),
+        ("conv_pay", "--gateway"),
+        ("conv_host", "--provisioner"),
+    ):
+        assert new(name, *([flag] if flag else []), "--dir", str(tmp_path))[0] == 0
+        package = tmp_path / f"facturo-{name.replace('_', '-')}" / f"facturo_{name}"
+        source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+        for hook in ("template_dirs", "locale_dirs", "db_migrations"):
+            assert f"def {hook}(" not in source, (name, hook)
+        assert (package / "migrations").is_dir()

@@ -12,6 +12,7 @@ import pytest
 
 from facturo.config import ConfigError
 from facturo.context import Context
+from facturo.contributions import PluginSettings, SettingField
 from facturo.hookspecs import hookimpl
 from facturo.typed_settings import SettingsClassError, schema_of
 
@@ -83,3 +84,58 @@ def test_an_unsupported_type_is_named() -> None:
 
     with pytest.raises(SettingsClassError, match=r"Odd\.when: type"):
         schema_of(Odd)
+
+
+@dataclass(frozen=True)
+class Vault:
+    """What a plugin builds of its checked values (parsed keys, say)."""
+
+    token: str
+    spare: int
+
+
+class Locksmith:
+    """A PluginSettings schema with ``build``: settings_for serves the built object."""
+
+    def __init__(self) -> None:
+        self.built = 0
+
+    def build(self, values: dict[str, Any]) -> Vault:
+        self.built += 1
+        if values["spare"] < 0:
+            raise ValueError("spare must not be negative")
+        return Vault(token=values["api_token"][::-1], spare=values["spare"])
+
+    @hookimpl
+    def settings_schema(self) -> PluginSettings:
+        return PluginSettings(
+            plugin="locksmith",
+            build=self.build,
+            fields=(
+                SettingField("api_token", required=True, secret=True),
+                SettingField("spare", kind="int", default=1),
+            ),
+        )
+
+
+def test_a_schemas_build_runs_once_and_settings_for_serves_its_object(
+    make_context: Callable[..., Context],
+) -> None:
+    locksmith = Locksmith()
+    table = {"api_token": "abc-123", "spare": "2"}
+    ctx = make_context(extra=[("locksmith", locksmith)], plugin_settings={"locksmith": table})
+    built = ctx.settings_for("locksmith")
+    assert built == Vault(token="321-cba", spare=2)
+    assert ctx.settings_for("locksmith") is built and locksmith.built == 1
+    # What staff see is the checked values (secret masked), never the built object.
+    assert ctx.plugin_values["locksmith"] == {"api_token": "abc-123", "spare": 2}
+
+
+def test_a_build_that_refuses_stops_start_up_naming_the_plugin(
+    make_context: Callable[..., Context],
+) -> None:
+    table = {"api_token": "abc-123", "spare": "-1"}
+    with pytest.raises(ConfigError) as refused:
+        make_context(extra=[("locksmith", Locksmith())], plugin_settings={"locksmith": table})
+    assert refused.value.key == "plugin.locksmith"
+    assert refused.value.problem == "spare must not be negative"

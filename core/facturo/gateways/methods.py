@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from facturo.contributions import PaymentMethod
+from facturo.errors import FacturoError
 
 if TYPE_CHECKING:
     from facturo.context import Context
 
-__all__ = ["enabled_methods", "method_labels"]
+__all__ = ["enabled_methods", "manual_method", "manual_methods", "method_labels"]
 
 
 def enabled_methods(ctx: Context) -> list[PaymentMethod]:
@@ -28,3 +29,21 @@ def method_labels(ctx: Context, language: str, *, online: bool | None = None) ->
         for method in enabled_methods(ctx)
         if online is None or method.online is online
     ]
+
+
+def manual_methods(ctx: Context) -> list[PaymentMethod]:
+    """The enabled methods staff record by hand (``online=False``: a bank transfer, cash…)."""
+    return [method for method in enabled_methods(ctx) if not method.online]
+
+
+def manual_method(ctx: Context, chosen: str | None) -> str:
+    """The gateway name of the manual method ``chosen`` (one of :func:`manual_methods`); when
+    none is chosen, the only one enabled. Raises FacturoError (field ``method``) otherwise."""
+    offered = [method.gateway for method in manual_methods(ctx)]
+    if not offered:
+        raise FacturoError("no payment method recorded by hand is enabled", field="method")
+    if not chosen and len(offered) == 1:
+        return offered[0]
+    if chosen not in offered:
+        raise FacturoError("choose one of the payment methods offered", field="method")
+    return str(chosen)

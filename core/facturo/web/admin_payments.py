@@ -1,5 +1,5 @@
-"""Payments in the staff area: all payments with filters, CSV export, bank transfers recorded
-by hand (idempotent on the bank reference) and the review queue."""
+"""Payments in the staff area: all payments with filters, CSV export, payments checked by hand
+(a manual method such as a bank transfer, idempotent on the reference) and the review queue."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from facturo.billing.payments import apply_reviewed_payment, dismiss_reviewed_pa
 from facturo.context import Context
 from facturo.csv_export import csv_response
 from facturo.errors import FacturoError
-from facturo.gateways.methods import enabled_methods
+from facturo.gateways.methods import manual_method, manual_methods
 from facturo.models import Document, Payment
 from facturo.web.admin_common import (
     PAGE_SIZE,
@@ -171,12 +171,11 @@ def find_document(session: Session, key: str) -> Document | None:
     return found
 
 
-def _offline_methods(ctx: Context, lang: str) -> list[tuple[str, str]]:
+def _manual_choices(ctx: Context, lang: str) -> list[tuple[str, str]]:
     """(gateway, label) of the enabled methods staff record by hand (not online)."""
     return [
         (m.gateway, m.label.get(lang) or m.label.get("en") or m.gateway)
-        for m in enabled_methods(ctx)
-        if not m.online
+        for m in manual_methods(ctx)
     ]
 
 
@@ -184,7 +183,7 @@ def _record_form(
     request: Request, values: dict[str, Any], errors: dict[str, str], status: int = 200
 ) -> Response:
     ctx = ctx_of(request)
-    methods = _offline_methods(ctx, request_language(request))
+    methods = _manual_choices(ctx, request_language(request))
     return render(
         request,
         "admin/payment_form.html",
@@ -193,26 +192,22 @@ def _record_form(
     )
 
 
-def _chosen_method(ctx: Context, form: dict[str, str], default: str | None) -> str:
-    offered = [m.gateway for m in enabled_methods(ctx) if not m.online]
-    method = form.get("method") or default or (offered[0] if len(offered) == 1 else "")
-    if method != default and method not in offered:
-        raise FacturoError("choose one of the payment methods offered", field="method")
-    return method
-
-
-def _record(request: Request, default_method: str | None) -> Response:
-    """GET: the form. POST: record a payment checked by hand with an offline method."""
+def manual_payment_page(request: Request, default_method: str | None = None) -> Response:
+    """GET: the staff "record payment" form. POST: record a payment checked by hand with one of
+    the enabled manual methods (``default_method`` when the form names none), idempotent on
+    the reference. A plugin serves its own path to the form with its method as the default."""
     _ = gettext_for(request)
     ctx = ctx_of(request)
     if request.method == "GET":
         values = dict(request.query_params)
         values.setdefault("paid_on", ctx.today().isoformat())
+        if default_method:
+            values.setdefault("method", default_method)
         return _record_form(request, values, {})
     form = form_data(request)
     errors: dict[str, str] = {}
     try:
-        method = _chosen_method(ctx, form, default_method)
+        method = manual_method(ctx, form.get("method") or default_method)
         amount = parse_money_field(form.get("amount", ""), "amount")
         paid_on = parse_date(form.get("paid_on"))
         if paid_on is None:
@@ -221,7 +216,7 @@ def _record(request: Request, default_method: str | None) -> Response:
             document = find_document(session, form.get("document", ""))
             if document is None:
                 raise FacturoError("no document with that number or reference", field="document")
-            outcome = payments.record_transfer(
+            outcome = payments.record_manual_payment(
                 session,
                 ctx,
                 document,
@@ -229,7 +224,7 @@ def _record(request: Request, default_method: str | None) -> Response:
                 paid_on,
                 form.get("bank_reference", ""),
                 actor(request),
-                gateway=method,
+                method=method,
             )
             payment_id, created, status = (
                 outcome.payment.id,
@@ -250,14 +245,8 @@ def _record(request: Request, default_method: str | None) -> Response:
 
 @roles_required("billing")
 def record_new(request: Request) -> Response:
-    """The staff "record payment" form: the method is one of the enabled offline methods."""
-    return _record(request, None)
-
-
-@roles_required("billing")
-def transfer_new(request: Request) -> Response:
-    """The former path of the form (kept for links and scripts): bank transfer by default."""
-    return _record(request, "transfer")
+    """The staff "record payment" form: the method is one of the enabled manual methods."""
+    return manual_payment_page(request)
 
 
 @roles_required("billing")
@@ -311,7 +300,6 @@ def routes() -> list[Route]:
         Route("/payments", payment_list),
         Route("/payments.csv", payment_csv),
         Route("/payments/record", record_new, methods=["GET", "POST"]),
-        Route("/payments/transfer", transfer_new, methods=["GET", "POST"]),
         Route("/payments/review", review_queue),
         Route("/payments/{id:int}/apply", review_apply, methods=["POST"]),
         Route("/payments/{id:int}/dismiss", review_dismiss, methods=["POST"]),

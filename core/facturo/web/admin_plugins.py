@@ -3,7 +3,6 @@ masked). Admins only."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -29,11 +28,11 @@ def plugin_rows(ctx: Any) -> list[dict[str, Any]]:
     names = sorted(set(installed_plugins()) | set(ctx.settings.enabled_plugins))
     rows = []
     for name in names:
-        found: Any = ctx.settings_for(name) if name in ctx.settings.enabled_plugins else {}
+        # The checked values, not what settings_for built of them (which may hold parsed keys).
         values: dict[str, Any] = (
-            dataclasses.asdict(found)  # a typed settings instance
-            if dataclasses.is_dataclass(found) and not isinstance(found, type)
-            else found
+            ctx.plugin_values.get(name) or dict(ctx.settings.plugin_table(name))
+            if name in ctx.settings.enabled_plugins
+            else {}
         )
         fields = {f.name: f for f in schemas[name].fields} if name in schemas else {}
         settings = [

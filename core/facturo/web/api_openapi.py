@@ -150,6 +150,13 @@ SCHEMAS: dict[str, Any] = {
             "amount": {"type": "string", "pattern": r"^\d{1,8}(\.\d{1,2})?$", "example": "149.00"},
             "paid_on": {"type": "string", "format": "date"},
             "bank_reference": {"type": "string", "minLength": 1, "maxLength": 128},
+            "method": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 32,
+                "description": "One of the enabled manual payment methods (e.g. a bank "
+                "transfer); may be left out when only one is enabled",
+            },
         },
     },
 }
@@ -228,7 +235,10 @@ def openapi_document(base_url: str) -> dict[str, Any]:
         "Payments",
     )
     payments["post"] = {
-        "summary": "Record a bank transfer (idempotent on bank_reference)",
+        "summary": (
+            "Record a payment checked by hand with a manual method such as a bank transfer "
+            "(idempotent on bank_reference)"
+        ),
         "operationId": "recordPayment",
         "requestBody": {
             "required": True,

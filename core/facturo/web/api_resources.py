@@ -19,6 +19,7 @@ from facturo.billing import payments
 from facturo.billing.errors import BillingError
 from facturo.billing.pdf import document_pdf
 from facturo.errors import FacturoError
+from facturo.gateways.methods import manual_method
 from facturo.models import Customer, Document, Payment, Product, Service
 from facturo.models.documents import DOCUMENT_KINDS, DOCUMENT_STATES
 from facturo.models.payments import PAYMENT_STATES
@@ -181,7 +182,7 @@ def list_payments(request: Request) -> Response:
         return paginate(request, session, query, payment_json)
 
 
-def _payment_input(body: Any) -> tuple[int, Decimal, date, str]:
+def _payment_input(body: Any) -> tuple[int, Decimal, date, str, str | None]:
     if not isinstance(body, dict):
         raise ApiError(422, "invalid", "the body must be a JSON object")
     document_id = body.get("document_id")
@@ -208,20 +209,31 @@ def _payment_input(body: Any) -> tuple[int, Decimal, date, str]:
         raise ApiError(
             422, "invalid", "bank_reference must be 1 to 128 characters", "bank_reference"
         )
-    return document_id, Decimal(amount), paid_on, reference
+    method = body.get("method")
+    if method is not None and (not isinstance(method, str) or not 1 <= len(method) <= 32):
+        raise ApiError(422, "invalid", "method must be a payment method's name", "method")
+    return document_id, Decimal(amount), paid_on, reference, method
 
 
 def _record(request: Request, body: Any) -> Response:
     ctx = _ctx(request)
-    document_id, amount, paid_on, reference = _payment_input(body)
+    document_id, amount, paid_on, reference, chosen = _payment_input(body)
     token = request.state.api_token
     try:
         with ctx.db.transaction() as session:
             document = session.get(Document, document_id)
             if document is None:
                 raise ApiError(422, "invalid", "no document with that id", "document_id")
-            outcome = payments.record_transfer(
-                session, ctx, document, amount, paid_on, reference, f"api:{token.id}"
+            method = manual_method(ctx, chosen)
+            outcome = payments.record_manual_payment(
+                session,
+                ctx,
+                document,
+                amount,
+                paid_on,
+                reference,
+                f"api:{token.id}",
+                method=method,
             )
             data = payment_json(outcome.payment)
     except FacturoError as exc:
@@ -231,7 +243,9 @@ def _record(request: Request, body: Any) -> Response:
 
 @api_write
 async def record_payment(request: Request) -> Response:
-    """Record a bank transfer (idempotent on ``bank_reference``): 201 new, 200 repeat."""
+    """Record a payment checked by hand (idempotent on ``bank_reference``): 201 new, 200
+    repeat. ``method`` names one of the enabled manual methods; it may be left out when only
+    one is enabled."""
     try:
         body = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

@@ -20,6 +20,7 @@ from facturo.delivery.worker import run_forever
 from facturo.errors import FacturoError
 from facturo.i18n import LANGUAGES
 from facturo.operations.health import ReadinessProbe
+from facturo.plugin_resources import STATIC_PREFIX, static_dirs
 from facturo.plugins import PluginError, contributions_by_plugin
 from facturo.web import admin, api, client, operations, public
 from facturo.web.errors import facturo_error, http_exception, server_error
@@ -62,6 +63,15 @@ def section_routes(ctx: Context, section: str) -> list[BaseRoute]:
     return routes
 
 
+def plugin_static_mounts(ctx: Context) -> list[BaseRoute]:
+    """Each plugin's ``static/`` folder, served at ``/static/plugins/<name>/`` (found by
+    convention, no hook)."""
+    return [
+        Mount(f"{STATIC_PREFIX}/{name}", app=StaticFiles(directory=str(folder)))
+        for name, folder in static_dirs(ctx.plugins)
+    ]
+
+
 async def home(request: Request) -> Response:
     """The site's front page is the public price list (the client area links from there)."""
     return RedirectResponse("/client/pricing", status_code=302)
@@ -86,6 +96,7 @@ def create_app(
         Route("/", home),
         *operations.routes(),
         Route("/lang/{code}", switch_language),
+        *plugin_static_mounts(ctx),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
         indexed_mount("/client", section_routes(ctx, "client")),
         indexed_mount("/admin", section_routes(ctx, "admin")),

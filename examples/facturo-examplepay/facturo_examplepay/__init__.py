@@ -7,7 +7,6 @@ the stand-in for the real service in ``sandbox``.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,8 +26,6 @@ from facturo.plugin import (
 
 from . import gateway, views
 
-HERE = Path(__file__).resolve().parent
-
 
 # region: hooks
 @hookimpl
@@ -39,21 +36,6 @@ def settings_schema() -> PluginSettings:
 @hookimpl
 def demo_settings() -> dict[str, Any]:
     return {"plugin": "examplepay", "settings": {"secret": "demo-secret", "sandbox": True}}
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

@@ -3,7 +3,6 @@ its own table, following the service through create, renew, suspend, unsuspend, 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Date, ForeignKey, String, select
@@ -24,11 +23,6 @@ class Account(Base):
     username: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(16))  # active, suspended, closed
     paid_until: Mapped[Any] = mapped_column(Date(), nullable=True)
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [Path(__file__).resolve().parent / "migrations"]
 
 
 # region: provision

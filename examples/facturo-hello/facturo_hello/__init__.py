@@ -3,12 +3,11 @@
 It shows the things most plugins do: add a menu link and a page to the client area (a
 template of its own, in the client layout, in the visitor's language), keep a table of its own
 (with an Alembic branch labelled ``hello``), and react to an event (``on_invoice_paid``) by
-writing a row. Its ``pyproject.toml`` ships the templates and migrations in the wheel.
+writing a row. Its ``templates/`` and ``migrations/`` folders are found by convention (no
+hook); its ``pyproject.toml`` ships them in the wheel.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -17,8 +16,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from facturo.plugin import Base, Context, Document, MenuItem, hookimpl, render
-
-HERE = Path(__file__).parent
 
 
 class PaidNote(Base):
@@ -29,16 +26,6 @@ class PaidNote(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), unique=True)
     number: Mapped[str] = mapped_column(String(40))
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
 
 
 @hookimpl

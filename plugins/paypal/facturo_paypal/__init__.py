@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,7 +24,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
 TITLE = {"es": "PayPal", "en": "PayPal"}
 
 
@@ -41,21 +39,6 @@ def demo_settings() -> dict[str, Any]:
     from .settings import DEMO
 
     return {"plugin": "paypal", "settings": dict(DEMO)}
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

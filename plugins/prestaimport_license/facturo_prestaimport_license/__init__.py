@@ -4,7 +4,6 @@ validation API and offline leases (see README.md and licensing.md §6)."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,7 +22,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
 PLUGIN = "prestaimport_license"
 
 
@@ -39,21 +37,6 @@ def demo_settings() -> dict[str, Any]:
     from .settings import demo_settings as settings
 
     return settings()
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl
@@ -92,9 +75,8 @@ def web_routes(section: str) -> list[BaseRoute]:
         return [*downloads.admin_routes(), *admin_routes()]
     if section == "public":
         from .offer_views import offer_routes
-        from .views import public_routes
 
-        return [*downloads.public_routes(), *public_routes(), *offer_routes()]
+        return [*downloads.public_routes(), *offer_routes()]
     return []
 
 

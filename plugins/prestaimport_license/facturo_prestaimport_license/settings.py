@@ -52,6 +52,7 @@ def schema() -> PluginSettings:
     """The settings schema (secrets may come from the environment)."""
     return PluginSettings(
         plugin=PLUGIN,
+        build=build_config,
         fields=(
             SettingField("key_pepper", required=True, secret=True, validate=_secret),
             SettingField("key_encryption_secret", required=True, secret=True, validate=_secret),
@@ -149,19 +150,21 @@ class LicenseConfig:
     offer_link_ttl: timedelta = timedelta(days=3)
 
 
-_CACHE: dict[int, tuple[Context, LicenseConfig]] = {}
-
-
 def config(ctx: Context) -> LicenseConfig:
-    """Return the plugin's configuration for ``ctx`` (built once per context)."""
-    cached = _CACHE.get(id(ctx))
-    if cached is not None and cached[0] is ctx:
-        return cached[1]
-    raw = ctx.settings_for(PLUGIN)
+    """The plugin's configuration: ``ctx.settings_for`` built it once, at start-up."""
+    found = ctx.settings_for(PLUGIN)
+    if not isinstance(found, LicenseConfig):
+        raise RuntimeError(f"the {PLUGIN} plugin is not enabled in this installation")
+    return found
+
+
+def build_config(raw: dict[str, Any]) -> LicenseConfig:
+    """The configuration from the checked ``[plugin.prestaimport_license]`` values, with the
+    keyring parsed (the schema's ``build``, run once per installation)."""
     keys = raw["signing_keys"]
     if not isinstance(keys, dict):
         keys = _signing_keys(keys)
-    made = LicenseConfig(
+    return LicenseConfig(
         pepper=raw["key_pepper"],
         encryption_secret=raw["key_encryption_secret"],
         keyring=Keyring.from_pem_mapping(keys, raw["active_kid"]),
@@ -179,5 +182,3 @@ def config(ctx: Context) -> LicenseConfig:
         renewal_offer=timedelta(days=max(0, int(raw.get("renewal_offer_days") or 0))),
         offer_link_ttl=timedelta(days=max(1, int(raw.get("offer_link_days") or 3))),
     )
-    _CACHE[id(ctx)] = (ctx, made)
-    return made

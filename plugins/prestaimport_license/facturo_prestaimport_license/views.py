@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from facturo.plugin import (
@@ -50,8 +49,6 @@ from .service import (
     supplier_code,
 )
 from .settings import config
-
-STATIC = Path(__file__).resolve().parent / "static"
 
 
 def say(request: Request, message: str, kind: str = "info") -> None:
@@ -345,11 +342,6 @@ def dashboard_panel(
     )
 
 
-async def copy_script(request: Request) -> Response:
-    """The copy-to-clipboard script (CSP allows scripts from 'self' only)."""
-    return FileResponse(STATIC / "copy.js", media_type="text/javascript")
-
-
 def client_routes() -> list[BaseRoute]:
     """Routes mounted under /client."""
     return [
@@ -361,8 +353,3 @@ def client_routes() -> list[BaseRoute]:
             "/licences/{licence_id:int}/regenerate", regenerate_endpoint, methods=["GET", "POST"]
         ),
     ]
-
-
-def public_routes() -> list[BaseRoute]:
-    """Routes mounted under /public."""
-    return [Route("/prestaimport_license/copy.js", copy_script)]

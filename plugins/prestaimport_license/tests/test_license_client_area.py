@@ -66,8 +66,9 @@ def test_licences_page_shows_key_shop_addons_in_both_languages(live: Live) -> No
         assert "example-shop.com" in page.text and "Ingram" in page.text
         assert "Copiar" in page.text and "data-copy" in page.text  # customer language: es
         assert "<script>" not in page.text
-        assert '<script src="/public/prestaimport_license/copy.js">' in page.text
-    script = live.http.get("/public/prestaimport_license/copy.js")
+        # The plugin's static/ folder, served by convention (CSP: scripts from 'self' only).
+        assert '<script src="/static/plugins/prestaimport_license/copy.js">' in page.text
+    script = live.http.get("/static/plugins/prestaimport_license/copy.js")
     assert script.status_code == 200 and "clipboard" in script.text
     assert script.headers["content-type"].startswith("text/javascript")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,8 +29,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
-
 
 @hookimpl
 def settings_schema() -> PluginSettings:
@@ -45,21 +42,6 @@ def demo_settings() -> dict[str, Any]:
     from facturo_ruralvia.config import DEMO_SETTINGS
 
     return {"plugin": "ruralvia", "settings": dict(DEMO_SETTINGS)}
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

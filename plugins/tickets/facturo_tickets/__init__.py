@@ -3,7 +3,6 @@ email intake. Hook implementations only; the logic lives in the modules they imp
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,8 +21,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
-
 
 @hookimpl
 def settings_schema(ctx: Context) -> PluginSettings:
@@ -37,21 +34,6 @@ def demo_settings() -> dict[str, Any]:
     from .settings import demo
 
     return demo()
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

@@ -3,7 +3,6 @@ document, staff confirmation by hand, and bank statement reconciliation (Norma 4
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from starlette.routing import BaseRoute
@@ -19,8 +18,6 @@ from facturo.plugin import (
     StaffUser,
     hookimpl,
 )
-
-HERE = Path(__file__).resolve().parent
 
 
 def _iban(value: Any) -> str:
@@ -45,8 +42,11 @@ def _bic(value: Any) -> str:
 
 @hookimpl
 def settings_schema() -> PluginSettings:
+    from facturo_transfer.settings import build_settings
+
     return PluginSettings(
         plugin="transfer",
+        build=build_settings,
         fields=(
             SettingField("account_holder", required=True, help="Name of the account holder"),
             SettingField("iban", required=True, validate=_iban),
@@ -73,21 +73,6 @@ def demo_settings() -> dict[str, Any]:
             "bank_name": "CaixaBank",
         },
     }
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

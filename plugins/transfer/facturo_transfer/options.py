@@ -13,9 +13,11 @@ PDF_QR_SIZE_PT = 86
 
 
 def transfer_settings(ctx: Context) -> TransferSettings:
-    """The validated account details from ``[plugin.transfer]``."""
-    raw = {k: v for k, v in ctx.settings_for("transfer").items() if v not in (None, "")}
-    return TransferSettings.validate(raw)
+    """The validated account details from ``[plugin.transfer]`` (built once, at start-up)."""
+    found = ctx.settings_for("transfer")
+    if not isinstance(found, TransferSettings):
+        raise RuntimeError("the transfer plugin is not enabled in this installation")
+    return found
 
 
 def payment_option(ctx: Context, document: Document, language: str) -> PaymentOption:

@@ -73,6 +73,11 @@ class TransferSettings:
         )
 
 
+def build_settings(values: Mapping[str, object]) -> TransferSettings:
+    """The schema's ``build``: the checked table (blank values left out) as settings."""
+    return TransferSettings.validate({k: v for k, v in values.items() if v not in (None, "")})
+
+
 def _text(raw: Mapping[str, object], key: str, *, required: bool = False) -> str:
     value = raw.get(key, "")
     if not isinstance(value, str):

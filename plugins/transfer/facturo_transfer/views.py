@@ -6,7 +6,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.plugin import error_page, flash, render, request_language, roles_required
+from facturo.plugin import (
+    error_page,
+    flash,
+    manual_payment_page,
+    render,
+    request_language,
+    roles_required,
+)
 from facturo_transfer.models import StatementImport
 from facturo_transfer.reconcile import confirm_lines, import_statement
 from facturo_transfer.statement import StatementError
@@ -93,8 +100,17 @@ async def confirm(request: Request) -> Response:
     )
 
 
+@roles_required("billing")
+def record_transfer(request: Request) -> Response:
+    """The staff "record payment" form with bank transfer chosen (the core's form, at the path
+    staff links and scripts have used since the start)."""
+    return manual_payment_page(request, "transfer")
+
+
 def admin_routes() -> list[Route]:
+    """The plugin's staff pages, under /admin."""
     return [
+        Route("/payments/transfer", record_transfer, methods=["GET", "POST"]),
         Route("/transfer/statements", statements, methods=["GET"]),
         Route("/transfer/statements", upload, methods=["POST"]),
         Route("/transfer/statements/{statement_id:int}", statement, methods=["GET"]),

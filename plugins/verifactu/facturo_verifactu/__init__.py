@@ -3,7 +3,6 @@ invoice and credit note, the tax QR on the invoice, and submission to the AEAT."
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -21,8 +20,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
-
 
 @hookimpl
 def settings_schema(ctx: Context) -> PluginSettings:
@@ -36,21 +33,6 @@ def demo_settings() -> dict[str, Any]:
     from .settings import demo
 
     return demo()
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

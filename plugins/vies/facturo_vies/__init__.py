@@ -7,7 +7,6 @@ call), sandbox (the stand-in), views and panels (staff pages).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,7 +23,6 @@ from facturo.plugin import (
     hookimpl,
 )
 
-HERE = Path(__file__).resolve().parent
 #: How often unanswered checks are asked again (seconds).
 RECHECK_INTERVAL = 15 * 60
 
@@ -41,21 +39,6 @@ def demo_settings() -> dict[str, Any]:
     from .config import DEMO_SETTINGS
 
     return {"plugin": "vies", "settings": dict(DEMO_SETTINGS)}
-
-
-@hookimpl
-def db_migrations() -> list[Path]:
-    return [HERE / "migrations"]
-
-
-@hookimpl
-def template_dirs() -> list[Path]:
-    return [HERE / "templates"]
-
-
-@hookimpl
-def locale_dirs() -> list[Path]:
-    return [HERE / "locale"]
 
 
 @hookimpl

@@ -20,6 +20,7 @@ from tests.web.conftest import CSRF, new_proforma, new_staff, staff_client
 
 
 def _pay_by_transfer(client: Any, document: Document, amount: str, ref: str) -> Any:
+    """The transfer plugin's path to the staff "record payment" form (plugin enabled)."""
     return client.post(
         "/admin/payments/transfer",
         data={
@@ -119,7 +120,7 @@ def test_customer_edit_is_audited(
 def test_manual_transfer_is_idempotent(
     make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
-    ctx = make_context()
+    ctx = make_context(plugins=("transfer",))
     url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     doc = new_proforma(ctx, make_customer(ctx))
@@ -160,7 +161,7 @@ def test_refund_through_gateway_and_manual(
     make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     gateway = FakeGateway()
-    ctx = make_context(extra=[("fakepay", gateway)])
+    ctx = make_context(plugins=("transfer",), extra=[("fakepay", gateway)])
     url = in_process(ctx)
     billing, support = new_staff(ctx, "billing"), new_staff(ctx, "support")
     customer = make_customer(ctx)
@@ -212,7 +213,7 @@ def test_refund_through_gateway_and_manual(
 def test_review_queue_apply_and_dismiss(
     make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
-    ctx = make_context()
+    ctx = make_context(plugins=("transfer",))
     url = in_process(ctx)
     billing = new_staff(ctx, "billing")
     customer = make_customer(ctx)

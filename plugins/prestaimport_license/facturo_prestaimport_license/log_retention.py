@@ -11,15 +11,14 @@ from sqlalchemy import delete, select
 from facturo.plugin import Context
 
 from .models import ValidationLog
-from .settings import PLUGIN
+from .settings import config
 
 BATCH = 10_000
-DEFAULT_DAYS = 400
 
 
 def retention_days(ctx: Context) -> int:
     """Days of validation log kept (0 = keep everything)."""
-    return int(ctx.settings_for(PLUGIN).get("validation_log_days", DEFAULT_DAYS) or 0)
+    return config(ctx).validation_log_days
 
 
 def prune_validation_log(ctx: Context, max_batches: int = 100) -> int:

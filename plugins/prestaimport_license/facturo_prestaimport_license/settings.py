@@ -148,6 +148,7 @@ class LicenseConfig:
     usage_days: int = 30
     renewal_offer: timedelta = timedelta(days=14)
     offer_link_ttl: timedelta = timedelta(days=3)
+    validation_log_days: int = 400
 
 
 def config(ctx: Context) -> LicenseConfig:
@@ -181,4 +182,5 @@ def build_config(raw: dict[str, Any]) -> LicenseConfig:
         usage_days=min(90, max(1, int(raw.get("usage_days") or 30))),
         renewal_offer=timedelta(days=max(0, int(raw.get("renewal_offer_days") or 0))),
         offer_link_ttl=timedelta(days=max(1, int(raw.get("offer_link_days") or 3))),
+        validation_log_days=max(0, int(raw.get("validation_log_days", 400) or 0)),
     )

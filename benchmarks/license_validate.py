@@ -299,7 +299,15 @@ Round = tuple[Figures, Figures, tuple[int, int]]
 
 
 def wrk(port: int, script: Path, duration: int, args: argparse.Namespace) -> Figures:
-    """Run wrk against the validation path; parse requests/s, p50, p99 and errors."""
+    """Run wrk against the validation path with the Lua script posting the bodies."""
+    return wrk_run(port, PATH, duration, args, ["-s", str(script)])
+
+
+def wrk_run(
+    port: int, path: str, duration: int, args: argparse.Namespace, extra: list[str]
+) -> Figures:
+    """Run wrk (``args.threads``, ``args.connections``, ``extra`` options) against ``path``;
+    parse requests/s, p50, p99 and errors."""
     out = subprocess.run(
         [
             "wrk",
@@ -307,9 +315,8 @@ def wrk(port: int, script: Path, duration: int, args: argparse.Namespace) -> Fig
             f"-c{args.connections}",
             f"-d{duration}s",
             "--latency",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{port}{PATH}",
+            *extra,
+            f"http://127.0.0.1:{port}{path}",
         ],
         check=True,
         capture_output=True,
@@ -479,7 +486,8 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         f" load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'round':<7}{'endpoint':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}  errors"
+        f"{'round':<7}{'endpoint':<11}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU µs':>12}"
+        f"{'non-2xx':>9}  errors"
     )
     for number, (bare, validate, _) in enumerate(rounds, 1):
         for name, found in (("bare", bare), ("validate", validate)):

@@ -310,6 +310,13 @@ def web_routes(ctx: Context, section: str) -> list[BaseRoute]:
 
 
 @hookspec
+def web_process_stopping(ctx: Context) -> None:
+    """Called once in each web process as it stops (the ASGI lifespan's shutdown, after the
+    last request was answered): write out what the plugin buffers in memory, such as batched
+    log rows, so that nothing is lost when the server stops."""
+
+
+@hookspec
 def form_action_hosts(ctx: Context) -> list[str]:
     """Origins (``"https://sis.redsys.es"``) that pages of this site submit forms to, or are
     redirected to right after a form is submitted, such as a payment gateway's hosted page.

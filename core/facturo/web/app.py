@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,8 @@ from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import UnguardedRoute, guard_routes
 from facturo.web.security import SecurityHeadersMiddleware, security_headers
+
+LOG = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SESSION_COOKIE = "facturo_session"
@@ -130,6 +133,10 @@ def create_app(
             )
             thread.start()
         yield
+        try:
+            ctx.hook.web_process_stopping(ctx=ctx)
+        except Exception:  # one plugin's failure must not keep the process from stopping
+            LOG.exception("a plugin failed while the web process was stopping")
         stop.set()
         if thread is not None:
             thread.join(timeout=10)

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from facturo.billing.documents import customer_documents
+from facturo.billing.documents import recent_documents
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
 from facturo.web.rendering import render, request_language
@@ -36,7 +36,7 @@ def dashboard(request: Request) -> Response:
     lang = request_language(request)
     with ctx.db.read_session() as session:
         services = customer_services(session, customer.id)
-        documents = customer_documents(session, customer.id, limit=10)
+        documents = recent_documents(session, customer.id)
         fresh = session.get(Customer, customer.id)
         panels: list[Any] = []
         for contributed in ctx.hook.client_dashboard_panels(

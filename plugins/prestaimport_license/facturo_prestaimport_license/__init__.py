@@ -96,6 +96,14 @@ def client_dashboard_panels(
 
 
 @hookimpl
+def web_process_stopping(ctx: Context) -> None:
+    """Write the validation-log rows still buffered in this web process."""
+    from .validation_log import flush_on_stop
+
+    flush_on_stop(ctx)
+
+
+@hookimpl
 def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
         MenuItem(

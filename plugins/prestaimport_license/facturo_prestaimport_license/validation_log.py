@@ -3,7 +3,9 @@
 With ``log_batch_size`` = 1 the row is written before the answer leaves (in a worker thread, so
 the event loop keeps serving); with a larger size rows are queued and written together when the
 batch is full, and at most half a second after the first queued row, by a worker thread. Rows
-still queued when a web process stops are written at exit.
+still queued when a web process stops are written by the ``web_process_stopping`` hook (the
+ASGI lifespan's shutdown: :func:`flush_on_stop`, which first waits for a write in progress),
+and, for a server without a lifespan, at exit.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class LogBuffer:
         self.size = size
         self.rows: list[Any] = []
         self.lock = threading.Lock()
+        #: Held while rows are written, so that a final flush waits for one in progress.
+        self.writing = threading.Lock()
         self.timer: asyncio.TimerHandle | None = None
         self._writer: FastInsert | None = None
 
@@ -49,16 +53,25 @@ class LogBuffer:
     def flush(self) -> int:
         """Write every queued row in one transaction; return how many. On a database error
         the rows are logged as lost (the answers were already sent) and 0 is returned."""
-        with self.lock:
-            rows, self.rows = self.rows, []
-        if not rows:
-            return 0
-        try:
-            self.writer().insert_prepared(rows)
-        except Exception:
-            LOG.exception("could not write %d validation log rows", len(rows))
-            return 0
-        return len(rows)
+        with self.writing:
+            with self.lock:
+                rows, self.rows = self.rows, []
+            if not rows:
+                return 0
+            try:
+                self.writer().insert_prepared(rows)
+            except Exception:
+                LOG.exception("could not write %d validation log rows", len(rows))
+                return 0
+            return len(rows)
+
+    def close(self) -> int:
+        """Cancel the pending timed flush and write every queued row now (after any write in
+        progress); return how many were written."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        return self.flush()
 
     def writer(self) -> FastInsert:
         """The compiled log insert for this context's engine."""
@@ -94,3 +107,12 @@ def log_buffer(ctx: Context, size: int) -> LogBuffer:
         if size > 1:
             atexit.register(buffer.flush)  # rows still queued when the worker stops
     return buffer
+
+
+def flush_on_stop(ctx: Context) -> int:
+    """Write the rows ``ctx``'s buffer still holds (a web process is stopping); return how
+    many."""
+    buffer = _BUFFERS.get(id(ctx))
+    if buffer is None or buffer.ctx is not ctx:
+        return 0
+    return buffer.close()

@@ -271,3 +271,30 @@ def test_batched_log_is_written_when_full_and_after_a_pause(
         assert count(ctx, ValidationLog) == 4  # three when the batch filled, one by the timer
     finally:
         stop_server(server)
+
+
+def test_buffered_log_rows_are_written_when_the_server_stops(
+    make_context: Callable[..., Context], clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    from facturo.web.app import create_app
+    from facturo_prestaimport_license import validation_log
+
+    # Neither a full batch nor the timer writes anything here: only the lifespan's shutdown.
+    monkeypatch.setattr(validation_log, "FLUSH_DELAY_SECONDS", 3600)
+    clock.set(T0)
+    tables = default_plugin_settings(("prestaimport_license",))
+    tables["prestaimport_license"]["log_batch_size"] = 1000
+    ctx = make_context(plugins=("prestaimport_license",), plugin_settings=tables)
+    seeded = seed_licence(ctx)
+    server = serve_in_thread(create_app(ctx))
+    try:
+        with httpx.Client(base_url=server.url) as client:
+            for _ in range(5):
+                assert client.post("/api/v1/licenses/validate", json=body(seeded.key)).is_success
+        assert count(ctx, ValidationLog) == 0  # still buffered, off the request path
+    finally:
+        stop_server(server)
+    assert not server.thread.is_alive()
+    assert count(ctx, ValidationLog) == 5

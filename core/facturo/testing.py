@@ -68,10 +68,42 @@ def cheap_hasher() -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tests hash passwords with :func:`cheap_hasher`: the production parameters cost
-    ~50 ms per hash or check, by design, and the suite logs in thousands of times."""
+    ~50 ms per hash or check, by design, and the suite logs in thousands of times.
+
+    Under pytest-xdist each worker process tests against its own PostgreSQL database (see
+    :func:`worker_database_url`); SQLite files are per test already."""
     from facturo.accounts.passwords import use_hasher
 
     use_hasher(cheap_hasher())
+    url = postgres_test_url()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        os.environ["FACTURO_TEST_DATABASE_URL"] = worker_database_url(url, worker)
+
+
+def worker_database_url(url: str, worker: str) -> str:
+    """The PostgreSQL database of xdist worker ``worker`` (``gw0``…): ``<database>_<worker>``,
+    created when missing. Every name a test derives from the URL (plugin-set templates,
+    restore and migration scratch databases) then belongs to that worker alone."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    _create_database(parsed, name)
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _create_database(url: Any, name: str) -> None:
+    """Create the PostgreSQL database ``name`` on ``url``'s server unless it exists."""
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        found = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not found:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -218,15 +250,7 @@ def _postgres_database_for(url: str, names: tuple[str, ...]) -> str:
 
     parsed = make_url(url)
     name = f"{parsed.database}_{hashlib.sha1(','.join(sorted(names)).encode()).hexdigest()[:8]}"
-    admin = create_engine(
-        parsed.set(drivername="postgresql+psycopg", database="postgres"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        found = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if not found:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    _create_database(parsed, name)
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 

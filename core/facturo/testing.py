@@ -200,13 +200,41 @@ class TestDatabase:
             target = tmp_path / "facturo.db"
             shutil.copyfile(self.template, target)
             return f"sqlite:///{target}"
-        engine = create_engine(self.url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            names = ", ".join(f'"{t}"' for t in self.tables if t != "alembic_version")
-            if names:
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        empty_postgres_tables(self.url, [t for t in self.tables if t != "alembic_version"])
         return self.url
+
+
+#: Statements that reset every sequence of the public schema a test used to its start.
+_RESET_SEQUENCES = (
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+)
+
+
+def empty_postgres_tables(url: str, tables: list[str]) -> None:
+    """Empty ``tables`` and restart the sequences a test used, in one round trip.
+
+    A superuser (the test setup's ``postgres``) deletes the rows with triggers and foreign
+    keys off (``session_replication_role = replica``): a few milliseconds, where a TRUNCATE
+    of every table recreates each table's files (~0.1-1.5 s per test). Others TRUNCATE."""
+    from sqlalchemy.pool import NullPool
+
+    if not tables:
+        return
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool
+    )
+    quoted = [f'"{t}"' for t in tables]
+    with engine.begin() as connection:
+        superuser = connection.scalar(text("SELECT current_setting('is_superuser')")) == "on"
+        if superuser:
+            statements = ["SET LOCAL session_replication_role = replica"]
+            statements += [f"DELETE FROM {name}" for name in quoted]
+            statements.append(_RESET_SEQUENCES)
+            connection.connection.driver_connection.execute("; ".join(statements))
+        else:
+            connection.execute(text(f"TRUNCATE {', '.join(quoted)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 def build_test_database(

@@ -231,7 +231,9 @@ def empty_postgres_tables(url: str, tables: list[str]) -> None:
             statements = ["SET LOCAL session_replication_role = replica"]
             statements += [f"DELETE FROM {name}" for name in quoted]
             statements.append(_RESET_SEQUENCES)
-            connection.connection.driver_connection.execute("; ".join(statements))
+            driver = connection.connection.driver_connection  # psycopg: several statements
+            assert driver is not None
+            driver.execute("; ".join(statements))
         else:
             connection.execute(text(f"TRUNCATE {', '.join(quoted)} RESTART IDENTITY CASCADE"))
     engine.dispose()

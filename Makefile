@@ -25,15 +25,20 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# The suite runs in parallel (pytest-xdist): one worker per CPU core, at most 4. Each worker
+# has its own SQLite files and, on PostgreSQL, its own databases (<database>_gw0, _gw1...).
+# `make test XDIST=` runs it in one process. The 15 slowest tests are listed at the end.
+XDIST ?= -n auto --maxprocesses=4 --dist loadfile
+
 test: install browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(XDIST)
 
 test-postgres: install browser
-	FACTURO_TEST_DATABASE_URL=$${FACTURO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/facturo_test} $(BIN)/pytest -q
+	FACTURO_TEST_DATABASE_URL=$${FACTURO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/facturo_test} $(BIN)/pytest -q $(XDIST)
 
 # The suite with a coverage report of the core and the plugins (lines not run are listed).
 coverage: install browser
-	$(BIN)/pytest -q --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
+	$(BIN)/pytest -q $(XDIST) --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
 	  --cov=facturo_prestaimport_license --cov=facturo_tickets --cov=facturo_verifactu --cov=facturo_vies --cov=facturo_sepa \
 	  --cov-report=term-missing:skip-covered
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from facturo.accounts import api_tokens
 from facturo.context import Context
 from facturo.models import ApiToken, Payment, StaffUser
-from facturo.testing import make_catalog, make_customer
+from facturo.testing import AppClient, make_catalog, make_customer
 from tests.web.conftest import CSRF, new_proforma, new_staff, staff_client
 
 
@@ -24,10 +24,10 @@ def make_token(ctx: Context, scope: str) -> str:
 
 
 def test_tokens_and_scopes(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context(plugins=("transfer",))  # the manual method the API records with
-    url = serve(ctx)
+    app = in_process(ctx)
     doc = new_proforma(ctx, make_customer(ctx))
     read, write = make_token(ctx, "read"), make_token(ctx, "read-write")
     body = {
@@ -36,7 +36,7 @@ def test_tokens_and_scopes(
         "paid_on": "2026-01-05",
         "bank_reference": "B-77",
     }
-    with httpx.Client(base_url=f"{url}/api/v1") as client:
+    with AppClient(app, base_url="http://testserver/api/v1") as client:
         anonymous = client.get("/customers")
         assert anonymous.status_code == 401
         assert anonymous.json()["errors"][0]["code"] == "unauthorized"
@@ -61,7 +61,7 @@ def test_tokens_and_scopes(
         assert len(payments) == 1
         token_id = session.scalar(select(ApiToken.id).where(ApiToken.scope == "read"))
     admin = new_staff(ctx, "admin", "boss@example.com")
-    with staff_client(ctx, url, admin) as web:
+    with staff_client(ctx, app, admin) as web:
         assert (
             web.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": CSRF}).status_code
             == 303
@@ -70,7 +70,7 @@ def test_tokens_and_scopes(
             "/admin/tokens", data={"name": "erp", "scope": "read", "csrf_token": CSRF}
         )
         secret = created.text.split('id="new-token">')[1].split("<")[0]
-    with httpx.Client(base_url=f"{url}/api/v1") as client:
+    with AppClient(app, base_url="http://testserver/api/v1") as client:
         assert client.get("/customers", headers=as_reader).status_code == 401
         assert (
             client.get("/customers", headers={"Authorization": f"Bearer {secret}"}).status_code
@@ -82,10 +82,10 @@ def test_tokens_and_scopes(
 
 
 def test_lists_filters_pagination_and_errors(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context], in_process: Callable[[Context], Starlette]
 ) -> None:
     ctx = make_context()
-    url = serve(ctx)
+    app = in_process(ctx)
     make_catalog(ctx)
     ana = make_customer(ctx)
     make_customer(ctx, email="bob@example.com", tax_id="")
@@ -93,7 +93,7 @@ def test_lists_filters_pagination_and_errors(
     new_proforma(ctx, ana)
     write = make_token(ctx, "read-write")
     headers = {"Authorization": f"Bearer {write}"}
-    with httpx.Client(base_url=f"{url}/api/v1", headers=headers) as client:
+    with AppClient(app, base_url="http://testserver/api/v1", headers=headers) as client:
         page = client.get("/customers", params={"per_page": 1, "page": 2}).json()
         assert page["total"] == 2 and page["per_page"] == 1 and len(page["data"]) == 1
         assert page["data"][0]["email"] == "bob@example.com"

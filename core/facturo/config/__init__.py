@@ -90,6 +90,9 @@ class Billing:
     invoice_format: str = "F{year}-{seq:06}"
     credit_note_format: str = "R{year}-{seq:06}"
     payment_terms_days: int = 0
+    #: An add-on bought mid-term is charged pro rata to its licence's next due date and then
+    #: renews with it (same cycle, same renewal proforma); see billing.proration.
+    coterm_addons: bool = True
 
 
 @dataclass(frozen=True)
@@ -307,6 +310,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             invoice_format=billing.series_format("invoice_format", "F{year}-{seq:06}"),
             credit_note_format=billing.series_format("credit_note_format", "R{year}-{seq:06}"),
             payment_terms_days=billing.integer("payment_terms_days", default=0, minimum=0),
+            coterm_addons=billing.boolean("coterm_addons", default=True),
         ),
         enabled_plugins=plugins.names("enabled"),
         plugins_strict=plugins.boolean("strict", default=False),

@@ -36,9 +36,7 @@ def _pay(ctx: Context, document_id: int, txn: str) -> None:
     with ctx.db.transaction() as session:
         document = session.get(Document, document_id)
         assert document is not None
-        record_payment(
-            session, ctx, document, "test", txn, document.balance, "EUR", ctx.now(), {}
-        )
+        record_payment(session, ctx, document, "test", txn, document.balance, "EUR", ctx.now(), {})
 
 
 def _quote(ctx: Context, customer: Customer, parent_id: int, addon: Product) -> Quote:
@@ -126,9 +124,7 @@ def test_addon_ordered_mid_term_is_charged_to_the_licence_due_date_and_follows_i
     clock.set(at(2027, 3, 1))
     billing_run(ctx, date(2027, 3, 1))
     with ctx.db.read_session() as session:
-        renewals = list(
-            session.scalars(select(Document).where(Document.source == "renewal"))
-        )
+        renewals = list(session.scalars(select(Document).where(Document.source == "renewal")))
         by_customer = {doc.customer_id: doc for doc in renewals}
         assert len(renewals) == 2 and set(by_customer) == {customer.id, other.id}
         mine = by_customer[customer.id]
@@ -198,9 +194,7 @@ def test_leap_year_licence_without_billed_lines_counts_one_cycle_back(
     assert quote.lines[0].period_end == date(2028, 2, 28)
 
 
-def test_a_licence_due_today_gives_the_addon_a_whole_period(
-    billing: Billing, clock: Clock
-) -> None:
+def test_a_licence_due_today_gives_the_addon_a_whole_period(billing: Billing, clock: Clock) -> None:
     ctx = billing.ctx
     customer = make_customer(ctx)
     parent_id = active_service(ctx, customer, billing.licence, date(2026, 12, 1))

@@ -155,11 +155,7 @@ def quote_order(
             cycle, coterm = chosen, False
         tax = tax_amount(amount, treatment.rate)
         lines.append(
-            QuoteLine(
-                product.id, name, cycle, price, amount, treatment.rate, tax, day, end, coterm
-            )
+            QuoteLine(product.id, name, cycle, price, amount, treatment.rate, tax, day, end, coterm)
         )
     totals = compute_totals([(line.amount, line.tax_rate) for line in lines])
-    return Quote(
-        lines, currency, treatment.code, totals.subtotal, totals.tax_total, totals.total
-    )
+    return Quote(lines, currency, treatment.code, totals.subtotal, totals.tax_total, totals.total)

@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from facturo.plugin import (
+    BillingError,
     Context,
     Customer,
     Document,
@@ -22,6 +23,7 @@ from facturo.plugin import (
     OrderError,
     Panel,
     Product,
+    QuoteLine,
     Service,
     error_page,
     flash,
@@ -29,6 +31,7 @@ from facturo.plugin import (
     live_addons,
     order_addon,
     order_refusal,
+    quote_order,
     render,
     request_language,
     same_supplier,
@@ -120,6 +123,14 @@ def _licence_context(
                 continue
             if code not in owned or _addon_lapsed(session, ctx, licence, code):
                 buyable.append(product)
+    quotes: dict[int, QuoteLine] = {}
+    for product in buyable:
+        assert service is not None
+        try:
+            quote = quote_order(session, ctx, service.customer, [(product, "annual")], service)
+        except BillingError:
+            continue
+        quotes[product.id] = quote.lines[0]
     return {
         "licence": licence,
         "name": licence_name(session, licence, language),
@@ -128,6 +139,7 @@ def _licence_context(
         "allowance": move_allowance(session, ctx, licence.id),
         "addons": addon_views(ctx, addon_rows(session, licence.id), language),
         "buyable": buyable,
+        "quotes": quotes,
         "renewal": pending_renewal(session, licence),
     }
 

@@ -4,15 +4,15 @@ until the licence's renewal, and buying it bills exactly that (issue 21, point 3
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from facturo.plugin import Document, Product
+from facturo.plugin import Document, Product, period_end_instant
 from facturo.testing import Clock
-from facturo_prestaimport_license.models import Licence
-from facturo_prestaimport_license.testing import Live
+from facturo_prestaimport_license.models import Addon, Licence, Supplier
+from facturo_prestaimport_license.testing import Live, pay
 
 from .test_license_client_area import CSRF, client_for, ordered_licence
 
@@ -41,3 +41,16 @@ def test_licence_page_quotes_the_addon_until_the_renewal_and_bills_it(
         document = session.get(Document, document_id)
         assert document is not None
         assert (document.subtotal, document.total) == (Decimal("7.23"), Decimal("8.75"))
+    # Paid, supplier B expires with the licence (and supplier A), at the renewal.
+    pay(live.ctx, document_id, "t-b")
+    renewal = period_end_instant(date(2027, 3, 1), live.ctx.settings.zone)
+    with live.ctx.db.read_session() as session:
+        rows = session.execute(
+            select(Supplier.code, Addon.active, Addon.expires_at).join(
+                Supplier, Supplier.id == Addon.supplier_id
+            )
+        )
+        assert {row.code: (row.active, row.expires_at) for row in rows} == {
+            "addon-a": (True, renewal),
+            "addon-b": (True, renewal),
+        }

@@ -226,3 +226,39 @@ def test_with_the_setting_off_an_addon_keeps_its_own_cycle(
     _pay(ctx, document_id, "own")
     service = reload(ctx, Service, service_id)
     assert (service.cycle, service.next_due_date) == ("monthly", date(2027, 1, 1))
+
+
+def test_bought_after_the_licence_renewal_was_billed_it_runs_through_that_renewal(
+    billing: Billing, clock: Clock
+) -> None:
+    ctx = billing.ctx
+    customer = make_customer(ctx)
+    clock.set(at(2026, 3, 13))
+    parent_id = _buy_licence(ctx, customer, billing.licence, "annual")
+    clock.set(at(2027, 3, 1))
+    billing_run(ctx, date(2027, 3, 1))  # the licence's renewal from 13 Mar 2027 is billed
+    with ctx.db.read_session() as session:
+        renewal_id = session.scalars(select(Document.id).where(Document.source == "renewal")).one()
+    clock.set(at(2027, 3, 2))
+    service_id, document_id = _order_addon(ctx, customer, parent_id, billing.addons[1])
+    # 11 days left of this period (29.00 × 11 / 365 = 0.873… → 0.87) and the whole renewal
+    # period the licence's proforma already bills (29.00): 29.87, until 12 Mar 2028.
+    line = _line(ctx, document_id)
+    assert (line.amount, line.period_start, line.period_end) == (
+        Decimal("29.87"),
+        date(2027, 3, 2),
+        date(2028, 3, 12),
+    )
+    _pay(ctx, document_id, "addon")
+    _pay(ctx, renewal_id, "renewal")
+    assert reload(ctx, Service, service_id).next_due_date == date(2028, 3, 13)
+    assert reload(ctx, Service, parent_id).next_due_date == date(2028, 3, 13)
+    clock.set(at(2028, 3, 1))
+    billing_run(ctx, date(2028, 3, 1))
+    with ctx.db.read_session() as session:
+        latest = session.scalars(
+            select(Document).where(Document.source == "renewal", Document.id != renewal_id)
+        ).one()
+        assert sorted(item.service_id or 0 for item in latest.lines) == sorted(
+            [parent_id, service_id]
+        )

@@ -23,7 +23,7 @@ from facturo.billing.proration import current_period_start, price_for_cycle, pro
 from facturo.billing.taxes import tax_amount
 from facturo.billing.totals import compute_totals
 from facturo.billing.vat import customer_treatment
-from facturo.models import Customer, DocumentLine, Product, Service
+from facturo.models import BilledPeriod, Customer, DocumentLine, Product, Service
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -67,10 +67,16 @@ class Quote:
 
 @dataclass(frozen=True)
 class CotermTerm:
-    """The parent's current period an add-on is co-termed to: ``start`` and ``next_due``."""
+    """The parent's current period an add-on is co-termed to: ``start`` and ``next_due``.
+
+    ``through``: the last day the add-on's first bill pays for: the day before ``next_due``
+    or, when the parent's renewal from ``next_due`` is already billed (``renewal_billed``),
+    the last day of that renewal period, so the add-on still renews with the parent after."""
 
     start: date
     next_due: date
+    through: date
+    renewal_billed: bool = False
 
 
 def coterm_term(session: Session, ctx: Context, parent: Service, on: date) -> CotermTerm | None:
@@ -80,7 +86,9 @@ def coterm_term(session: Session, ctx: Context, parent: Service, on: date) -> Co
     suspended, has no next due date, or is due on or before ``on`` (nothing is left of its
     term: the add-on then gets a whole period of its own). The period's first day is the
     ``period_start`` of the parent's billed line that ends the day before its next due date
-    (one cycle back when there is none)."""
+    (one cycle back when there is none). When the parent's renewal proforma is already
+    issued (the billing run bills ahead of the due date), the term runs to the end of that
+    renewal period instead (see :class:`CotermTerm`)."""
     due = parent.next_due_date
     if not ctx.settings.billing.coterm_addons or parent.status not in ("active", "suspended"):
         return None
@@ -98,7 +106,12 @@ def coterm_term(session: Session, ctx: Context, parent: Service, on: date) -> Co
         .limit(1)
     )
     start = session.scalar(query) or current_period_start(due, parent.cycle)
-    return CotermTerm(min(start, on), due)
+    billed = select(BilledPeriod.id).where(
+        BilledPeriod.service_id == parent.id, BilledPeriod.period_start == due
+    )
+    if session.scalar(billed.limit(1)) is not None:
+        return CotermTerm(min(start, on), due, period_for(due, parent.cycle)[1], True)
+    return CotermTerm(min(start, on), due, last_day)
 
 
 def _prices(product: Product, currency: str) -> dict[str, Decimal]:
@@ -128,7 +141,9 @@ def quote_order(
     it, see
     :func:`~facturo.billing.proration.price_for_cycle`), and is charged
     :func:`~facturo.billing.proration.prorate` of it from ``on`` to the day before the
-    parent's next due date. Otherwise each add-on is billed one whole chosen cycle.
+    parent's next due date (plus one whole price when the parent's renewal is already
+    billed: the add-on then runs to the end of that renewal period). Otherwise each add-on is
+    billed one whole chosen cycle.
 
     Raises BillingError for a product with no price in the shop's currency (callers that
     validate orders check prices first, with clearer messages)."""
@@ -145,7 +160,9 @@ def quote_order(
             if price is None:
                 raise BillingError(f"{product.code} has no price in {currency}")
             amount = prorate(price, term.start, term.next_due, day)
-            end = term.next_due - timedelta(days=1)
+            if term.renewal_billed:
+                amount += price
+            end = term.through
             cycle, coterm = parent.cycle, True
         else:
             if chosen not in prices:

@@ -13,6 +13,7 @@ from facturo.billing.consent import OrderConsent, checkout_consent, record_terms
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.errors import BillingError
 from facturo.billing.quotes import QuoteLine, quote_order
+from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 
 if TYPE_CHECKING:
@@ -148,7 +149,9 @@ def place_order(
         if addon.parent_id != product.id:
             raise OrderError(f"{addon.code} is not an add-on of {product.code}")
         _price(ctx, addon, addon_cycle)
-    quote = quote_order(session, ctx, customer, [(product, cycle), *addons], label=label)
+    treatment = customer_treatment(ctx, customer, ctx.today(), session)
+    items = [(product, cycle), *addons]
+    quote = quote_order(session, ctx, customer, items, label=label, treatment=treatment)
     main = _new_service(ctx, customer, product, quote.lines[0], None, label)
     session.add(main)
     session.flush()
@@ -167,6 +170,7 @@ def place_order(
         lines,
         actor=actor or f"customer:{customer.id}",
         email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
+        treatment=treatment,
     )
     record_terms(session, ctx, document, customer, consent)
     audit.record(
@@ -217,7 +221,11 @@ def order_addon(
     if parent.status == "pending":
         raise UnpaidParentError(unpaid_reference(session, parent))
     _refuse_duplicates([addon], live_addons(session, parent.id))
-    quoted = quote_order(session, ctx, customer, [(addon, cycle)], parent, label).lines[0]
+    treatment = customer_treatment(ctx, customer, ctx.today(), session)
+    quote = quote_order(
+        session, ctx, customer, [(addon, cycle)], parent, label, treatment=treatment
+    )
+    quoted = quote.lines[0]
     service = _new_service(ctx, customer, addon, quoted, parent.id, label)
     session.add(service)
     session.flush()
@@ -229,6 +237,7 @@ def order_addon(
         [_line(service, quoted)],
         actor=actor or f"customer:{customer.id}",
         email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
+        treatment=treatment,
     )
     record_terms(session, ctx, document, customer, consent)
     return service, document

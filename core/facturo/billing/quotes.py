@@ -20,7 +20,7 @@ from facturo.billing.cycles import period_for
 from facturo.billing.errors import BillingError
 from facturo.billing.money import to_money
 from facturo.billing.proration import current_period_start, price_for_cycle, prorate
-from facturo.billing.taxes import tax_amount
+from facturo.billing.taxes import TaxTreatment, tax_amount
 from facturo.billing.totals import compute_totals
 from facturo.billing.vat import customer_treatment
 from facturo.models import BilledPeriod, Customer, DocumentLine, Product, Service
@@ -130,6 +130,7 @@ def quote_order(
     parent: Service | None = None,
     label: str = "",
     on: date | None = None,
+    treatment: TaxTreatment | None = None,
 ) -> Quote:
     """Price ``items`` (product, chosen cycle) for ``customer`` as an order placed ``on``
     (default today) would bill them.
@@ -145,11 +146,13 @@ def quote_order(
     billed: the add-on then runs to the end of that renewal period). Otherwise each add-on is
     billed one whole chosen cycle.
 
-    Raises BillingError for a product with no price in the shop's currency (callers that
+    ``treatment``: the customer's VAT treatment when the caller already has it (decided here
+    otherwise, which may ask VIES). Raises BillingError for a product with no price in the shop's currency (callers that
     validate orders check prices first, with clearer messages)."""
     day = on or ctx.today()
     currency = ctx.settings.currency
-    treatment = customer_treatment(ctx, customer, day, session)
+    if treatment is None:
+        treatment = customer_treatment(ctx, customer, day, session)
     term = coterm_term(session, ctx, parent, day) if parent is not None else None
     lines: list[QuoteLine] = []
     for position, (product, chosen) in enumerate(items):

@@ -14,7 +14,7 @@ from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
 from facturo.billing.orders import OrderError, live_addons, order_addon, same_supplier
 from facturo.billing.quotes import coterm_term, quote_order
-from facturo.billing.taxes import tax_amount
+from facturo.billing.taxes import TaxTreatment, tax_amount
 from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 from facturo.web.client_catalog import Offer, offers
@@ -57,7 +57,9 @@ def _service_values(
                     {
                         "product": product,
                         "offers": found,
-                        "quote": _coterm_quote(session, ctx, customer, service, product, found)
+                        "quote": _coterm_quote(
+                            session, ctx, customer, service, product, found, treatment
+                        )
                         if coterm and found
                         else None,
                     }
@@ -82,13 +84,16 @@ def _coterm_quote(
     service: Service,
     product: Product,
     found: list[Offer],
+    treatment: TaxTreatment,
 ) -> dict[str, Any] | None:
     """What ordering ``product`` for ``service`` now costs, co-termed (None: not quotable):
     the quote's line and the ``cycle`` the order form sends (the parent's when priced)."""
     cycles = [offer.price.cycle for offer in found]
     chosen = service.cycle if service.cycle in cycles else cycles[0]
     try:
-        quote = quote_order(session, ctx, customer, [(product, chosen)], parent=service)
+        quote = quote_order(
+            session, ctx, customer, [(product, chosen)], parent=service, treatment=treatment
+        )
     except BillingError:
         return None
     line = quote.lines[0]

@@ -124,13 +124,13 @@ def _licence_context(
             if code not in owned or _addon_lapsed(session, ctx, licence, code):
                 buyable.append(product)
     quotes: dict[int, QuoteLine] = {}
-    for product in buyable:
-        assert service is not None
+    if service is not None and buyable:  # one quote: the VAT number is checked once
         try:
-            quote = quote_order(session, ctx, service.customer, [(product, "annual")], service)
+            items = [(product, "annual") for product in buyable]
+            quote = quote_order(session, ctx, service.customer, items, service)
+            quotes = {line.product_id: line for line in quote.lines}
         except BillingError:
-            continue
-        quotes[product.id] = quote.lines[0]
+            quotes = {}
     return {
         "licence": licence,
         "name": licence_name(session, licence, language),

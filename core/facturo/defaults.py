@@ -73,6 +73,9 @@ collection_retry_days = [1, 3, 7]
 invoice_format = "F{{year}}-{{seq:06}}"
 credit_note_format = "R{{year}}-{{seq:06}}"
 proforma_format = "PRO-{{year}}-{{seq:06}}"
+# An add-on bought mid-term is charged pro rata up to its licence's next due date and then
+# renews with the licence, on the same renewal proforma.
+coterm_addons = true
 
 [delivery]
 # A worker holds the emails it is sending for lease_seconds, renewed while it works; a

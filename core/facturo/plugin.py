@@ -30,6 +30,7 @@ from facturo.billing.orders import (
 from facturo.billing.payments import PaymentOutcome, record_manual_payment, record_payment
 from facturo.billing.pdf import document_pdf
 from facturo.billing.qr import QrImage, qr_image
+from facturo.billing.quotes import Quote, QuoteLine, quote_order
 from facturo.billing.refunds import refund_invoice
 from facturo.billing.renew_early import renewal_proforma
 from facturo.billing.retax import reprice_unpaid
@@ -174,6 +175,9 @@ __all__ = [
     "ProductPrice",
     "qr_image",
     "QrImage",
+    "Quote",
+    "quote_order",
+    "QuoteLine",
     "Rate",
     "read_form",
     "Receipt",

@@ -29,6 +29,7 @@ from facturo.billing.evidence import record_place_of_supply, record_vat_check
 from facturo.billing.money import ZERO, to_money
 from facturo.billing.retax import decide_again
 from facturo.billing.services import apply_paid_lines, date_first_periods
+from facturo.billing.taxes import TaxTreatment
 from facturo.billing.totals import Totals, compute_totals
 from facturo.billing.vat import customer_treatment, legends_of
 from facturo.delivery.outbox import enqueue_email, enqueue_event
@@ -68,9 +69,12 @@ def create_proforma(
     actor: str = "system",
     notify: bool = True,
     email_extra: dict[str, Any] | None = None,
+    treatment: TaxTreatment | None = None,
 ) -> Document:
     """Create a proforma for ``lines``; apply the customer's credit; queue its email
     (``email_extra`` adds values to it, e.g. the order's consent to immediate supply).
+    ``treatment``: the customer's VAT treatment when the caller already decided it (an order
+    priced by its quote), so the VAT number is not checked twice; decided here otherwise.
 
     When credit covers the whole amount the document is paid (and numbered) at once.
     """
@@ -78,7 +82,8 @@ def create_proforma(
         raise BillingError("a document needs at least one line")
     customer = lock_customer(session, customer.id)  # before the number series: lock order
     issued = issue_date or ctx.today()
-    treatment = customer_treatment(ctx, customer, issued, session)
+    if treatment is None:
+        treatment = customer_treatment(ctx, customer, issued, session)
     document = Document(
         kind="proforma",
         status="unpaid",

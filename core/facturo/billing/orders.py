@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from facturo import audit
 from facturo.billing.consent import OrderConsent, checkout_consent, record_terms
-from facturo.billing.cycles import period_for
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.errors import BillingError
+from facturo.billing.quotes import QuoteLine, quote_order
+from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
 
 if TYPE_CHECKING:
@@ -109,15 +110,15 @@ def _price(ctx: Context, product: Product, cycle: str) -> tuple[Product, str]:
     return product, cycle
 
 
-def _line(ctx: Context, service: Service, product: Product, language: str) -> LineSpec:
-    start, end = period_for(ctx.today(), service.cycle)
+def _line(service: Service, quoted: QuoteLine) -> LineSpec:
+    """The proforma line of a new ``service``, exactly as it was ``quoted``."""
     return LineSpec(
-        description=product.name(language) + (f" — {service.label}" if service.label else ""),
-        unit_price=service.price,
+        description=quoted.description,
+        unit_price=quoted.amount,
         service_id=service.id,
         action="create",
-        period_start=start,
-        period_end=end,
+        period_start=quoted.period_start,
+        period_end=quoted.period_end,
     )
 
 
@@ -144,19 +145,23 @@ def place_order(
         raise OrderError(f"{product.code} is an add-on; order it for an existing service")
     _price(ctx, product, cycle)
     _refuse_duplicates([addon for addon, _cycle in addons])
-    main = _new_service(ctx, customer, product, cycle, None, label)
-    session.add(main)
-    session.flush()
-    services = [main]
     for addon, addon_cycle in addons:
         if addon.parent_id != product.id:
             raise OrderError(f"{addon.code} is not an add-on of {product.code}")
         _price(ctx, addon, addon_cycle)
-        service = _new_service(ctx, customer, addon, addon_cycle, main.id, "")
+    treatment = customer_treatment(ctx, customer, ctx.today(), session)
+    items = [(product, cycle), *addons]
+    quote = quote_order(session, ctx, customer, items, label=label, treatment=treatment)
+    main = _new_service(ctx, customer, product, quote.lines[0], None, label)
+    session.add(main)
+    session.flush()
+    services = [main]
+    for (addon, _cycle), quoted in zip(addons, quote.lines[1:], strict=True):
+        service = _new_service(ctx, customer, addon, quoted, main.id, "")
         session.add(service)
         services.append(service)
     session.flush()
-    lines = [_line(ctx, s, s.product, customer.language) for s in services]
+    lines = [_line(s, quoted) for s, quoted in zip(services, quote.lines, strict=True)]
     consent = consent or checkout_consent(ctx, customer, ticked=False)
     document = create_proforma(
         session,
@@ -165,6 +170,7 @@ def place_order(
         lines,
         actor=actor or f"customer:{customer.id}",
         email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
+        treatment=treatment,
     )
     record_terms(session, ctx, document, customer, consent)
     audit.record(
@@ -189,7 +195,11 @@ def order_addon(
     consent: OrderConsent | None = None,
 ) -> tuple[Service, Document]:
     """Order ``addon`` for the customer's existing ``parent`` service: its own service and bill
-    (``consent`` as in :func:`place_order`).
+    (``consent`` as in :func:`place_order`), priced by :func:`~facturo.billing.quotes.quote_order`:
+    with ``billing.coterm_addons`` on (the default) and the parent in its term, the add-on is
+    charged pro rata to the parent's next due date and takes the parent's cycle, so that it
+    renews with it; ``cycle`` then only says which price is scaled when the add-on has none for
+    the parent's cycle.
 
     At most one add-on per supplier per licence, in any state short of terminated or
     cancelled: the parent's row is locked (``FOR UPDATE``) before the check, so two
@@ -211,7 +221,12 @@ def order_addon(
     if parent.status == "pending":
         raise UnpaidParentError(unpaid_reference(session, parent))
     _refuse_duplicates([addon], live_addons(session, parent.id))
-    service = _new_service(ctx, customer, addon, cycle, parent.id, label)
+    treatment = customer_treatment(ctx, customer, ctx.today(), session)
+    quote = quote_order(
+        session, ctx, customer, [(addon, cycle)], parent, label, treatment=treatment
+    )
+    quoted = quote.lines[0]
+    service = _new_service(ctx, customer, addon, quoted, parent.id, label)
     session.add(service)
     session.flush()
     consent = consent or checkout_consent(ctx, customer, ticked=False)
@@ -219,9 +234,10 @@ def order_addon(
         session,
         ctx,
         customer,
-        [_line(ctx, service, addon, customer.language)],
+        [_line(service, quoted)],
         actor=actor or f"customer:{customer.id}",
         email_extra=consent.email_values(ctx.settings.legal.withdrawal_days),
+        treatment=treatment,
     )
     record_terms(session, ctx, document, customer, consent)
     return service, document
@@ -231,21 +247,19 @@ def _new_service(
     ctx: Context,
     customer: Customer,
     product: Product,
-    cycle: str,
+    quoted: QuoteLine,
     parent_id: int | None,
     label: str,
 ) -> Service:
-    price = product.price_for(cycle, ctx.settings.currency)
-    assert price is not None
     return Service(
         customer_id=customer.id,
         product_id=product.id,
         product=product,
         parent_id=parent_id,
         status="pending",
-        cycle=cycle,
-        price=price.amount,
-        currency=price.currency,
+        cycle=quoted.cycle,
+        price=quoted.price,
+        currency=ctx.settings.currency,
         provisioner_data={},
         label=label,
     )

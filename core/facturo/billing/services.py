@@ -120,15 +120,34 @@ def enqueue_provision(
     )
 
 
+def is_coterm_line(session: Session, line: DocumentLine, service: Service) -> bool:
+    """True when ``line`` (a ``create`` line of an add-on ``service``) is co-termed with the
+    parent service: its period is not one whole cycle, or it ends the day before the parent's
+    next due date. Its last day is then fixed, whenever it is paid."""
+    if service.parent_id is None or line.period_start is None or line.period_end is None:
+        return False
+    if period_for(line.period_start, service.cycle)[1] != line.period_end:
+        return True
+    parent = session.get(Service, service.parent_id)
+    return parent is not None and parent.next_due_date == line.period_end + timedelta(days=1)
+
+
 def date_first_periods(session: Session, document: Document, paid_on: date) -> None:
     """Start each ``create`` line's period on ``paid_on``, the day it is paid (call before the
     document is numbered): a first period runs from the payment, as the service's due date
-    does, so the invoice, the service and what plugins provision show the same dates."""
+    does, so the invoice, the service and what plugins provision show the same dates.
+
+    A co-termed add-on's line (:func:`is_coterm_line`) keeps its last day, so that the
+    add-on's next due date stays its parent's; it starts on ``paid_on`` unless paid after
+    that last day."""
     for line in document.lines:
         if line.action != "create" or line.service_id is None or line.period_start is None:
             continue
         service = session.get(Service, line.service_id)
         if service is None or service.status != "pending":
+            continue
+        if line.period_end is not None and is_coterm_line(session, line, service):
+            line.period_start = min(max(line.period_start, paid_on), line.period_end)
             continue
         line.period_start, line.period_end = period_for(paid_on, service.cycle)
 

@@ -93,6 +93,9 @@ class Billing:
     #: Days after the first charge of a renewal to a saved method on which a declined charge
     #: is tried again; after the last one the proforma is left to the customer.
     collection_retry_days: tuple[int, ...] = (1, 3, 7)
+    #: An add-on bought mid-term is charged pro rata to its licence's next due date and then
+    #: renews with it (same cycle, same renewal proforma); see billing.proration.
+    coterm_addons: bool = True
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,7 @@ def settings_from_mapping(raw: Mapping[str, Any]) -> Settings:
             credit_note_format=billing.series_format("credit_note_format", "R{year}-{seq:06}"),
             payment_terms_days=billing.integer("payment_terms_days", default=0, minimum=0),
             collection_retry_days=billing.integers("collection_retry_days", default=(1, 3, 7)),
+            coterm_addons=billing.boolean("coterm_addons", default=True),
         ),
         enabled_plugins=plugins.names("enabled"),
         plugins_strict=plugins.boolean("strict", default=False),

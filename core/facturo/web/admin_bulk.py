@@ -31,7 +31,8 @@ CSV_COLUMNS = (
 
 
 def _selected_ids(values: list[str]) -> list[int]:
-    return sorted({int(v) for v in values if v.isdigit()})
+    """The ticked ids; anything that is not a plausible row id is ignored."""
+    return sorted({int(v) for v in values if v.isdigit() and len(v) <= 9})
 
 
 @roles_required("billing")

@@ -13,9 +13,11 @@ from starlette.routing import Route
 from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
 from facturo.billing.orders import OrderError, live_addons, order_addon, same_supplier
+from facturo.billing.quotes import coterm_term, quote_order
+from facturo.billing.taxes import TaxTreatment, tax_amount
 from facturo.billing.vat import customer_treatment
 from facturo.models import Customer, Document, DocumentLine, Product, Service
-from facturo.web.client_catalog import offers
+from facturo.web.client_catalog import Offer, offers
 from facturo.web.client_common import ctx_of, me, owned, read_form
 from facturo.web.client_dashboard import customer_services
 from facturo.web.order_messages import order_refusal
@@ -47,12 +49,19 @@ def _service_values(
     addons = []
     if service.parent_id is None and service.status in ("active", "suspended"):
         held = [held.product for held in live_addons(session, service.id)]
+        coterm = coterm_term(session, ctx, service, ctx.today()) is not None
         for product in sorted(service.product.addons, key=lambda p: (p.position, p.id)):
             if not product.retired and not any(same_supplier(h, product) for h in held):
+                found = offers(product, ctx.settings.currency, treatment)
                 addons.append(
                     {
                         "product": product,
-                        "offers": offers(product, ctx.settings.currency, treatment),
+                        "offers": found,
+                        "quote": _coterm_quote(
+                            session, ctx, customer, service, product, found, treatment
+                        )
+                        if coterm and found
+                        else None,
                     }
                 )
     return {
@@ -66,6 +75,30 @@ def _service_values(
         and service.status == "pending"
         and bool(service.product.addons),
     }
+
+
+def _coterm_quote(
+    session: Session,
+    ctx: Any,
+    customer: Customer,
+    service: Service,
+    product: Product,
+    found: list[Offer],
+    treatment: TaxTreatment,
+) -> dict[str, Any] | None:
+    """What ordering ``product`` for ``service`` now costs, co-termed (None: not quotable):
+    the quote's line and the ``cycle`` the order form sends (the parent's when priced)."""
+    cycles = [offer.price.cycle for offer in found]
+    chosen = service.cycle if service.cycle in cycles else cycles[0]
+    try:
+        quote = quote_order(
+            session, ctx, customer, [(product, chosen)], parent=service, treatment=treatment
+        )
+    except BillingError:
+        return None
+    line = quote.lines[0]
+    renewal = line.price + tax_amount(line.price, line.tax_rate)
+    return {"line": line, "cycle": chosen, "renewal": renewal}
 
 
 def service_page(request: Request) -> Response:

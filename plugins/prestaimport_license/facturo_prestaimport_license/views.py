@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from facturo.plugin import (
+    BillingError,
     Context,
     Customer,
     Document,
@@ -21,6 +22,7 @@ from facturo.plugin import (
     OrderError,
     Panel,
     Product,
+    QuoteLine,
     Service,
     error_page,
     flash,
@@ -28,6 +30,7 @@ from facturo.plugin import (
     live_addons,
     order_addon,
     order_refusal,
+    quote_order,
     render,
     request_language,
     same_supplier,
@@ -117,6 +120,14 @@ def _licence_context(
                 continue
             if code not in owned or _addon_lapsed(session, ctx, licence, code):
                 buyable.append(product)
+    quotes: dict[int, QuoteLine] = {}
+    if service is not None and buyable:  # one quote: the VAT number is checked once
+        try:
+            items = [(product, "annual") for product in buyable]
+            quote = quote_order(session, ctx, service.customer, items, service)
+            quotes = {line.product_id: line for line in quote.lines}
+        except BillingError:
+            quotes = {}
     return {
         "licence": licence,
         "name": licence_name(session, licence, language),
@@ -125,6 +136,7 @@ def _licence_context(
         "allowance": move_allowance(session, ctx, licence.id),
         "addons": addon_views(ctx, addon_rows(session, licence.id), language),
         "buyable": buyable,
+        "quotes": quotes,
         "renewal": pending_renewal(session, licence),
     }
 

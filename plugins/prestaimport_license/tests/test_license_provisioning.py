@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from facturo.billing.billing_run import billing_run
@@ -23,6 +25,15 @@ from facturo_prestaimport_license.service import current_key
 from facturo_prestaimport_license.testing import T0, Live, body, order, pay, payload
 
 PLUGIN = "prestaimport_license"
+
+
+@pytest.fixture
+def lctx(make_context: Callable[..., Context], clock: Clock) -> Context:
+    """As the package's, with co-terming off (``billing.coterm_addons = false``): these tests
+    follow a supplier add-on bought mid-term on its own cycle, bill and lapse (the co-termed
+    case is in test_coterm_offer.py)."""
+    clock.set(T0)
+    return make_context(plugins=(PLUGIN,), overrides={"billing.coterm_addons": False})
 
 
 NO_LINE = {"document_id": None, "line_id": None, "period_start": None, "period_end": None}

@@ -17,7 +17,7 @@ from facturo import audit
 from facturo.billing.dunning import remind_now
 from facturo.csv_export import csv_response
 from facturo.models import Document
-from facturo.web.admin_common import PAGE_SIZE, actor, ctx_of
+from facturo.web.admin_common import PAGE_SIZE, actor, ctx_of, row_id
 from facturo.web.admin_documents import filter_documents
 from facturo.web.rendering import flash, gettext_for, render
 from facturo.web.sections import roles_required
@@ -32,7 +32,7 @@ CSV_COLUMNS = (
 
 def _selected_ids(values: list[str]) -> list[int]:
     """The ticked ids; anything that is not a plausible row id is ignored."""
-    return sorted({int(v) for v in values if v.isdigit() and len(v) <= 9})
+    return sorted({found for v in values if (found := row_id(v)) is not None})
 
 
 @roles_required("billing")

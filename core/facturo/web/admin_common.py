@@ -64,6 +64,12 @@ def parse_date(raw: str | None) -> date | None:
 
 
 def page_number(request: Request) -> int:
-    """The ``page`` query parameter, 1 or more."""
+    """The ``page`` query parameter, 1 to 100,000."""
     raw = request.query_params.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
+    return min(100_000, max(1, int(raw))) if raw.isdigit() and len(raw) <= 6 else 1
+
+
+def row_id(raw: object) -> int | None:
+    """``raw`` as a row id when it is one (digits, within a database integer), else None."""
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 9 else None

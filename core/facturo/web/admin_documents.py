@@ -39,6 +39,7 @@ from facturo.web.admin_common import (
     get_or_404,
     page_number,
     parse_date,
+    row_id,
 )
 from facturo.web.admin_confirmations import cancel_confirmation, refund_confirmation
 from facturo.web.confirm import is_confirmed
@@ -66,9 +67,9 @@ def filter_documents(session: Session, params: Any, limit: int, offset: int) -> 
         query = query.where(Document.status == params["status"])
     if params.get("kind"):
         query = query.where(Document.kind == params["kind"])
-    customer_id = str(params.get("customer_id") or "")
-    if customer_id.isdigit():
-        query = query.where(Document.customer_id == int(customer_id))
+    customer_id = row_id(params.get("customer_id"))
+    if customer_id is not None:
+        query = query.where(Document.customer_id == customer_id)
     start, end = parse_date(params.get("from")), parse_date(params.get("to"))
     if start:
         query = query.where(Document.issue_date >= start)
@@ -77,9 +78,9 @@ def filter_documents(session: Session, params: Any, limit: int, offset: int) -> 
     if params.get("q"):
         text = str(params["q"]).strip()
         query = query.where((Document.number == text) | (Document.reference == text))
-    before = str(params.get("before") or "")
-    if before.isdigit():
-        query = query.where(Document.id < int(before))
+    before = row_id(params.get("before"))
+    if before is not None:
+        query = query.where(Document.id < before)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -337,7 +338,7 @@ def proforma_new(request: Request) -> Response:
     document_id = None
     if not errors:
         with ctx.db.transaction() as session:
-            customer = session.get(Customer, int(customer_raw)) if customer_raw.isdigit() else None
+            customer = session.get(Customer, row_id(customer_raw)) if row_id(customer_raw) else None
             if customer is None:
                 errors["customer_id"] = _("No such customer.")
             else:

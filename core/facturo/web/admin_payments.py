@@ -31,6 +31,7 @@ from facturo.web.admin_common import (
     get_or_404,
     page_number,
     parse_date,
+    row_id,
 )
 from facturo.web.rendering import flash, gettext_for, render, request_language
 from facturo.web.sections import roles_required
@@ -67,9 +68,9 @@ def filter_payments(
         query = query.where(Payment.status == params["status"])
     if params.get("gateway"):
         query = query.where(Payment.gateway == params["gateway"])
-    customer_id = str(params.get("customer_id") or "")
-    if customer_id.isdigit():
-        query = query.where(Payment.customer_id == int(customer_id))
+    customer_id = row_id(params.get("customer_id"))
+    if customer_id is not None:
+        query = query.where(Payment.customer_id == customer_id)
     zone = ctx.settings.zone
     start, end = parse_date(params.get("from")), parse_date(params.get("to"))
     if start:
@@ -88,7 +89,7 @@ def movement_filters(ctx: Context, params: Any) -> Filters:
     customer_id = str(params.get("customer_id") or "")
     kind = str(params.get("kind") or "")
     return Filters(
-        customer_id=int(customer_id) if customer_id.isdigit() else None,
+        customer_id=row_id(customer_id),
         kind=kind if kind in ("payment", "refund") else "",
         status=str(params.get("status") or ""),
         gateway=str(params.get("gateway") or ""),

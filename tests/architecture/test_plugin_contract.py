@@ -124,6 +124,8 @@ EXPORTED = [
     "StaffUser",
     "StartedPayment",
     "TaxEvidence",
+    "thank_you",
+    "ThankYou",
     "to_money",
     "UnpaidParentError",
     "UTCDateTime",

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from facturo.plugin import (
     Context,
     Customer,
+    Document,
     MenuItem,
     Panel,
     PluginSettings,
@@ -109,6 +110,15 @@ def client_dashboard_panels(
 
     panel = dashboard_panel(ctx, session, customer, language)
     return [panel] if panel is not None else []
+
+
+@hookimpl
+def client_document_panels(
+    ctx: Context, session: Session, document: Document, language: str
+) -> list[Panel]:
+    from .thanks import licence_panels
+
+    return licence_panels(ctx, session, document, language)
 
 
 @hookimpl

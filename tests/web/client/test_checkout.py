@@ -202,3 +202,15 @@ def test_thank_you_shows_the_licence_key_and_the_email_carries_it(
     # Another customer's document stays a 404.
     other = logged_in(site, make_customer(site.ctx, email="other@example.com"))
     assert other.get(f"/client/documents/{document_id}/status").status_code == 404
+
+
+def test_a_form_with_errors_opens_on_its_error_summary(site: Site) -> None:
+    client = site.client(headers=EN)
+    token = csrf_from(client.get("/client/register").text)
+    page = client.post("/client/register", data={"email": "nope", "csrf_token": token})
+    assert page.status_code == 400
+    summary = re.search(r'<div class="error-summary" id="error-summary"[^>]*>', page.text)
+    assert summary and "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    assert "Check the following:" in page.text and "Enter a valid email address." in page.text
+    assert 'src="/static/focus-error.js"' in page.text
+    assert 'id="error-summary"' not in client.get("/client/register").text

@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from facturo.context import Context
@@ -61,7 +62,10 @@ def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dic
         if path in seen:
             continue
         seen.add(path)
-        response = page.goto(url + path)
+        try:
+            response = page.goto(url + path)
+        except PlaywrightError:  # a download (a spreadsheet…), not a page
+            continue
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             continue
         found = serious_violations(page)

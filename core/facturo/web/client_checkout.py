@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from facturo.billing.consent import checkout_consent
+from facturo.billing.consent import checkout_consent, is_consumer
 from facturo.billing.errors import BillingError
 from facturo.billing.order_review import OrderReview, review_order
 from facturo.billing.orders import OrderError, place_order
+from facturo.billing.vat import customer_treatment
 from facturo.context import Context
 from facturo.gateways.methods import enabled_methods
 from facturo.gateways.protocol import BaseGateway, Gateway
@@ -171,15 +172,16 @@ def _review_values(
     request: Request, session: Session, customer: Customer, choices: Choices, bill: OrderReview
 ) -> dict[str, Any]:
     ctx = ctx_of(request)
-    values = catalog_values(ctx, session, customer)
+    # In the review's own transaction (a VAT-number check may write its cache).
+    treatment = customer_treatment(ctx, customer, ctx.today(), session)
     return {
         "bill": bill,
         "choices": choices,
         "fields": choices.fields(),
         "product_name": choices.product.name(request_language(request)),
         "buttons": pay_buttons(ctx, request_language(request)),
-        "consumer": values["consumer"],
-        "treatment": values["treatment"],
+        "consumer": is_consumer(customer, treatment.code),
+        "treatment": treatment,
     }
 
 

@@ -113,7 +113,9 @@ def test_pay_by_card_places_the_order_and_posts_straight_to_the_bank(
 
 
 def test_verification_link_signs_in_once(site: Site) -> None:
-    site_customer = make_customer(site.ctx, email="fresh@example.com", verified=False)
+    site_customer = make_customer(
+        site.ctx, email="fresh@example.com", verified=False, language="en"
+    )
     link = smtp_link_for(site, site_customer.id)
     browser = site.client(headers=EN)
     first = browser.get(link)
@@ -187,10 +189,10 @@ def test_thank_you_shows_the_licence_key_and_the_email_carries_it(
             site.ctx.now(),
         )
     waiting = client.get(f"/client/documents/{document_id}/status").text
-    assert 'id="preparing"' in waiting and 'http-equiv="refresh"' in waiting
+    assert 'id="preparing"' in waiting and "refresh.js" in waiting
     drain(site.ctx)
     page = client.get(f"/client/documents/{document_id}/status").text
-    assert 'id="preparing"' not in page and 'http-equiv="refresh"' not in page
+    assert 'id="preparing"' not in page and "refresh.js" not in page
     key = re.search(r'<code class="key" id="licence-key-\d+">([A-Z0-9-]+)</code>', page)
     assert key, page
     with site.ctx.db.read_session() as session:

@@ -113,7 +113,8 @@ def test_register_verify_and_expired_link(
     assert ok.status_code == 303 and ok.headers["location"] == "/client/catalog"
     signed_in = browser.get("/client/catalog")
     assert signed_in.status_code == 200
-    assert "Your email address is verified and you are signed in." in signed_in.text
+    # The customer chose Spanish when registering: their language wins.
+    assert "Tu dirección de correo está verificada y ya has entrado" in signed_in.text
     with site.ctx.db.read_session() as session:
         assert session.scalar(select(Customer.email_verified_at)) is not None
 

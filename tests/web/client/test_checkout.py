@@ -216,3 +216,27 @@ def test_a_form_with_errors_opens_on_its_error_summary(site: Site) -> None:
     assert "Check the following:" in page.text and "Enter a valid email address." in page.text
     assert 'src="/static/focus-error.js"' in page.text
     assert 'id="error-summary"' not in client.get("/client/register").text
+
+
+def test_review_and_bank_pages_have_no_leftovers_in_either_language(
+    site_factory: Callable[..., Site],
+) -> None:
+    """The review and the going-to-the-bank pages are POST answers the leftovers crawl cannot
+    reach: the same checker reads them here, in Spanish and in English."""
+    from tests.web.test_leftovers import problems_of
+
+    site = site_factory(plugins=("transfer", "ruralvia"))
+    licence, addons = make_catalog(site.ctx)
+    for language in ("es", "en"):
+        customer = make_customer(site.ctx, email=f"{language}@example.com", language=language)
+        client = logged_in(site, customer)
+        review = _post(client, "/client/order/review", _choices(licence.id, [addons[0].id]))
+        user_data = [customer.name, "shop.example", "Licencia", "Licence", "addon-a"]
+        found, _links = problems_of(review.text, language, user_data)
+        assert found == [], (language, found)
+        fields = dict(
+            re.findall(r'name="([^"]+)" value="([^"]*)"', review.text.split("order/pay")[1])
+        )
+        bank = client.post("/client/order/pay", data=fields)
+        found, _links = problems_of(bank.text.split("<form method")[0], language, user_data)
+        assert found == [], (language, found)

@@ -349,6 +349,15 @@ def client_dashboard_panels(
 
 
 @hookspec
+def client_document_panels(
+    ctx: Context, session: Session, document: Document, language: str
+) -> list[Panel]:
+    """Panels the customer sees once ``document`` is paid, on the thank-you page the gateway
+    returns to and on the document's payment state: what the payment provisioned (e.g. the
+    licence key). Return nothing for documents that are not yours to describe."""
+
+
+@hookspec
 def admin_menu_items(ctx: Context, staff: StaffUser) -> list[MenuItem]:
     """Links the staff menu shows to ``staff`` (filter by ``staff.role``, or set ``roles``).
     ``MenuItem.group`` names the menu heading the link goes under (``sales``, ``customers``,

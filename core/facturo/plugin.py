@@ -97,6 +97,7 @@ from facturo.web.errors import error_page
 from facturo.web.order_messages import order_refusal
 from facturo.web.rendering import flash, render, request_language
 from facturo.web.sections import api_write, open_page, roles_required
+from facturo.web.thanks import ThankYou, thank_you
 
 __all__ = [
     "add_months",
@@ -205,6 +206,8 @@ __all__ = [
     "StaffUser",
     "StartedPayment",
     "TaxEvidence",
+    "thank_you",
+    "ThankYou",
     "to_money",
     "UnpaidParentError",
     "UTCDateTime",

@@ -135,6 +135,8 @@ EXPORTED = [
     "StaffUser",
     "StartedPayment",
     "TaxEvidence",
+    "thank_you",
+    "ThankYou",
     "to_money",
     "UnpaidParentError",
     "UTCDateTime",

@@ -90,6 +90,8 @@ def order_licence(page: Page, live: Live, shot: Shots, consent: bool | None = No
         if consent:
             box.check()
     page.locator("section.card form button[type=submit]").first.click()
+    page.wait_for_url("**/client/order/review")
+    page.get_by_role("button", name="Pedir y pagar de otra forma").click()
     page.wait_for_url("**/client/documents/*")
     shot(page, "proforma")
     return int(page.url.rsplit("/", 1)[1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from sqlalchemy import update
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -52,6 +53,8 @@ from facturo.web.throttle import throttle
 REGISTER_LIMIT = "5/hour"
 RESET_LIMIT = "5/hour"
 RESEND_LIMIT = "3/hour"
+#: Where a verification link lands the customer it signs in: ready to order.
+AFTER_VERIFY = "/client/catalog"
 
 
 def send_verification(ctx: Context, session: Any, customer: Customer, key: str) -> None:
@@ -136,7 +139,10 @@ def values_without(values: dict[str, str], *names: str) -> dict[str, str]:
 
 @open_page
 def verify(request: Request) -> Response:
-    """Open the link from the verification email: mark the email verified."""
+    """Open the link from the verification email: mark the email verified and, the first time
+    only, sign the customer in (a new session under a rotated cookie; a customer with a second
+    factor still owes it) and go on to the catalog. A link used again verifies nothing more and
+    signs nobody in: it says so and offers the login page."""
     ctx = ctx_of(request)
     _ = gettext_for(request)
     with ctx.db.transaction() as session:
@@ -154,18 +160,42 @@ def verify(request: Request) -> Response:
                 {"title": _("Email not verified"), "message": message},
                 400,
             )
-        if customer.email_verified_at is None:
-            customer.email_verified_at = ctx.now()
-            audit.record(session, f"customer:{customer.id}", "customer.verify_email", customer)
-    return render(
-        request,
-        "client/message.html",
-        {
-            "title": _("Email verified"),
-            "message": _("Your email address is verified."),
-            "link": ("/client/", _("Go to your client area")),
-        },
+        if not mark_verified(session, ctx, customer):
+            return render(
+                request,
+                "client/message.html",
+                {
+                    "title": _("Email verified"),
+                    "message": _("Your email address is verified."),
+                    "link": ("/client/login", _("Log in")),
+                },
+            )
+        audit.record(session, f"customer:{customer.id}", "customer.verify_email", customer)
+        owes = two_factor.has_second_factor(session, customer) or (
+            ctx.settings.security.customer_two_factor_required
+        )
+        row = login_sessions.begin(request, session, ctx, customer, verified=not owes)
+        if not owes:
+            signed_in(request, session, ctx, customer, row, "email_link")
+    if owes:
+        return RedirectResponse(f"/client/login/2fa?next={quote(AFTER_VERIFY)}", status_code=303)
+    flash(request, _("Your email address is verified and you are signed in."), "ok")
+    return RedirectResponse(AFTER_VERIFY, status_code=303)
+
+
+def mark_verified(session: Any, ctx: Context, customer: Customer) -> bool:
+    """Set ``customer``'s email as verified with one conditional UPDATE; True only for the call
+    that changed it, so a verification link signs in once however often it is opened."""
+    changed = session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id, Customer.email_verified_at.is_(None))
+        .values(email_verified_at=ctx.now())
+        .execution_options(synchronize_session=False)
     )
+    if int(getattr(changed, "rowcount", 0)) != 1:
+        return False
+    session.refresh(customer)
+    return True
 
 
 def resend_verification(request: Request) -> Response:

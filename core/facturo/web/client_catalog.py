@@ -96,12 +96,12 @@ def order(request: Request) -> Response:
         with ctx.db.transaction() as session:
             fresh = session.get(Customer, customer.id)
             assert fresh is not None
-            product = _product(session, form.get("product"))
+            product = product_of(session, form.get("product"))
             cycle = str(form.get("cycle") or "")
             addons = []
             for raw in addon_choices(form, product.id):
                 addon_id, _sep, addon_cycle = raw.partition(":")
-                addons.append((_product(session, addon_id), addon_cycle))
+                addons.append((product_of(session, addon_id), addon_cycle))
             label = str(form.get("label") or "").strip()[:200]
             consent = checkout_consent(ctx, fresh, form.get("immediate_supply") == "yes")
             _services, document = place_order(
@@ -136,7 +136,8 @@ def addon_choices(form: Any, product_id: int) -> list[str]:
     return [raw for raw in chosen if raw.strip()]
 
 
-def _product(session: Session, raw: Any) -> Product:
+def product_of(session: Session, raw: Any) -> Product:
+    """The product whose id is ``raw``; ValueError when there is none."""
     try:
         product_id = int(str(raw))
     except (TypeError, ValueError):

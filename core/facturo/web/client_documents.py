@@ -25,6 +25,7 @@ from facturo.models import Document, Payment, Withdrawal
 from facturo.web.client_common import ctx_of, me, owned
 from facturo.web.errors import error_page
 from facturo.web.rendering import gettext_for, render, request_language
+from facturo.web.thanks import thank_you
 
 STATUSES = ("unpaid", "paid", "cancelled", "issued")
 REFRESH_SECONDS = 5
@@ -144,10 +145,16 @@ def document_status(request: Request) -> Response:
     with ctx.db.read_session() as session:
         document = owned(session, Document, request.path_params["id"], me(request).id)
         waiting = document.status == "unpaid"
+        thanks = thank_you(ctx, session, document, request_language(request))
         return render(
             request,
             "client/document_status.html",
-            {"document": document, "waiting": waiting, "refresh": REFRESH_SECONDS},
+            {
+                "document": document,
+                "waiting": waiting,
+                "refresh": REFRESH_SECONDS,
+                "thanks": thanks,
+            },
         )
 
 

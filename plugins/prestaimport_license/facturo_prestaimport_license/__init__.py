@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute
 from facturo.plugin import (
     Context,
     Customer,
+    Document,
     MenuItem,
     Panel,
     PeriodicJob,
@@ -101,6 +102,15 @@ def web_process_stopping(ctx: Context) -> None:
     from .validation_log import flush_on_stop
 
     flush_on_stop(ctx)
+
+
+@hookimpl
+def client_document_panels(
+    ctx: Context, session: Session, document: Document, language: str
+) -> list[Panel]:
+    from .thanks import licence_panels
+
+    return licence_panels(ctx, session, document, language)
 
 
 @hookimpl

@@ -279,6 +279,10 @@ def _provision_licence(
     paid = paid or _paid_through_due_date(service)
     if action in ("create", "renew") and paid is not None:
         licence.expires_at = paid_until(ctx, licence.expires_at, paid)
+    if action == "create":
+        from .thanks import send_licence_email
+
+        send_licence_email(session, ctx, licence)
     if action == "suspend" and licence.status == "ACTIVE":
         licence.status, licence.status_reason = "SUSPENDED", "billing"
     elif (

@@ -23,6 +23,7 @@ from facturo.plugin import (
     receive_notification,
     render,
     request_language,
+    thank_you,
 )
 
 from .config import PLUGIN, SCRIPT_PATH, terminal_settings
@@ -100,17 +101,20 @@ def return_page(request: Request) -> Response:
         if attempt is None:
             return error_page(request, 404)
         document = session.get(Document, attempt.document_id)
-    waiting = attempt.status == "pending"
-    return render(
-        request,
-        "ruralvia/return.html",
-        {
-            "attempt": attempt,
-            "document": document,
-            "meaning": attempt.meaning(request_language(request)),
-            "refresh_seconds": REFRESH_SECONDS if waiting else None,
-        },
-    )
+        assert document is not None
+        thanks = thank_you(ctx, session, document, request_language(request))
+        waiting = attempt.status == "pending" or thanks.preparing
+        return render(
+            request,
+            "ruralvia/return.html",
+            {
+                "attempt": attempt,
+                "document": document,
+                "meaning": attempt.meaning(request_language(request)),
+                "refresh_seconds": REFRESH_SECONDS if waiting else None,
+                "thanks": thanks,
+            },
+        )
 
 
 def receive(ctx: Context, body: str, headers: dict[str, str], remote: str) -> Receipt:

@@ -122,7 +122,7 @@ def test_waiting_page_refreshes_until_the_bank_confirms(card_app: CardApp) -> No
         page = http.get(f"/client/ruralvia/return/{attempt.order_number}")
     assert page.status_code == 200
     assert 'data-state="waiting"' in page.text
-    assert '<meta http-equiv="refresh" content="3">' in page.text
+    assert 'src="/static/refresh.js" data-seconds="3"' in page.text
     with card_app.ctx.db.read_session() as session:
         still = session.get(Document, document.id)
         assert still is not None and still.status == "unpaid"

@@ -108,8 +108,13 @@ def test_register_verify_and_expired_link(
     with site.ctx.db.read_session() as session:
         assert session.scalar(select(Customer.email_verified_at)) is None
     clock.advance(hours=-48)
-    ok = site.client(headers={"Accept-Language": "en"}).get(link.group(1))
-    assert ok.status_code == 200 and "Your email address is verified." in ok.text
+    browser = site.client(headers={"Accept-Language": "en"})
+    ok = browser.get(link.group(1))
+    assert ok.status_code == 303 and ok.headers["location"] == "/client/catalog"
+    signed_in = browser.get("/client/catalog")
+    assert signed_in.status_code == 200
+    # The customer chose Spanish when registering: their language wins.
+    assert "Tu dirección de correo está verificada y ya has entrado" in signed_in.text
     with site.ctx.db.read_session() as session:
         assert session.scalar(select(Customer.email_verified_at)) is not None
 

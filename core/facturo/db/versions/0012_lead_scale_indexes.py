@@ -2,7 +2,7 @@
 invoice (``documents.original_id``, read for every listed document) and the payments list in
 date order (keyset pagination on ``paid_at, id``).
 
-Revision ID: 0015_lead_scale_indexes
+Revision ID: 0012_lead_scale_indexes
 Revises: 0011_cof_collections
 Create Date: 2026-11-30
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015_lead_scale_indexes"
+revision = "0012_lead_scale_indexes"
 down_revision = "0011_cof_collections"
 branch_labels = None
 depends_on = None

@@ -34,6 +34,7 @@ from facturo.testing import (
     Clock,
     SmtpServer,
     base_settings_mapping,
+    default_plugin_settings,
     free_port,
     logged_in_cookies,
     make_catalog,
@@ -149,7 +150,7 @@ def test_two_web_processes_and_two_workers_on_postgresql_with_redis(
     store = redis.Redis.from_url(REDIS_URL)
     assert store.ping(), "Redis must run at 127.0.0.1:6379 (see .ci/run)"
 
-    ctx = make_context()
+    ctx = make_context(plugins=("transfer",))  # bank transfers: the method the API records
     licence, _ = make_catalog(ctx)
     customers = [make_customer(ctx, email=f"c{n}@example.com") for n in range(CUSTOMERS)]
     with ctx.db.transaction() as session:
@@ -158,7 +159,8 @@ def test_two_web_processes_and_two_workers_on_postgresql_with_redis(
         )
         _, api_secret = create_token(session, staff, "scale-out", "read-write", "test")
     ports = [free_port(), free_port()]
-    raw = base_settings_mapping(tmp_path, database_url)
+    raw = base_settings_mapping(tmp_path, database_url, ("transfer",))
+    raw["plugin"] = default_plugin_settings(("transfer",))
     raw.update(
         base_url=f"http://127.0.0.1:{ports[0]}",
         rate_limit_storage=REDIS_URL,

@@ -12,7 +12,7 @@ import httpx
 from facturo.plugin import Context
 
 from . import settings as settings_module
-from .api import AsyncPayPalClient, PayPalClient, TokenCache
+from .api_clients import AsyncPayPalClient, PayPalClient, TokenCache
 from .sandbox import SandboxState
 from .settings import PayPalSettings
 from .webhooks import AsyncCertificateCache

@@ -10,11 +10,10 @@ from facturo_paypal.api import (
     LIVE_BASE_URL,
     SANDBOX_BASE_URL,
     OrderRequest,
-    PayPalClient,
     PayPalError,
-    TokenCache,
     format_amount,
 )
+from facturo_paypal.api_clients import PayPalClient, TokenCache
 
 ORDER = OrderRequest(
     reference="PRO-2026-000123",

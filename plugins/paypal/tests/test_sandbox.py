@@ -8,7 +8,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from facturo_paypal.api import AsyncPayPalClient, OrderRequest, PayPalClient, PayPalError
+from facturo_paypal.api import OrderRequest, PayPalError
+from facturo_paypal.api_clients import AsyncPayPalClient, PayPalClient
 from facturo_paypal.sandbox import CERT_PATH, SandboxState
 from facturo_paypal.webhooks import (
     AsyncCertificateCache,

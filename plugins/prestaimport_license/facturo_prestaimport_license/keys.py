@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .client import (
+from .client_formats import (
     ALPHABET,
     BODY_LENGTH,
     DEFAULT_PREFIX,

@@ -30,6 +30,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench_db import recreate_postgres
+
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/facturo_bench"
 RUN_DAY = date(2026, 3, 2)
 CHUNK = 10_000
@@ -49,20 +51,6 @@ def context_for(
         raw["base_url"] = base_url
     settings = settings_from_mapping(raw)
     return create_context(settings, clock=lambda: now)
-
-
-def recreate_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def build(url: str, services: int, customers: int, data_dir: Path) -> dict[str, Any]:

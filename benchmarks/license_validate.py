@@ -37,6 +37,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bench_db import recreate_postgres
+
 HERE = Path(__file__).resolve().parent
 LICENCES = 500
 CONFIG_FILE = "facturo.toml"
@@ -62,20 +64,6 @@ def bare_factory() -> Any:
 
 
 # --- preparation -----------------------------------------------------------------------------
-
-
-def recreate_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def prepare(folder: Path, args: argparse.Namespace) -> list[dict[str, Any]]:

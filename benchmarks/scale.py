@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_db import recreate_postgres  # noqa: E402
 from scale_seed import Seeded, Sizes, seed  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/facturo_scale"
@@ -39,20 +40,6 @@ TARGET_P99_MS = 50.0
 FLOOR_PLAUSIBLE_P99_MS = 2.0
 PLUGINS = ("prestaimport_license",)
 CSRF = "scale-csrf"
-
-
-def recreate_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    admin = create_engine(
-        base.replace("postgresql://", "postgresql+psycopg://", 1) + "/postgres",
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def context_for(url: str, data_dir: Path) -> Any:

@@ -209,11 +209,14 @@ def _validations(
 
     codes = ("OK", "OK", "OK", "OK", "EXPIRED", "SHOP_MISMATCH")
     span = 90 * 24 * 3600
+    start = now - timedelta(seconds=span)
+    step = span / sizes.validations
 
     def row(i: int) -> dict[str, Any]:
         return {
             "id": i,
-            "at": now - timedelta(seconds=(i * 7919) % span),
+            # in time order, as the log is written: index inserts append instead of splitting
+            "at": start + timedelta(seconds=i * step),
             "licence_id": licence_id if i % 1000 == 0 else 2 + i % sizes.customers,
             "key_hint": f"{i % 10000:04d}",
             "shop_host": f"shop-{i % 50000}.example",

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from facturo.billing.money import ZERO
@@ -209,13 +209,8 @@ def _payments(
         query = query.where(Payment.paid_at < end)
     if before is not None and before.refund:  # every payment of that instant comes after
         query = query.where(Payment.paid_at <= before.at)
-    elif before is not None:
-        query = query.where(
-            or_(
-                Payment.paid_at < before.at,
-                and_(Payment.paid_at == before.at, Payment.id < before.id),
-            )
-        )
+    elif before is not None:  # a row-value comparison: one range on (paid_at, id)
+        query = query.where(tuple_(Payment.paid_at, Payment.id) < (before.at, before.id))
     query = query.order_by(Payment.paid_at.desc(), Payment.id.desc())
     return list(session.scalars(query if limit is None else query.limit(limit)))
 
@@ -246,12 +241,7 @@ def _refunds(
     if end is not None:
         query = query.where(Refund.created_at < end)
     if before is not None and before.refund:
-        query = query.where(
-            or_(
-                Refund.created_at < before.at,
-                and_(Refund.created_at == before.at, Refund.id < before.id),
-            )
-        )
+        query = query.where(tuple_(Refund.created_at, Refund.id) < (before.at, before.id))
     elif before is not None:  # refunds of that instant came before the payment
         query = query.where(Refund.created_at < before.at)
     query = query.order_by(Refund.created_at.desc(), Refund.id.desc())

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,14 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_customer_id_status", "customer_id", "status"),
         Index("ix_documents_status_due_date", "status", "due_date"),
+        # Partial: almost every document has no original, and a full index would tell
+        # SQLite's planner that each lookup returns them all (it then scans the table).
+        Index(
+            "ix_documents_original_id",
+            "original_id",
+            sqlite_where=text("original_id IS NOT NULL"),
+            postgresql_where=text("original_id IS NOT NULL"),
+        ),
         # Declared for readers; migration 0004 creates it (a trigger on SQLite).
         CheckConstraint(
             "refunded_total >= 0 AND (refunded_total = 0 OR refunded_total <= total)",
@@ -71,7 +80,7 @@ class Document(Base):
     legends: Mapped[list[str]] = mapped_column(JSON, default=list)
     seller: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     customer_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    original_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="order")
     language: Mapped[str] = mapped_column(String(5), default="es")

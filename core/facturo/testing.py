@@ -44,6 +44,7 @@ from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     save_document_artifact,
     screenshot_path,
     serve_in_thread,
+    smtp_controller,
     stop_server,
 )
 
@@ -380,11 +381,9 @@ def ctx(make_context: Callable[..., Context]) -> Context:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 collecting what it receives."""
-    from aiosmtpd.controller import Controller
-
     sink = SmtpSink()
     port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller = smtp_controller(sink, "127.0.0.1", port)
     controller.start()
     server = SmtpServer("127.0.0.1", port, sink, controller)
     yield server

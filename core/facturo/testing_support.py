@@ -60,7 +60,21 @@ class SmtpServer:
         self.controller.stop()
 
     def start(self) -> None:
+        """Bring a stopped server back on the same port. A Controller's loop is closed once
+        stopped, so a new one is made around the same sink."""
+        self.controller = smtp_controller(self.sink, self.host, self.port)
         self.controller.start()
+
+
+# aiosmtpd waits 5 s for its own server to answer; a loaded CI machine can take longer.
+SMTP_READY_SECONDS = 30.0
+
+
+def smtp_controller(sink: Any, host: str, port: int) -> Any:
+    """An aiosmtpd Controller for ``sink`` on ``host:port`` that tolerates a slow start."""
+    from aiosmtpd.controller import Controller
+
+    return Controller(sink, hostname=host, port=port, ready_timeout=SMTP_READY_SECONDS)
 
 
 # --- the app under uvicorn -----------------------------------------------------------------

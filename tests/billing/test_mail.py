@@ -35,15 +35,6 @@ def smtp_context(make_context: Callable[..., Context], smtp_server: SmtpServer) 
     return make_context(overrides=smtp_server.settings())
 
 
-def restart(server: SmtpServer) -> None:
-    """Bring the stopped SMTP server back on the same port (a Controller's loop is closed
-    once stopped, so a new one is made around the same sink)."""
-    from aiosmtpd.controller import Controller
-
-    server.controller = Controller(server.sink, hostname=server.host, port=server.port)
-    server.controller.start()
-
-
 def queue_welcome(ctx: Context, customer_id: int, key: str) -> None:
     from facturo.delivery.outbox import enqueue_email
 
@@ -122,7 +113,7 @@ def test_outage_keeps_messages_queued_until_server_returns(
     row = outbox(ctx)[-1]
     assert row.attempts == 2
     assert row.next_attempt_at == ctx.now() + timedelta(seconds=2 * BASE_DELAY_SECONDS)
-    restart(smtp_server)
+    smtp_server.start()
     assert deliver_due(ctx).sent == 0  # not due yet: backoff respected
     clock.advance(seconds=2 * BASE_DELAY_SECONDS)
     assert deliver_due(ctx).sent == 1
@@ -145,7 +136,7 @@ def test_message_that_keeps_failing_stays_visible_as_failed(
         clock.advance(hours=7)
     rows = outbox(ctx)
     assert rows and all(r.status == "failed" and r.attempts == max_attempts for r in rows)
-    restart(smtp_server)
+    smtp_server.start()
     assert retry_failed(ctx, rows[0].id)
     assert deliver_due(ctx).sent == 1
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from facturo.testing import free_port
+from facturo.testing import free_port, smtp_controller
 
 
 @dataclass
@@ -86,9 +86,7 @@ class FaultyServer:
         self.controller.stop()
 
     def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller = smtp_controller(self.sink, "127.0.0.1", self.port)
         self.controller.start()
 
 

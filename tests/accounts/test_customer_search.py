@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import delete, text
+
 from facturo.accounts.customer_admin import search_customers, update_customer
+from facturo.accounts.customer_search import newest_matching_query
 from facturo.context import Context
 from facturo.models import Customer
 from facturo.testing import make_customer
@@ -36,3 +39,27 @@ def test_lucia_finds_lucia_with_accent_and_edits_keep_it_findable(
     assert found("pedro@") == {other.id}
     assert found("%") == set()  # a wildcard typed by staff is a literal character
     assert found("_") == set()
+
+
+def test_search_reads_the_trigram_index_not_every_customer(ctx: Context) -> None:
+    make_customer(ctx, email="lucia@example.com")
+    with ctx.db.read_session() as session:
+        query = newest_matching_query(session, "lucia", limit=50)
+        compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(session.scalars(text(f"EXPLAIN {compiled}")))
+            assert "ix_customers_search_trgm" in plan, plan
+        else:
+            rows = session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+            plan = " ".join(str(row[-1]) for row in rows)
+            assert "customers_search VIRTUAL TABLE INDEX" in plan, plan
+
+
+def test_a_deleted_customer_leaves_the_search_index(ctx: Context) -> None:
+    gone = make_customer(ctx, email="gone@example.com")
+    kept = make_customer(ctx, email="kept@example.com")
+    with ctx.db.transaction() as session:
+        session.execute(delete(Customer).where(Customer.id == gone.id))
+    with ctx.db.read_session() as session:
+        assert [c.id for c in search_customers(ctx, session, "example.com")] == [kept.id]

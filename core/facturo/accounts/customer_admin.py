@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from facturo import audit
 from facturo.accounts import notices, sessions
+from facturo.accounts.customer_search import newest_matching
 from facturo.accounts.customers import find_customer
 from facturo.accounts.emails import InvalidEmail, clean_email
 from facturo.accounts.staff import StaffError
@@ -16,7 +17,6 @@ from facturo.models import (
     Customer,
     Document,
 )
-from facturo.text import fold
 
 if TYPE_CHECKING:
     from facturo.context import Context
@@ -40,24 +40,19 @@ def search_customers(ctx: Context, session: Session, query: str, limit: int = 50
     """Customers matching ``query`` by name, company, email, tax id, document number or
     reference, plus those found by plugins' ``customer_search`` hook."""
     text = query.strip()
-    base = select(Customer).order_by(Customer.id.desc()).limit(limit)
     if not text:
-        return list(session.scalars(base))
-    folded = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{folded}%"
+        return list(session.scalars(select(Customer).order_by(Customer.id.desc()).limit(limit)))
     # Numbers and references are written in capitals: an exact match on their unique
-    # indexes (lower() on the column would read every document).
+    # indexes (lower() on the column would read every document). Asked apart from the text
+    # match, so that each query keeps its own index.
     spellings = {text, text.upper()}
-    doc_owner = select(Document.customer_id).where(
+    owners = select(Document.customer_id).where(
         or_(Document.number.in_(spellings), Document.reference.in_(spellings))
     )
-    found = list(
-        session.scalars(
-            base.where(
-                or_(Customer.search_text.like(like, escape="\\"), Customer.id.in_(doc_owner))
-            )
-        )
-    )
+    by_document = select(Customer).where(Customer.id.in_(owners))
+    merged = {c.id: c for c in newest_matching(session, text, limit)}
+    merged.update((c.id, c) for c in session.scalars(by_document))
+    found = sorted(merged.values(), key=lambda customer: customer.id, reverse=True)[:limit]
     ids = {c.id for c in found}
     for hits in ctx.hook.customer_search(ctx=ctx, session=session, query=text):
         for hit in hits or []:

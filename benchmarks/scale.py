@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_db import recreate_postgres  # noqa: E402
-from scale_seed import Seeded, Sizes, seed  # noqa: E402
+from scale_seed import Seeded, Sizes, seed, seeded_earlier  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/facturo_scale"
 TARGET_P99_MS = 50.0
@@ -164,10 +164,16 @@ def scenarios(ctx: Any, seeded: Seeded, documents: int) -> list[tuple[str, Calla
     ]
 
 
-def prepare(url: str, sizes: Sizes, data_dir: Path) -> tuple[Any, Seeded, float]:
-    """A context on ``url`` (``sqlite`` = a file in ``data_dir``), migrated and seeded."""
+def prepare(
+    url: str, sizes: Sizes, data_dir: Path, reuse: bool = False
+) -> tuple[Any, Seeded, float]:
+    """A context on ``url`` (``sqlite`` = a file in ``data_dir``), migrated and seeded; with
+    ``reuse``, a database an earlier run seeded, measured as it is."""
     from facturo.bootstrap import upgrade_database
 
+    if reuse:
+        ctx = context_for(url, data_dir)
+        return ctx, seeded_earlier(ctx), 0.0
     if url.startswith("postgresql"):
         recreate_postgres(url)
     elif url == "sqlite":
@@ -179,12 +185,13 @@ def prepare(url: str, sizes: Sizes, data_dir: Path) -> tuple[Any, Seeded, float]
     return ctx, seeded, time.perf_counter() - started
 
 
-def run(url: str, sizes: Sizes, requests: int) -> bool:
-    """Seed ``url``, measure, print; True when every target is met."""
+def run(url: str, sizes: Sizes, requests: int, reuse: bool = False, only: str = "") -> bool:
+    """Seed ``url`` (unless ``reuse``), measure the scenarios whose name holds ``only``,
+    print; True when every target is met."""
     from facturo.testing_support import AppClient
 
     with tempfile.TemporaryDirectory() as folder:
-        ctx, seeded, total = prepare(url, sizes, Path(folder))
+        ctx, seeded, total = prepare(url, sizes, Path(folder), reuse)
         print(f"\n== {ctx.db.engine.dialect.name}: seeded in {total:.0f} s")
         for name, seconds in seeded.seconds.items():
             print(f"   {name:<16} {seconds:7.1f} s")
@@ -199,6 +206,8 @@ def run(url: str, sizes: Sizes, requests: int) -> bool:
             f"   {'page or call':<34} {'p50 ms':>8} {'p99 ms':>8}  target p99 < {TARGET_P99_MS:.0f} ms"
         )
         for name, call in scenarios(ctx, seeded, sizes.documents):
+            if only not in name:
+                continue
             p50, p99 = timed(call, requests)
             ok = p99 < TARGET_P99_MS
             met &= ok
@@ -214,7 +223,13 @@ def main() -> None:
     parser.add_argument("--database-url", action="append", default=[])
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the --database-url as an earlier run left it"
+    )
+    parser.add_argument("--only", default="", help="measure only pages whose name holds this")
     args = parser.parse_args()
+    if args.reuse and not args.database_url:
+        parser.error("--reuse needs --database-url (the default databases are made afresh)")
     sizes = Sizes(
         customers=max(1000, int(200_000 * args.scale)),
         documents=max(2000, int(1_000_000 * args.scale)),
@@ -231,7 +246,7 @@ def main() -> None:
         f"scale: {sizes.customers:,} customers, {sizes.documents:,} documents "
         f"(+ lines, payments), {sizes.validations:,} validation-log rows"
     )
-    results = [run(url, sizes, args.requests) for url in urls]
+    results = [run(url, sizes, args.requests, args.reuse, args.only) for url in urls]
     print("\nall targets met" if all(results) else "\nsome targets MISSED")
 
 

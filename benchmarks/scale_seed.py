@@ -29,6 +29,11 @@ class Sizes:
     validations: int
 
 
+SEARCH_TERM = "nunez 1999"
+LICENCE_BITS = 10**30 + 7
+STAFF_EMAIL = "admin@example.com"
+
+
 @dataclass(frozen=True)
 class Seeded:
     """What the measurements need: the customer with many documents, a search term that
@@ -195,7 +200,7 @@ def seed(ctx: Any, sizes: Sizes, clock: Callable[[], float]) -> Seeded:
     seconds["analyze"] = clock() - started
     return Seeded(
         big_customer_id=1,
-        search_term="nunez 1999",
+        search_term=SEARCH_TERM,
         licence_key=licence_key,
         staff_id=staff_id,
         seconds=seconds,
@@ -268,7 +273,7 @@ def _licence(ctx: Any) -> tuple[str, int]:
     from facturo_prestaimport_license.keys import format_key, key_from_bits
     from facturo_prestaimport_license.service import create_licence
 
-    key = key_from_bits(10**30 + 7)
+    key = key_from_bits(LICENCE_BITS)
     with ctx.db.transaction() as session:
         licence = create_licence(session, ctx, 1, None, key=key)
         return format_key(key), licence.id
@@ -278,7 +283,7 @@ def _staff(ctx: Any) -> int:
     from facturo.accounts.customers import create_staff
 
     with ctx.db.transaction() as session:
-        staff, _ = create_staff(session, "admin@example.com", "Admin", "admin", None)
+        staff, _ = create_staff(session, STAFF_EMAIL, "Admin", "admin", None)
         return int(staff.id)
 
 
@@ -292,3 +297,23 @@ def _analyze(ctx: Any) -> None:
     else:
         with ctx.db.transaction() as session:
             session.execute(text("ANALYZE"))
+
+
+def seeded_earlier(ctx: Any) -> Seeded:
+    """What ``seed`` returned for the database behind ``ctx``, read back from it."""
+    from sqlalchemy import select
+
+    from facturo.models import StaffUser
+    from facturo_prestaimport_license.keys import format_key, key_from_bits
+
+    with ctx.db.read_session() as session:
+        staff_id = session.scalar(select(StaffUser.id).where(StaffUser.email == STAFF_EMAIL))
+    if staff_id is None:
+        raise SystemExit("--reuse: this database was not seeded by scale.py")
+    return Seeded(
+        big_customer_id=1,
+        search_term=SEARCH_TERM,
+        licence_key=format_key(key_from_bits(LICENCE_BITS)),
+        staff_id=int(staff_id),
+        seconds={},
+    )

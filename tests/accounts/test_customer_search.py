@@ -48,6 +48,7 @@ def test_search_reads_the_trigram_index_not_every_customer(ctx: Context) -> None
         compiled = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL enable_indexscan = off"))
             plan = " ".join(session.scalars(text(f"EXPLAIN {compiled}")))
             assert "ix_customers_search_trgm" in plan, plan
         else:

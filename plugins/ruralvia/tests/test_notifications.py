@@ -73,7 +73,10 @@ def test_duplicate_notifications_record_one_payment(card_app: CardApp) -> None:
         ]
         paid = session.get(Document, document.id)
         assert paid is not None and paid.status == "paid" and paid.number
-        statuses = [n.status for n in session.scalars(select(GatewayNotification))]
+        statuses = [
+            n.status
+            for n in session.scalars(select(GatewayNotification).order_by(GatewayNotification.id))
+        ]
         assert statuses == ["processed", "duplicate", "duplicate", "duplicate"]
     # A late denial for an approved order changes nothing.
     assert post(card_app, signed_message(TEST_KEY, notification_fields(attempt, "0190")))

@@ -18,7 +18,7 @@ from facturo.text import fold
 WILDCARDS = ("\\", "%", "_")
 
 
-def newest_matching_query(session: Session, term: str, limit: int) -> Select[tuple[Customer]]:
+def newest_matching_query(session: Session, term: str, limit: int) -> Select[Customer]:
     """The query for up to ``limit`` customers whose search text holds the folded ``term``,
     newest first."""
     folded = fold(term)

@@ -381,14 +381,11 @@ def ctx(make_context: Callable[..., Context]) -> Context:
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server on 127.0.0.1 collecting what it receives."""
-    sink = SmtpSink()
-    port = free_port()
-    controller = smtp_controller(sink, "127.0.0.1", port)
-    controller.start()
-    server = SmtpServer("127.0.0.1", port, sink, controller)
+    server = SmtpServer("127.0.0.1", free_port(), SmtpSink(), None)
+    server.start()
     yield server
     try:
-        controller.stop()
+        server.stop()
     except Exception:  # already stopped by the test
         pass
 

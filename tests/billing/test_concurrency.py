@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -9,13 +11,14 @@ from functools import partial
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from facturo.billing.billing_run import billing_run
 from facturo.billing.documents import LineSpec, create_proforma
 from facturo.billing.payments import record_payment
+from facturo.billing.renew_early import renewal_proforma
 from facturo.context import Context
-from facturo.models import BilledPeriod, Customer, Document, OutboxMessage, Payment
+from facturo.models import BilledPeriod, Customer, Document, OutboxMessage, Payment, Service
 from facturo.testing import in_threads, make_catalog, make_customer
 from tests.billing.conftest import active_service
 
@@ -105,3 +108,59 @@ def test_fifty_concurrent_payments_get_numbers_one_to_fifty(
 
     numbers = in_threads([partial(pay, i) for i in range(50)])
     assert sorted(numbers) == [f"F2026-{n:06}" for n in range(1, 51)]
+
+
+def _wait_until_blocked(ctx: Context, timeout: float = 10.0) -> None:
+    """Return once another backend is waiting on a row lock (the run behind our lock)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with ctx.db.read_session() as session:
+            waiting = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+        if waiting:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the billing run never waited for the service's lock")
+
+
+def test_a_renewal_made_on_demand_while_the_run_waits_for_its_service_does_not_deadlock(
+    make_context: Callable[..., Context],
+) -> None:
+    """``renewal_proforma`` locks the service, then claims its period; a billing run that
+    reaches the same service meanwhile must wait before claiming, not after (the order that
+    deadlocked a licence offer against the run). One renewal, no error on either side."""
+    ctx = make_context()
+    licence, _addons = make_catalog(ctx)
+    customer = make_customer(ctx)
+    service_id = active_service(ctx, customer, licence, date(2026, 3, 5))
+    run_ctx = make_context()
+    run_started = threading.Event()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        run_started.set()
+        try:
+            outcome["report"] = billing_run(run_ctx, date(2026, 3, 2))
+        except Exception as error:  # noqa: BLE001 - the test reports it below
+            outcome["error"] = error
+
+    with ctx.db.transaction() as session:
+        session.scalar(select(Service).where(Service.id == service_id).with_for_update())
+        runner = threading.Thread(target=run)
+        runner.start()
+        run_started.wait()
+        _wait_until_blocked(ctx)
+        document = renewal_proforma(session, ctx, service_id)
+        assert document is not None
+        made = document.id
+    runner.join(30)
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["report"].renewal_count == 0
+    assert count(ctx, BilledPeriod) == 1
+    with ctx.db.read_session() as session:
+        period = session.scalars(select(BilledPeriod)).one()
+        assert period.document_id == made

@@ -34,8 +34,21 @@ class DueService:
 
 
 def claim_periods(session: Session, chunk: Sequence[DueService]) -> set[int]:
-    """Insert the natural keys of ``chunk``'s periods; return the service ids this run won."""
+    """Insert the natural keys of ``chunk``'s periods; return the service ids this run won.
+
+    On PostgreSQL the services are first locked (``FOR KEY SHARE``, in id order), so that the
+    run waits for anyone renewing one of them on demand (``renewal_proforma`` locks the service
+    ``FOR UPDATE``, then claims) *before* it writes a claim. Claiming first would hold the
+    period's unique key while the foreign-key check waits for that service: a deadlock.
+    """
     if is_postgres(session):
+        session.execute(
+            text(
+                "SELECT 1 FROM services WHERE id = ANY(CAST(:sids AS integer[])) "
+                "ORDER BY id FOR KEY SHARE"
+            ),
+            {"sids": [r.id for r in chunk]},
+        )
         claimed = session.scalars(
             text(
                 "INSERT INTO billed_periods (service_id, period_start) "

@@ -16,7 +16,7 @@ from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Row, Table, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from facturo.billing import numbering
@@ -80,38 +80,41 @@ def count_due_services(ctx: Context, day: date) -> int:
 
 
 def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
-    """The due services, customer by customer, CUSTOMERS_PER_BATCH customers at a time
-    (keyset pagination, so memory stays flat however many services are due)."""
-    filters = due_filters(ctx, day)
-    last = 0
-    while True:
-        with ctx.db.read_session() as session:
-            ids = list(
-                session.scalars(
-                    select(Service.customer_id)
-                    .where(*filters, Service.customer_id > last)
-                    .group_by(Service.customer_id)
-                    .order_by(Service.customer_id)
-                    .limit(CUSTOMERS_PER_BATCH)
-                )
-            )
-            if not ids:
-                return
-            rows = session.execute(
-                select(
-                    Service.id,
-                    Service.customer_id,
-                    Service.next_due_date,
-                    Service.cycle,
-                    Service.price,
-                    Service.label,
-                    Service.product_id,
-                )
-                .where(*filters, Service.customer_id > last, Service.customer_id <= ids[-1])
-                .order_by(Service.customer_id, Service.next_due_date, Service.id)
-            )
-            chunk = [DueService(*row) for row in rows]  # type: ignore[arg-type]
-        last = ids[-1]
+    """The due services in customer order, CUSTOMERS_PER_BATCH customers at a time.
+
+    One query, streamed (``yield_per``: a server-side cursor on PostgreSQL) by a read session
+    of its own, so memory stays flat however many services are due. Paging by customer with
+    one query per page made SQLite walk every due service once per page (its index on status
+    and due date beats the customer index, then sorts). The run's snapshot may list a service
+    that another run bills meanwhile: the claim in ``billed_periods`` decides, not this list.
+    """
+    query = (
+        select(
+            Service.id,
+            Service.customer_id,
+            Service.next_due_date,
+            Service.cycle,
+            Service.price,
+            Service.label,
+            Service.product_id,
+        )
+        .where(*due_filters(ctx, day))
+        .order_by(Service.customer_id, Service.next_due_date, Service.id)
+        .execution_options(yield_per=5000)
+    )
+    chunk: list[DueService] = []
+    customers = 0
+    previous: int | None = None
+    with ctx.db.read_session() as session:
+        for row in session.execute(query):
+            if row.customer_id != previous:
+                if customers == CUSTOMERS_PER_BATCH:
+                    yield chunk
+                    chunk, customers = [], 0
+                customers += 1
+                previous = row.customer_id
+            chunk.append(DueService(*row))  # type: ignore[arg-type]  # due dates are set
+    if chunk:
         yield chunk
 
 
@@ -164,6 +167,31 @@ _to_money = lru_cache(maxsize=4096)(to_money)
 _NO_HEADERS: dict[str, str] = {}
 
 
+CUSTOMER_FIELDS = (
+    Customer.id,
+    Customer.email,
+    Customer.name,
+    Customer.company,
+    Customer.language,
+    Customer.country,
+    Customer.tax_id,
+    Customer.postal_code,
+    Customer.credit_balance,
+)
+
+
+def _credit_holders(session: Session, ctx: Context, ids: list[int]) -> dict[int, Customer]:
+    """The customers among ``ids`` whose credit the batch may spend, as entities whose
+    balance is written back at flush; locked on PostgreSQL, in one order for every run."""
+    if not ids:
+        return {}
+    query = select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)
+    if not ctx.db.is_sqlite:  # as billing.credit does
+        query = query.with_for_update(key_share=True)
+    found = session.scalars(query.execution_options(populate_existing=True))
+    return {customer.id: customer for customer in found}
+
+
 def _product_names(ctx: Context) -> dict[int, tuple[str, str]]:
     with ctx.db.read_session() as session:
         rows = session.execute(select(Product.id, Product.name_es, Product.name_en))
@@ -189,18 +217,13 @@ def _bill_chunk(
     if not groups:
         return
     customer_ids = sorted({customer_id for (customer_id, _), _ in groups})
-    query = select(Customer).where(Customer.id.in_(customer_ids))
-    customers = {c.id: c for c in session.scalars(query)}
-    credit_ids = [cid for cid, c in customers.items() if c.credit_balance > 0]
-    if credit_ids and not ctx.db.is_sqlite:  # lock the balances we are about to spend
-        locked = (
-            select(Customer)
-            .where(Customer.id.in_(credit_ids))
-            .order_by(Customer.id)  # one lock order for every run: no deadlock between two
-            .with_for_update(key_share=True)  # as billing.credit does
-        )
-        for customer in session.scalars(locked.execution_options(populate_existing=True)):
-            customers[customer.id] = customer
+    customers = {
+        row.id: row
+        for row in session.execute(select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids)))
+    }
+    holders = _credit_holders(
+        session, ctx, [c.id for c in customers.values() if c.credit_balance > 0]
+    )
     references = numbering.allocate_block(
         session, "proforma", day.year, ctx.settings.billing.proforma_format, len(groups)
     )
@@ -240,9 +263,10 @@ def _bill_chunk(
             )
         totals = known.totals_of(tuple(line["amount"] for line in lines))
         credit = ZERO
-        if customer.credit_balance > 0 and totals.total > 0:
-            credit = min(customer.credit_balance, totals.total)
-            customer.credit_balance -= credit
+        holder = holders.get(customer_id)
+        if holder is not None and holder.credit_balance > 0 and totals.total > 0:
+            credit = min(holder.credit_balance, totals.total)
+            holder.credit_balance -= credit
         documents.append(
             {
                 "kind": "proforma",
@@ -344,7 +368,7 @@ def _email_row(
     stamp: EmailStamp,
     doc_id: int,
     row: dict[str, Any],
-    customer: Customer,
+    customer: Row[*tuple[Any, ...]],
     now: datetime,
 ) -> dict[str, Any]:
     """The ``proforma_issued`` outbox row, exactly as queue_document_email would write it."""

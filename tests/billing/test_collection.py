@@ -85,7 +85,11 @@ def _attempts(ctx: Context) -> list[tuple[int, str, date | None]]:
 
 def _emails(ctx: Context, template: str) -> list[OutboxMessage]:
     with ctx.db.read_session() as session:
-        query = select(OutboxMessage).where(OutboxMessage.template == template)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.template == template)
+            .order_by(OutboxMessage.id)
+        )
         return list(session.scalars(query))
 
 

@@ -30,7 +30,11 @@ def count(ctx, model, *where) -> int:  # type: ignore[no-untyped-def]
 
 def emails(ctx, template: str) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
     with ctx.db.read_session() as session:
-        query = select(OutboxMessage).where(OutboxMessage.template == template)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.template == template)
+            .order_by(OutboxMessage.id)
+        )
         return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 

@@ -86,7 +86,9 @@ def pay(ctx: Context, document_id: int) -> None:
 def order_email(ctx: Context) -> OutboxMessage:
     with ctx.db.read_session() as session:
         found = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.template == "proforma_issued")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "proforma_issued")
+            .order_by(OutboxMessage.id)
         )
         assert found is not None
         return found
@@ -143,7 +145,9 @@ def test_withdrawal_of_a_paid_order_refunds_credits_and_deprovisions(
         services = list(session.scalars(select(Service)))
         assert [s.status for s in services] == ["terminated"]
         acknowledgement = session.scalar(
-            select(OutboxMessage).where(OutboxMessage.template == "withdrawal_confirmed")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "withdrawal_confirmed")
+            .order_by(OutboxMessage.id)
         )
         assert acknowledgement is not None
         assert "Hemos recibido tu desistimiento" in acknowledgement.text_body

@@ -186,7 +186,9 @@ def test_register_to_licence_key_in_at_most_eight_clicks(
         document = session.scalars(select(Document)).one()
         assert document.status == "paid" and document.number
         ready = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.template == "licence_ready")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "licence_ready")
+            .order_by(OutboxMessage.id)
         ).one()
     assert key in ready.text_body and ready.to_address == f"{width}@example.com"
     context.close()

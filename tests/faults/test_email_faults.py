@@ -36,7 +36,9 @@ def queue(ctx: Context, count: int, prefix: str = "m") -> list[int]:
                 f"{prefix}{n}",
             )
         for row in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.template == "welcome")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "welcome")
+            .order_by(OutboxMessage.id)
         ):
             if row.dedupe_key.startswith(prefix):
                 ids.append(row.id)

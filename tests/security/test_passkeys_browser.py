@@ -142,5 +142,9 @@ def _mails(live: Live, template: str) -> list[Any]:
 
     with live.ctx.db.read_session() as session:
         return list(
-            session.scalars(select(OutboxMessage).where(OutboxMessage.template == template))
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == template)
+                .order_by(OutboxMessage.id)
+            )
         )

@@ -74,7 +74,9 @@ def test_publish_tell_and_download_only_while_the_licence_is_active(
 
     with live.ctx.db.read_session() as session:
         told = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.template == "licence_new_version")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "licence_new_version")
+            .order_by(OutboxMessage.id)
         ).all()
     assert [m.to_address for m in told] == ["ana@example.com"]  # not quiet, not nobody
     assert told[0].subject == "Nueva versión 3.1.0 disponible"

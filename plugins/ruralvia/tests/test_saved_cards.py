@@ -81,7 +81,11 @@ def renewal_of(ctx: Any, customer_id: int) -> Document:
 def emails(ctx: Any, template: str) -> list[OutboxMessage]:
     with ctx.db.read_session() as session:
         return list(
-            session.scalars(select(OutboxMessage).where(OutboxMessage.template == template))
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == template)
+                .order_by(OutboxMessage.id)
+            )
         )
 
 

@@ -52,7 +52,9 @@ def test_the_prenotification_email_states_amount_date_mandate_and_creditor(shop:
         document = session.get(Document, doc_id)
         assert mandate is not None and document is not None
         message = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.template == "sepa_prenotification")
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "sepa_prenotification")
+            .order_by(OutboxMessage.id)
         ).one()
     lead = shop.ctx.today() + timedelta(days=14)  # the default lead time
     assert collection_date(shop.ctx) == max(lead, document.due_date)

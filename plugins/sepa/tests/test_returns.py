@@ -70,7 +70,11 @@ def collected(ctx: Context) -> tuple[int, CollectionItem]:
 
 def returned_emails(ctx: Context) -> list[OutboxMessage]:
     with ctx.db.read_session() as session:
-        query = select(OutboxMessage).where(OutboxMessage.template == "sepa_returned")
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.template == "sepa_returned")
+            .order_by(OutboxMessage.id)
+        )
         return list(session.scalars(query))
 
 

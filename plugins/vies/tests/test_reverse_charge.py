@@ -49,7 +49,11 @@ def doc(ctx: Context, document_id: int) -> Document:
 
 def emails(ctx: Context, template: str) -> list[OutboxMessage]:
     with ctx.db.read_session() as session:
-        query = select(OutboxMessage).where(OutboxMessage.template == template)
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.template == template)
+            .order_by(OutboxMessage.id)
+        )
         return list(session.scalars(query.order_by(OutboxMessage.id)))
 
 

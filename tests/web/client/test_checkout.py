@@ -197,7 +197,11 @@ def test_thank_you_shows_the_licence_key_and_the_email_carries_it(
     assert key, page
     with site.ctx.db.read_session() as session:
         emails = list(
-            session.scalars(select(OutboxMessage).where(OutboxMessage.template == "licence_ready"))
+            session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == "licence_ready")
+                .order_by(OutboxMessage.id)
+            )
         )
     assert len(emails) == 1 and key.group(1) in emails[0].text_body
     assert emails[0].subject == "Your PrestaImport GUI licence"

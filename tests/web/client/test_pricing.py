@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
 from facturo.context import Context
-from facturo.testing import make_catalog
+from facturo.testing import AppClient, make_catalog
+from facturo.web.app import create_app
 
 
 def test_front_page_lists_products_and_prices_with_vat_before_login(
-    make_context: Callable[..., Context], serve: Callable[[Context], str]
+    make_context: Callable[..., Context],
 ) -> None:
     ctx = make_context()
     make_catalog(ctx)
-    url = serve(ctx)
-    with httpx.Client(base_url=url, follow_redirects=True) as http:
+    with AppClient(create_app(ctx), follow_redirects=True) as http:
         spanish = http.get("/", headers={"Accept-Language": "es"})
         assert spanish.status_code == 200 and str(spanish.url).endswith("/client/pricing")
         for expected in (

@@ -29,16 +29,20 @@ browser:
 # has its own SQLite files and, on PostgreSQL, its own databases (<database>_gw0, _gw1...).
 # `make test XDIST=` runs it in one process. The 15 slowest tests are listed at the end.
 XDIST ?= -n auto --maxprocesses=4 --dist loadfile
+# Bytecode is cached even where the environment turns it off (PYTHONDONTWRITEBYTECODE=1):
+# otherwise every worker and every subprocess a test starts compiles the core, the plugins
+# and the assertion-rewritten tests from source again.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 test: install browser
-	$(BIN)/pytest -q $(XDIST)
+	$(PYTEST) -q $(XDIST)
 
 test-postgres: install browser
-	FACTURO_TEST_DATABASE_URL=$${FACTURO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/facturo_test} $(BIN)/pytest -q $(XDIST)
+	FACTURO_TEST_DATABASE_URL=$${FACTURO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/facturo_test} $(PYTEST) -q $(XDIST)
 
 # The suite with a coverage report of the core and the plugins (lines not run are listed).
 coverage: install browser
-	$(BIN)/pytest -q $(XDIST) --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
+	$(PYTEST) -q $(XDIST) --cov=facturo --cov=facturo_transfer --cov=facturo_ruralvia --cov=facturo_paypal \
 	  --cov=facturo_prestaimport_license --cov=facturo_tickets --cov=facturo_verifactu --cov=facturo_vies --cov=facturo_sepa \
 	  --cov-report=term-missing:skip-covered
 

@@ -74,6 +74,10 @@ def run_project_tests(project: Path, python: Path) -> subprocess.CompletedProces
     env = dict(os.environ)
     env.pop("FACTURO_TEST_DATABASE_URL", None)
     env.pop("PYTHONPATH", None)
+    # Only the plugins the project asks for (its conftest names facturo.testing): an
+    # integrator's environment has none of this suite's (hypothesis and schemathesis alone
+    # take seconds to import).
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     tests = project / "tests"
     package = next(p for p in project.iterdir() if p.name.startswith("facturo_"))
     shutil.rmtree(package)  # the installed copy, and only it, is under test

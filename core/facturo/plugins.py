@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable
 from importlib import metadata
 from types import ModuleType
@@ -21,8 +23,31 @@ class PluginError(Exception):
 
 
 def installed_plugins() -> dict[str, metadata.EntryPoint]:
-    """Every entry point of the ``facturo.plugins`` group, by name."""
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    """Every entry point of the ``facturo.plugins`` group, by name.
+
+    Reading entry points parses every installed distribution's metadata (tens of
+    milliseconds), so the answer is kept until a folder on ``sys.path`` changes: installing
+    or removing a distribution adds or removes an entry in its folder."""
+    key = _path_fingerprint()
+    if _installed_cache.get("key") != key:
+        found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+        _installed_cache.clear()
+        _installed_cache.update(key=key, found=found)
+    return dict(_installed_cache["found"])
+
+
+_installed_cache: dict[str, Any] = {}
+
+
+def _path_fingerprint() -> tuple[tuple[str, int], ...]:
+    """Each folder on ``sys.path`` with its modification time."""
+    stamps = []
+    for folder in sys.path:
+        try:
+            stamps.append((folder, os.stat(folder or ".").st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(stamps)
 
 
 def plugin_version(name: str) -> str:

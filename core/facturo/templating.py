@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.bccache import Bucket, BytecodeCache
 from jinja2.runtime import Context as TemplateContext
 
 from facturo.billing.money import format_money
@@ -22,6 +23,27 @@ if TYPE_CHECKING:
     from facturo.context import Context
 
 CORE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class SharedBytecode(BytecodeCache):
+    """Compiled templates kept for the life of the process and shared by every environment
+    :func:`build_environment` makes (they all have the same options, the one thing the cache
+    key leaves out). Jinja checks each template's source checksum before reusing its code,
+    so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_BYTECODE = SharedBytecode()
 
 
 def build_environment(ctx: Context | None = None) -> Environment:
@@ -36,6 +58,7 @@ def build_environment(ctx: Context | None = None) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=SHARED_BYTECODE,
     )
     env.filters["money"] = money_filter
     env.filters["date"] = date_filter

@@ -44,6 +44,7 @@ from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     save_document_artifact,
     screenshot_path,
     serve_in_thread,
+    share_default_tls_context,
     smtp_controller,
     stop_server,
 )
@@ -77,6 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from facturo.accounts.passwords import use_hasher
 
     use_hasher(cheap_hasher())
+    share_default_tls_context()
     url = postgres_test_url()
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url and worker:

@@ -5,6 +5,8 @@ thread, real-thread concurrency and the browser suite's Chromium (re-exported by
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import socket
 import threading
 import time
@@ -98,12 +100,12 @@ def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveSe
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
     )
-    server = uvicorn.Server(config)
+    server = _prompt_server_class()(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
+        time.sleep(0.002)
     if not server.started:
         raise RuntimeError("uvicorn did not start")
     scheme = "https" if options.get("ssl_certfile") else "http"
@@ -113,6 +115,38 @@ def serve_in_thread(app: Any, port: int | None = None, **options: Any) -> LiveSe
 def stop_server(live: LiveServer) -> None:
     live.server.should_exit = True
     live.thread.join(timeout=10)
+
+
+@functools.cache
+def _prompt_server_class() -> type[Any]:
+    import uvicorn
+
+    class PromptServer(uvicorn.Server):
+        """uvicorn as a test needs it: it notices ``should_exit`` within 10 ms instead of
+        100 ms, and stops without uvicorn's fixed 100 ms grace before closing connections
+        (the suite starts and stops hundreds of servers)."""
+
+        async def main_loop(self) -> None:
+            counter = 0
+            while not await self.on_tick(counter):
+                counter = (counter + 1) % 864000
+                await asyncio.sleep(0.01)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            for server in self.servers:
+                server.close()
+            for connection in list(self.server_state.connections):
+                connection.shutdown()
+            deadline = time.monotonic() + 5
+            while (
+                self.server_state.connections or self.server_state.tasks
+            ) and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+            for server in self.servers:
+                await server.wait_closed()
+            await self.lifespan.shutdown()
+
+    return PromptServer
 
 
 def in_threads(work: list[Callable[[], Any]], timeout: float = 120) -> list[Any]:
@@ -203,3 +237,27 @@ class AppClient(httpx.Client):
 
     def __init__(self, app: Any, base_url: str = "http://testserver", **options: Any) -> None:
         super().__init__(transport=InProcessTransport(app), base_url=base_url, **options)
+
+
+def share_default_tls_context() -> None:
+    """Every httpx client of the test process shares one default TLS context (one per value
+    of ``SSL_CERT_FILE`` and ``SSL_CERT_DIR``): httpx builds one per client, loading the CA
+    bundle each time (20 to 150 ms), and the tests make thousands of clients, most of them
+    for plain-HTTP servers."""
+    import httpx._transports.default as transports
+
+    build = getattr(transports, "create_ssl_context")  # noqa: B009 - not exported, by design
+    if getattr(build, "facturo_shared", False):
+        return
+
+    @functools.cache
+    def default(_cafile: str | None, _capath: str | None) -> Any:
+        return build()  # reads those two variables itself
+
+    def shared(verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        if verify is True and cert is None and trust_env:
+            return default(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+        return build(verify=verify, cert=cert, trust_env=trust_env)
+
+    shared.facturo_shared = True  # type: ignore[attr-defined]
+    setattr(transports, "create_ssl_context", shared)  # noqa: B010

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from starlette.routing import Mount, Route
 
 import facturo
 import facturo.testing
 from facturo.accounts.customers import create_staff
 from facturo.context import Context
-from facturo.models import Customer, StaffUser
+from facturo.models import AuthSession, Customer, StaffUser
 from facturo.testing import LiveServer, logged_in_cookies, make_catalog, make_customer
 from facturo.web.app import create_app
 from facturo.web.sections import DEFAULT_MAX_BODY
@@ -98,21 +99,45 @@ class Crawler:
         self.failures: list[str] = []
         self.echoes: list[str] = []
         self.sent = 0
+        self._logged_in_as: tuple[Any, ...] | None = None
+        self._cookies: dict[str, str] = {}
 
     def cookies(self) -> dict[str, str]:
-        # read afresh: a form may have ended the sessions (password change, sign out everywhere)
+        """A fresh login of both accounts, re-enabled first (a form may have disabled one)."""
         with self.ctx.db.transaction() as session:
             customer = session.get(Customer, self.customer_id)
             staff = session.get(StaffUser, self.staff_id)
             assert customer is not None and staff is not None
             customer.disabled = False
             staff.disabled = False
-        # each call is a fresh login (a session row), made after the re-enabling commits
+        # a fresh session row each, made after the re-enabling commits
         return logged_in_cookies(self.ctx, customer=customer, staff=staff, csrf=CSRF)
 
+    def accounts_state(self) -> tuple[Any, ...]:
+        """What a form can change that would end or refuse the logins: both accounts' flags
+        and passwords, and how many session rows exist and how many are revoked."""
+        with self.ctx.db.read_session() as session:
+            customer = session.get(Customer, self.customer_id)
+            staff = session.get(StaffUser, self.staff_id)
+            assert customer is not None and staff is not None
+            accounts = (
+                customer.disabled,
+                customer.password_hash,
+                staff.disabled,
+                staff.password_hash,
+            )
+            rows = session.execute(select(func.count(), func.count(AuthSession.revoked_at))).one()
+            return (*accounts, *rows)
+
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        # Log in again only when the last request may have ended or refused a login (a
+        # password change, "sign out everywhere", a disabled account…); the jar is reset
+        # every time, so a cookie a response set never carries over.
+        if self.accounts_state() != self._logged_in_as:
+            self._cookies = self.cookies()
+            self._logged_in_as = self.accounts_state()
         self.http.cookies.clear()
-        self.http.cookies.update(self.cookies())
+        self.http.cookies.update(self._cookies)
         response = self.http.request(method, url, **kwargs)
         self.sent += 1
         what = f"{method} {url} {kwargs.get('params') or ''} {sorted(kwargs.get('data') or {})[:3]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -28,15 +29,12 @@ def installed_plugins() -> dict[str, metadata.EntryPoint]:
     Reading entry points parses every installed distribution's metadata (tens of
     milliseconds), so the answer is kept until a folder on ``sys.path`` changes: installing
     or removing a distribution adds or removes an entry in its folder."""
-    key = _path_fingerprint()
-    if _installed_cache.get("key") != key:
-        found = {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-        _installed_cache.clear()
-        _installed_cache.update(key=key, found=found)
-    return dict(_installed_cache["found"])
+    return dict(_entry_points(_path_fingerprint()))
 
 
-_installed_cache: dict[str, Any] = {}
+@functools.lru_cache(maxsize=1)
+def _entry_points(_fingerprint: tuple[tuple[str, int], ...]) -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
 def _path_fingerprint() -> tuple[tuple[str, int], ...]:

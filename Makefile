@@ -19,11 +19,13 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/facturo demo
 
-# The browser suite drives Debian's Chromium; install it when missing (needs root or sudo).
+# The browser suite drives Debian's Chromium: its headless shell (lighter) or the full
+# browser. The shell is installed when neither is there (needs root or sudo).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium-headless-shell >/dev/null 2>&1 || command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium-headless-shell; }
 
 # The suite runs in parallel (pytest-xdist): one worker per CPU core, at most 4. Each worker
 # has its own SQLite files and, on PostgreSQL, its own databases (<database>_gw0, _gw1...).

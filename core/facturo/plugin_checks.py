@@ -6,6 +6,7 @@ about them (``PluginWarning``) or, with ``[plugins] strict = true``, refuses to 
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from pathlib import Path
@@ -54,9 +55,7 @@ def unmarked_hooks(manager: pluggy.PluginManager) -> list[str]:
 def template_clashes(ctx: Context) -> list[str]:
     """Plugin templates that are never used because the core (or an earlier plugin) has a
     template of the same name: the first folder wins."""
-    owners: dict[str, str] = {
-        _relative(path, CORE_TEMPLATES): "the core" for path in _templates(CORE_TEMPLATES)
-    }
+    owners = dict.fromkeys(_core_template_names(), "the core")
     problems: list[str] = []
     for plugin, folders in resource_dirs_by_plugin(ctx.plugins, "templates", ctx):
         mine: set[str] = set()
@@ -74,6 +73,12 @@ def template_clashes(ctx: Context) -> list[str]:
         for name in mine:
             owners.setdefault(name, f"plugin {plugin!r}")
     return problems
+
+
+@functools.cache
+def _core_template_names() -> tuple[str, ...]:
+    """The core's template names: package data, read once per process."""
+    return tuple(_relative(path, CORE_TEMPLATES) for path in _templates(CORE_TEMPLATES))
 
 
 def _templates(folder: Path) -> list[Path]:

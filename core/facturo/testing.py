@@ -44,6 +44,7 @@ from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     save_document_artifact,
     screenshot_path,
     serve_in_thread,
+    share_compiled_statements,
     share_default_tls_context,
     smtp_controller,
     stop_server,
@@ -344,6 +345,7 @@ def make_context(
             node[parts[-1]] = value
         settings: Settings = settings_from_mapping(raw)
         ctx = create_context(settings, extra_plugins=extra or (), clock=clock)
+        share_compiled_statements(ctx.db.engine, ctx.db.read_engine)
         made.append(ctx)
         test_database.catch_up(ctx)
         return ctx

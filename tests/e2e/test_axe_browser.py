@@ -2,7 +2,8 @@
 
 The pages are those the leftovers crawl visits (tests/web/test_leftovers.py: the demo seed
 with every bundled plugin, its known routes with seeded ids, and the same-section links
-found, a few of each shape), opened in Chromium and checked by axe; any serious or critical
+found, a few per pattern of path). Each page whose markup has a shape not checked yet (see
+:class:`PageShape`) is opened in Chromium and checked by axe; any serious or critical
 violation fails. Forms that come back with errors move the focus to what went wrong.
 """
 
@@ -15,15 +16,14 @@ from html.parser import HTMLParser
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from facturo.context import Context
 from facturo.demo import DEMO_STAFF
 from facturo.models import StaffUser
-from facturo.testing import logged_in_cookies, make_catalog, make_customer
-from tests.e2e.accessibility import serious_violations
-from tests.e2e.test_client_browser import CHROMIUM_ARGS, Shots
+from facturo.testing import launch_chromium, logged_in_cookies, make_catalog, make_customer
+from tests.e2e.accessibility import preload_axe, serious_violations
+from tests.e2e.test_client_browser import Shots
 from tests.web.conftest import serve  # noqa: F401  (a fixture the seed below asks for)
 from tests.web.test_leftovers import SKIP_LINKS, Seeded, seeded  # noqa: F401
 
@@ -33,54 +33,77 @@ LIMIT = 160
 #: axe checks at most this many of each, the starting pages (always checked) counted in.
 SAME_TEMPLATE = 3
 NUMBERS = re.compile(r"\d+")
+#: The attributes whose values shape a page for axe (besides ``aria-*``).
+SHAPING = frozenset({"class", "role", "type", "name", "id", "for", "lang", "scope", "tabindex"})
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
 
-class Links(HTMLParser):
-    """The ``href`` of every link of a page."""
+class PageShape(HTMLParser):
+    """A page's links, and its markup without its data: the set of kinds of element it has
+    (tag, attribute names, classes, role, type, name and ARIA values, digits made ``N``) and
+    which kinds hold text. axe's verdict follows the markup and the styles its classes pick,
+    so two pages of one shape (two invoices with other amounts and lines) get the same one."""
 
-    def __init__(self) -> None:
+    def __init__(self, html: str) -> None:
         super().__init__()
-        self.found: list[str] = []
+        self.links: list[str] = []
+        self.kinds: set[tuple[str, ...]] = set()
+        self._last: tuple[str, ...] | None = None
+        self.feed(html)
+        self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.found.append(href)
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.links.append(str(values["href"]))
+        kept = sorted(
+            f"{name}={NUMBERS.sub('N', value or '')}"
+            for name, value in values.items()
+            if name in SHAPING or name.startswith("aria-")
+        )
+        self._last = (tag, *sorted(values), *kept)
+        self.kinds.add(self._last)
+
+    def handle_data(self, data: str) -> None:
+        if self._last is not None and data.strip():
+            self.kinds.add(("text in", *self._last))
+
+    @property
+    def shape(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(self.kinds)
 
 
 def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dict[str, list[str]]:
-    """Open ``starts`` and every same-section link found (GET only; at most ``SAME_TEMPLATE``
-    links per shape of path); axe's findings per page."""
+    """Fetch ``starts`` and every same-section link found (GET only; at most ``SAME_TEMPLATE``
+    links per shape of path); open in the browser and check with axe each page whose
+    :class:`PageShape` was not checked yet. axe's findings per page."""
     queue = list(dict.fromkeys(starts))
     seen: set[str] = set()
     queued = set(queue)
     templates: Counter[str] = Counter(NUMBERS.sub("N", path) for path in queue)
+    checked: set[frozenset[tuple[str, ...]]] = set()
     report: dict[str, list[str]] = {}
     while queue and len(seen) < LIMIT:
         path = queue.pop(0)  # the queue holds each path once
         seen.add(path)
-        try:
-            response = page.goto(url + path)
-        except PlaywrightError:  # a download (a spreadsheet…), not a page
-            continue
-        if response is None or "text/html" not in (response.headers.get("content-type") or ""):
-            continue
-        found = serious_violations(page)
-        if found:
-            report[path] = found
-        links = Links()
-        links.feed(page.content())
-        for link in links.found:
+        fetched = page.request.get(url + path)
+        if "text/html" not in fetched.headers.get("content-type", ""):
+            continue  # a download (a spreadsheet…), not a page
+        parsed = PageShape(fetched.text())
+        if parsed.shape not in checked:
+            checked.add(parsed.shape)
+            page.goto(url + path)
+            found = serious_violations(page)
+            if found:
+                report[path] = found
+        for link in parsed.links:
             target = link.split("#", 1)[0]
             if target.startswith(f"/{section}") and not SKIP_LINKS.search(target):
                 template = NUMBERS.sub("N", target)
@@ -88,7 +111,7 @@ def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dic
                     templates[template] += 1
                     queued.add(target)
                     queue.append(target)
-    assert len(seen) > 10, f"the crawl of /{section} found only {sorted(seen)}"
+    assert len(checked) > 10, f"the crawl of /{section} checked only {len(checked)} pages"
     return report
 
 
@@ -102,6 +125,7 @@ def signed_in(
     with seeded.ctx.db.read_session() as session:
         staff = session.scalars(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0])).one()
     context = chromium.new_context(locale="es-ES")
+    preload_axe(context)
     cookies = logged_in_cookies(seeded.ctx, customer=seeded.customer, staff=staff)
     context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
     yield context, url

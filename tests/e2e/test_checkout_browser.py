@@ -22,10 +22,18 @@ from sqlalchemy import select
 from facturo.context import Context
 from facturo.db.types import utcnow
 from facturo.models import Document, OutboxMessage
-from facturo.testing import SmtpServer, drain, free_port, make_catalog, serve_in_thread, stop_server
+from facturo.testing import (
+    SmtpServer,
+    drain,
+    free_port,
+    launch_chromium,
+    make_catalog,
+    serve_in_thread,
+    stop_server,
+)
 from facturo.web.app import create_app
 from tests.e2e.accessibility import assert_accessible
-from tests.e2e.test_client_browser import APPROVED_CARD, CHROMIUM_ARGS, PASSWORD, Shots
+from tests.e2e.test_client_browser import APPROVED_CARD, PASSWORD, Shots
 
 pytestmark = pytest.mark.browser
 MAX_CLICKS = 8
@@ -57,9 +65,7 @@ def live(make_context: Callable[..., Context], smtp_server: SmtpServer) -> Itera
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

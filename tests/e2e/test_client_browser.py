@@ -26,6 +26,7 @@ from facturo.testing import (
     SmtpServer,
     drain,
     free_port,
+    launch_chromium,
     make_catalog,
     serve_in_thread,
     stop_server,
@@ -35,15 +36,6 @@ from facturo.web.app import create_app
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a-long-and-unusual-passphrase"
 APPROVED_CARD = "4548810000000003"  # the Ruralvía sandbox approves it
 
@@ -73,9 +65,7 @@ def live(make_context: Callable[..., Context], smtp_server: SmtpServer) -> Itera
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

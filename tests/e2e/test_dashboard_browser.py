@@ -14,9 +14,15 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from facturo.accounts.customers import create_staff
 from facturo.context import Context
 from facturo.demo import BUNDLED, seed
-from facturo.testing import enabled_test_plugins, logged_in_cookies, serve_in_thread, stop_server
+from facturo.testing import (
+    enabled_test_plugins,
+    launch_chromium,
+    logged_in_cookies,
+    serve_in_thread,
+    stop_server,
+)
 from facturo.web.app import create_app
-from tests.e2e.test_client_browser import CHROMIUM_ARGS, Shots
+from tests.e2e.test_client_browser import Shots
 
 pytestmark = pytest.mark.browser
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -26,9 +32,7 @@ CHARTS = ("chart-revenue", "chart-renewals", "chart-retention", "chart-methods",
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -26,6 +26,7 @@ from facturo.db.types import utcnow
 from facturo.models import Customer, Document, OrderTerms, Refund, Service, Withdrawal
 from facturo.testing import (
     free_port,
+    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -35,7 +36,7 @@ from facturo.testing import (
 from facturo.web.app import create_app
 from facturo_vies.models import Consultation
 from facturo_vies.sandbox import sample_number
-from tests.e2e.test_client_browser import APPROVED_CARD, CHROMIUM_ARGS, Shots
+from tests.e2e.test_client_browser import APPROVED_CARD, Shots
 
 pytestmark = pytest.mark.browser
 
@@ -64,9 +65,7 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, expect, sync_playwright
 
 from facturo.context import Context
 from facturo.testing import (
+    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -20,7 +21,7 @@ from facturo.testing import (
     stop_server,
 )
 from facturo.web.app import create_app
-from tests.e2e.test_client_browser import CHROMIUM_ARGS, Shots
+from tests.e2e.test_client_browser import Shots
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -29,9 +30,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -20,9 +20,15 @@ from sqlalchemy import select
 from facturo.context import Context
 from facturo.db.types import utcnow
 from facturo.models import Document, Refund
-from facturo.testing import free_port, logged_in_cookies, serve_in_thread, stop_server
+from facturo.testing import (
+    free_port,
+    launch_chromium,
+    logged_in_cookies,
+    serve_in_thread,
+    stop_server,
+)
 from facturo.web.app import create_app
-from tests.e2e.test_client_browser import CHROMIUM_ARGS, Shots
+from tests.e2e.test_client_browser import Shots
 from tests.e2e.test_legal_browser import Live, pay_by_card
 from tests.web.conftest import make_customer, new_proforma, new_staff
 
@@ -43,9 +49,7 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -23,6 +23,7 @@ from facturo.db.types import utcnow
 from facturo.models import Customer, Document, Product, Service
 from facturo.testing import (
     free_port,
+    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -31,7 +32,7 @@ from facturo.testing import (
 )
 from facturo.testing_flows import drain, run_billing
 from facturo.web.app import create_app
-from tests.e2e.test_client_browser import CHROMIUM_ARGS, Shots
+from tests.e2e.test_client_browser import Shots
 from tests.e2e.test_legal_browser import APPROVED_CARD, Live
 
 pytestmark = pytest.mark.browser
@@ -51,9 +52,7 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+        chromium = launch_chromium(playwright)
         yield chromium
         chromium.close()
 

@@ -5,6 +5,7 @@ and the request plumbing its API endpoints share: bearer auth, JSON bodies, erro
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import secrets
@@ -70,10 +71,21 @@ class SandboxSigner:
         )
         return cls(key, cert.public_bytes(serialization.Encoding.PEM))
 
+    @classmethod
+    def of_this_process(cls) -> SandboxSigner:
+        """One signer per process, made on first use: like PayPal's, the sandbox's signing key
+        outlives its orders (a 2048-bit key costs ~60 ms to make, once per app otherwise)."""
+        return _process_signer()
+
     def sign(self, message: bytes) -> str:
         """Base64 RSASSA-PKCS1-v1_5 / SHA-256 signature of ``message``."""
         signature = self.private_key.sign(message, padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode()
+
+
+@functools.cache
+def _process_signer() -> SandboxSigner:
+    return SandboxSigner.generate()
 
 
 @dataclass(frozen=True)
@@ -105,7 +117,7 @@ class SandboxState:
     capture_status: str = "COMPLETED"
     token_ttl: int = 32400
     clock: Callable[[], datetime] = _utcnow
-    signer: SandboxSigner = field(default_factory=SandboxSigner.generate)
+    signer: SandboxSigner = field(default_factory=SandboxSigner.of_this_process)
     tokens: dict[str, datetime] = field(default_factory=dict)
     token_requests: int = 0
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)

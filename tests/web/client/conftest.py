@@ -1,10 +1,11 @@
-"""Fixtures for the client area's HTTP tests: a live app, customers, logged-in clients."""
+"""Fixtures for the client area's HTTP tests: the app called in-process, customers, logged-in
+clients. (The browser suite and the server tests run real servers.)"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 
 from facturo.context import Context
 from facturo.models import Customer
-from facturo.testing import make_customer, serve_in_thread, stop_server
+from facturo.testing import AppClient, make_customer
 from facturo.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -21,28 +22,32 @@ PASSWORD = "correct horse battery"
 @dataclass
 class Site:
     ctx: Context
-    url: str
+    app: Any
+    opened: list[httpx.Client] = field(default_factory=list)
 
     def client(self, **kwargs: Any) -> httpx.Client:
-        kwargs.setdefault("timeout", 30)  # argon2 and zxcvbn on a busy shared machine
-        return httpx.Client(base_url=self.url, follow_redirects=False, **kwargs)
+        """A browser-like client of the app, called in-process (no server, no port)."""
+        client = AppClient(self.app, follow_redirects=False, **kwargs)
+        self.opened.append(client)
+        return client
 
 
 @pytest.fixture
 def site_factory(make_context: Callable[..., Context]) -> Iterator[Callable[..., Site]]:
-    """Start the app (transfer plugin enabled) under uvicorn: ``site_factory(overrides=...)``."""
-    started: list[Any] = []
+    """The app with the transfer plugin enabled: ``site_factory(overrides=...)``."""
+    made: list[Site] = []
 
     def start(**kwargs: Any) -> Site:
         kwargs.setdefault("plugins", ("transfer",))
         ctx = make_context(**kwargs)
-        live = serve_in_thread(create_app(ctx))
-        started.append(live)
-        return Site(ctx, live.url)
+        site = Site(ctx, create_app(ctx))
+        made.append(site)
+        return site
 
     yield start
-    for live in started:
-        stop_server(live)
+    for site in made:
+        for client in site.opened:
+            client.close()
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import select
 
 from facturo.context import Context
 from facturo.demo import DEMO_STAFF
 from facturo.models import StaffUser
-from facturo.testing import launch_chromium, logged_in_cookies, make_catalog, make_customer
+from facturo.testing import logged_in_cookies, make_catalog, make_customer
 from tests.e2e.accessibility import preload_axe, serious_violations
 from tests.e2e.test_client_browser import Shots
 from tests.web.conftest import serve  # noqa: F401  (a fixture the seed below asks for)
@@ -35,14 +35,6 @@ SAME_TEMPLATE = 3
 NUMBERS = re.compile(r"\d+")
 #: The attributes whose values shape a page for axe (besides ``aria-*``).
 SHAPING = frozenset({"class", "role", "type", "name", "id", "for", "lang", "scope", "tabindex"})
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        yield launched
-        launched.close()
 
 
 class PageShape(HTMLParser):
@@ -119,12 +111,12 @@ def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dic
 def signed_in(
     seeded: Seeded,  # noqa: F811
     serve: Callable[[Context], str],  # noqa: F811
-    chromium: Browser,
+    browser: Browser,
 ) -> Iterator[tuple[BrowserContext, str]]:
     url = serve(seeded.ctx)
     with seeded.ctx.db.read_session() as session:
         staff = session.scalars(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0])).one()
-    context = chromium.new_context(locale="es-ES")
+    context = browser.new_context(locale="es-ES")
     preload_axe(context)
     cookies = logged_in_cookies(seeded.ctx, customer=seeded.customer, staff=staff)
     context.add_cookies([{"name": k, "value": v, "url": url} for k, v in cookies.items()])
@@ -148,7 +140,7 @@ def test_every_page_is_free_of_serious_accessibility_violations(
 def test_a_failed_form_moves_the_focus_to_its_errors(
     make_context: Callable[..., Context],
     serve: Callable[[Context], str],  # noqa: F811
-    chromium: Browser,
+    browser: Browser,
 ) -> None:
     ctx = make_context()
     make_catalog(ctx)
@@ -157,7 +149,7 @@ def test_a_failed_form_moves_the_focus_to_its_errors(
     shot = Shots("a11y")
     # Without JavaScript the summary's autofocus does it (tests/web/client/test_checkout.py);
     # here the page's small script does it too.
-    context = chromium.new_context(locale="es-ES")
+    context = browser.new_context(locale="es-ES")
     page = context.new_page()
     page.goto(f"{url}/client/register")
     page.fill("input[name=email]", "not-an-email")

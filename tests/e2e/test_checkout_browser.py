@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from facturo.context import Context
@@ -26,7 +26,6 @@ from facturo.testing import (
     SmtpServer,
     drain,
     free_port,
-    launch_chromium,
     make_catalog,
     serve_in_thread,
     stop_server,
@@ -60,14 +59,6 @@ def live(make_context: Callable[..., Context], smtp_server: SmtpServer) -> Itera
     server = serve_in_thread(create_app(ctx), port)
     yield Live(ctx, url, smtp_server)
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 class Clicks:

@@ -6,17 +6,16 @@ Screenshots go to test-artifacts/screenshots/dashboard-*.png.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from facturo.accounts.customers import create_staff
 from facturo.context import Context
 from facturo.demo import BUNDLED, seed
 from facturo.testing import (
     enabled_test_plugins,
-    launch_chromium,
     logged_in_cookies,
     serve_in_thread,
     stop_server,
@@ -27,14 +26,6 @@ from tests.e2e.test_client_browser import Shots
 pytestmark = pytest.mark.browser
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 CHARTS = ("chart-revenue", "chart-renewals", "chart-retention", "chart-methods", "chart-ageing")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_dashboard_charts_at_desktop_and_phone_width(

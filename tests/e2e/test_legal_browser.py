@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from facturo.context import Context
@@ -26,7 +26,6 @@ from facturo.db.types import utcnow
 from facturo.models import Customer, Document, OrderTerms, Refund, Service, Withdrawal
 from facturo.testing import (
     free_port,
-    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -60,14 +59,6 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
     server = serve_in_thread(create_app(ctx), port)
     yield Live(ctx, url)
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def logged_in_page(live: Live, browser: Browser, customer: Customer) -> Page:

@@ -6,14 +6,13 @@ Screenshots go to test-artifacts/screenshots/phone-*.png.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from facturo.context import Context
 from facturo.testing import (
-    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -25,14 +24,6 @@ from tests.e2e.test_client_browser import Shots
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_phone_width_price_list_and_folded_menu_without_javascript(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from facturo.context import Context
@@ -22,7 +22,6 @@ from facturo.db.types import utcnow
 from facturo.models import Document, Refund
 from facturo.testing import (
     free_port,
-    launch_chromium,
     logged_in_cookies,
     serve_in_thread,
     stop_server,
@@ -44,14 +43,6 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
     server = serve_in_thread(create_app(ctx), port)
     yield Live(ctx, url)
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Browser, live: Live, locale: str, **who: object) -> Page:

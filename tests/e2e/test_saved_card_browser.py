@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
 from facturo.billing.orders import place_order
@@ -23,7 +23,6 @@ from facturo.db.types import utcnow
 from facturo.models import Customer, Document, Product, Service
 from facturo.testing import (
     free_port,
-    launch_chromium,
     logged_in_cookies,
     make_catalog,
     make_customer,
@@ -47,14 +46,6 @@ def live(make_context: Callable[..., Context]) -> Iterator[Live]:
     server = serve_in_thread(create_app(ctx), port)
     yield Live(ctx, url)
     stop_server(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def test_saved_card_renews_without_the_customer_acting(live: Live, browser: Browser) -> None:

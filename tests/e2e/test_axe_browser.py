@@ -24,7 +24,7 @@ from facturo.models import StaffUser
 from facturo.testing import logged_in_cookies, make_catalog, make_customer
 from tests.e2e.accessibility import preload_axe, serious_violations
 from tests.e2e.test_client_browser import Shots
-from tests.web.conftest import serve  # noqa: F401  (a fixture the seed below asks for)
+from tests.web.conftest import serve  # noqa: F401  (a fixture the tests below use)
 from tests.web.test_leftovers import SKIP_LINKS, Seeded, seeded  # noqa: F401
 
 pytestmark = pytest.mark.browser

@@ -27,7 +27,8 @@ from facturo.delivery.jobs import mark
 from facturo.demo import BUNDLED, DEMO_CUSTOMER, DEMO_STAFF, seed
 from facturo.labels import CYCLES, KINDS, ROLES, STATUSES
 from facturo.models import Customer, Document, DocumentLine, Product, Service, StaffUser
-from facturo.testing import logged_in_cookies
+from facturo.testing import AppClient, logged_in_cookies
+from facturo.web.app import create_app
 from tests.web.conftest import new_proforma
 
 #: Words that give away an English leftover on a Spanish page (whole words, case-sensitive).
@@ -130,7 +131,7 @@ class Seeded:
 
 
 @pytest.fixture
-def seeded(make_context: Callable[..., Context], serve: Callable[[Context], str]) -> Seeded:
+def seeded(make_context: Callable[..., Context]) -> Seeded:
     """The demo seed (licence, add-ons, ticket) plus a proforma, a paid invoice with its
     payment and a credit note, with every bundled plugin enabled."""
     ctx = make_context(plugins=BUNDLED)
@@ -295,20 +296,19 @@ def describe(report: dict[str, list[str]]) -> str:
 
 
 @pytest.fixture
-def browser(
-    seeded: Seeded, serve: Callable[[Context], str]
-) -> Iterator[Callable[[str], httpx.Client]]:
-    url = serve(seeded.ctx)
+def browser(seeded: Seeded) -> Iterator[Callable[[str], httpx.Client]]:
+    """A logged-in client (customer and staff) of the seeded app, called in-process, whose
+    language is set as a visitor sets it: through ``/lang/<code>``."""
+    app = create_app(seeded.ctx)
     opened: list[httpx.Client] = []
 
     def open_in(language: str) -> httpx.Client:
         with seeded.ctx.db.read_session() as session:
             staff = session.scalars(select(StaffUser).where(StaffUser.email == DEMO_STAFF[0])).one()
-        client = httpx.Client(
-            base_url=url,
+        client = AppClient(
+            app,
             cookies=logged_in_cookies(seeded.ctx, customer=seeded.customer, staff=staff),
             follow_redirects=False,
-            timeout=60,
         )
         opened.append(client)
         client.get(f"/lang/{language}?next=/client/")

@@ -12,7 +12,9 @@ from facturo.testing import launch_chromium
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Chromium for the tests of one module (Debian's, see ``launch_chromium``)."""
+    """Chromium for the tests of one module (Debian's, see ``launch_chromium``). Not one per
+    session: while Playwright's sync API runs, its event loop counts as running in this
+    thread, and ``asyncio.run`` (which ``AppClient`` uses) refuses to start."""
     with sync_playwright() as playwright:
         launched = launch_chromium(playwright)
         yield launched

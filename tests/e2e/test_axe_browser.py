@@ -29,8 +29,8 @@ from tests.web.test_leftovers import SKIP_LINKS, Seeded, seeded  # noqa: F401
 
 pytestmark = pytest.mark.browser
 LIMIT = 160
-#: Pages reached by links that differ only in their numbers (documents 1…18) are one template:
-#: axe checks at most this many of each, the starting pages (always checked) counted in.
+#: Links that differ only in their numbers (documents 1…18) follow one pattern: the crawl
+#: fetches at most this many of each, the starting pages (always fetched) counted in.
 SAME_TEMPLATE = 3
 NUMBERS = re.compile(r"\d+")
 #: The attributes whose values shape a page for axe (besides ``aria-*``).
@@ -39,8 +39,8 @@ SHAPING = frozenset({"class", "role", "type", "name", "id", "for", "lang", "scop
 
 class PageShape(HTMLParser):
     """A page's links, and its markup without its data: the set of kinds of element it has
-    (tag, attribute names, classes, role, type, name and ARIA values, digits made ``N``) and
-    which kinds hold text. axe's verdict follows the markup and the styles its classes pick,
+    (tag, attribute names, the values of ``SHAPING`` and ``aria-*`` attributes with digits
+    made ``N``) and which kinds hold text. axe's verdict follows the markup and the styles its classes pick,
     so two pages of one shape (two invoices with other amounts and lines) get the same one."""
 
     def __init__(self, html: str) -> None:
@@ -74,7 +74,7 @@ class PageShape(HTMLParser):
 
 def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dict[str, list[str]]:
     """Fetch ``starts`` and every same-section link found (GET only; at most ``SAME_TEMPLATE``
-    links per shape of path); open in the browser and check with axe each page whose
+    links per pattern of path); open in the browser and check with axe each page whose
     :class:`PageShape` was not checked yet. axe's findings per page."""
     queue = list(dict.fromkeys(starts))
     seen: set[str] = set()
@@ -105,6 +105,35 @@ def crawl_with_axe(page: Page, url: str, starts: list[str], section: str) -> dic
                     queue.append(target)
     assert len(checked) > 10, f"the crawl of /{section} checked only {len(checked)} pages"
     return report
+
+
+def test_pages_that_differ_only_in_their_data_have_one_shape() -> None:
+    def invoice(number: int, lines: list[str], form: str = "") -> frozenset[tuple[str, ...]]:
+        rows = "".join(
+            f"<tr><td>{line}</td><td class='num'>{n}0,00 €</td></tr>"
+            for n, line in enumerate(lines)
+        )
+        return PageShape(
+            f"<main id='doc-{number}'><h1>Factura F-{number}</h1><table>{rows}</table>{form}</main>"
+        ).shape
+
+    assert invoice(7, ["Licencia"]) == invoice(12, ["Licencia", "Proveedor A", "Proveedor B"])
+    refund = "<form><label for='amount'>Importe</label><input id='amount' name='amount'></form>"
+    assert invoice(7, ["Licencia"], refund) != invoice(7, ["Licencia"])
+    assert invoice(7, ["Licencia"], "<a href='/x'></a>") != invoice(
+        7, ["Licencia"], "<a href='/x'>Ver</a>"
+    )
+
+
+def test_axe_reports_serious_violations(browser: Browser) -> None:
+    """The checker itself: an image without text and a field without a label fail."""
+    context = browser.new_context()
+    preload_axe(context)
+    page = context.new_page()
+    page.set_content("<html lang='es'><main><img src='x.png'><input type='text'></main></html>")
+    found = " ".join(serious_violations(page))
+    assert "image-alt (critical)" in found and "label (critical)" in found
+    context.close()
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
 
-# Editable installs leave the sources uncompiled (pip compiles only what it copies), so the
-# core and the plugins are byte-compiled here, once, as a regular install would have them.
+# An editable install leaves the core and the plugins as source (pip compiles only what it
+# copies), and where the environment turns bytecode off (PYTHONDONTWRITEBYTECODE=1) every
+# `facturo` command would compile them again: they are byte-compiled here, once.
 $(VENV)/.installed: $(BIN)/python pyproject.toml $(foreach p,$(PLUGINS),plugins/$(p)/pyproject.toml)
 	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(PLUGINS),-e plugins/$(p))
 	$(BIN)/python -m compileall -q -j 0 core/facturo $(foreach p,$(PLUGINS),plugins/$(p))

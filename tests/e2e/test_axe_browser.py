@@ -40,8 +40,9 @@ SHAPING = frozenset({"class", "role", "type", "name", "id", "for", "lang", "scop
 class PageShape(HTMLParser):
     """A page's links, and its markup without its data: the set of kinds of element it has
     (tag, attribute names, the values of ``SHAPING`` and ``aria-*`` attributes with digits
-    made ``N``) and which kinds hold text. axe's verdict follows the markup and the styles its classes pick,
-    so two pages of one shape (two invoices with other amounts and lines) get the same one."""
+    made ``N``) and which kinds hold text. axe's verdict follows the markup and the styles
+    its classes pick, so two pages of one shape (two invoices with other amounts and lines)
+    get the same one."""
 
     def __init__(self, html: str) -> None:
         super().__init__()

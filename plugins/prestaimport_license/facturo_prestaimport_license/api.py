@@ -226,7 +226,7 @@ async def validate(request: Request) -> Response:
                 refresh_after=cfg.refresh_after,
             )
     payload = answer.to_payload(cfg.issuer)
-    if found is not None and wants_offers(answer, now, cfg.renewal_offer):
+    if found is not None and wants_offers(answer, now, cfg.renewal_offer, found.renewable):
         offers = await run_in_threadpool(renewal_offers, ctx, cfg, found.licence_id, answer, now)
         if offers:
             payload["offers"] = offers

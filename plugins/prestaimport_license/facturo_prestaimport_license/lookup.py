@@ -66,6 +66,7 @@ STATE_QUERY = (
         _ADDONS.c.active.label("addon_active"),
         _ADDONS.c.starts_at.label("addon_starts_at"),
         _ADDONS.c.expires_at.label("addon_expires_at"),
+        _ADDONS.c.service_id.label("addon_service_id"),
     )
     .select_from(_KEYS)
     .join(_LICENCES, _LICENCES.c.id == _KEYS.c.licence_id)
@@ -95,18 +96,21 @@ _ADDON_COLUMNS = (
     "addon_active",
     "addon_starts_at",
     "addon_expires_at",
+    "addon_service_id",
 )
 
 
 @dataclass(frozen=True)
 class Found:
-    """A key's licence as read: the evaluation state, the licence's row id and its moves in
-    the last year (for the allowance shown once a first check binds it)."""
+    """A key's licence as read: the evaluation state, the licence's row id, its moves in
+    the last year (for the allowance shown once a first check binds it) and the suppliers whose
+    add-on is billed by a service (only those can be offered a renewal)."""
 
     state: LicenseState
     licence_id: int
     moves_used: int
     last_move: datetime | None
+    renewable: frozenset[int] = frozenset()
 
 
 #: At most this many keys are kept per process and thread (all are dropped when it is reached).
@@ -213,8 +217,11 @@ def read(reader: StateReader, cfg: LicenseConfig, digest: bytes, now: datetime) 
             rebind_cooldown_until=until,
         )
     addons = []
+    renewable = set()
     for row in rows:
-        code, supplier_id, name, active, starts_at, addon_expires = reader.addon(row)
+        code, supplier_id, name, active, starts_at, addon_expires, service_id = reader.addon(row)
+        if service_id is not None:
+            renewable.add(int(supplier_id))
         if code is not None:
             addons.append(
                 AddonState(
@@ -235,4 +242,4 @@ def read(reader: StateReader, cfg: LicenseConfig, digest: bytes, now: datetime) 
         key_hint=hint,
         addons=addons,
     )
-    return Found(state, int(licence_id), used, last_move)
+    return Found(state, int(licence_id), used, last_move, frozenset(renewable))

@@ -6,7 +6,7 @@ offer for it: the amount with tax of its renewal proforma (made or reused throug
 valid ``offer_link_days`` and the EPC QR payload of a transfer paying it.
 
 Cost on the validation path: :func:`wants_offers` is pure and answers False unless an add-on
-is near its expiry; only then :func:`renewal_offers` runs one indexed query (add-ons by
+billed by a service (the state query reads which are) is near its expiry; only then :func:`renewal_offers` runs one indexed query (add-ons by
 ``(licence_id, supplier_id)``, their links by ``(licence_id, addon_id, expires_at)``). A link
 (and, the first time, the proforma) is written only when no live link exists.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -48,12 +48,17 @@ def _near(addon: AddonAnswer, now: datetime, window: timedelta) -> bool:
     )
 
 
-def wants_offers(answer: ValidationAnswer, now: datetime, window: timedelta) -> bool:
-    """True when the answer's licence is usable and one of its add-ons expires within
+def wants_offers(
+    answer: ValidationAnswer, now: datetime, window: timedelta, renewable: Collection[int]
+) -> bool:
+    """True when the answer's licence is usable and one of its add-ons whose supplier is in
+    ``renewable`` (billed by a service, so there is something to renew) expires within
     ``window`` (no database access)."""
     if window <= timedelta(0) or answer.code not in OFFER_CODES:
         return False
-    return any(_near(addon, now, window) for addon in answer.addons)
+    return any(
+        _near(addon, now, window) and addon.supplier_id in renewable for addon in answer.addons
+    )
 
 
 # --- tokens -----------------------------------------------------------------------------------

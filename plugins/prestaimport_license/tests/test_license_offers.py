@@ -226,10 +226,16 @@ def test_racing_offers_and_billing_run_make_one_renewal(olive: Live, clock: Cloc
     assert documents == {renewal_id}
 
 
-def test_no_offer_without_a_service_to_renew(live: Live) -> None:
-    """An add-on near expiry that no service bills (staff-made) gets no offer and no write."""
+def test_no_offer_without_a_service_to_renew(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An add-on near expiry that no service bills (staff-made) gets no offer and no write,
+    and the validation does not even look for one (the state query says it has no service)."""
+    from facturo_prestaimport_license import api
     from facturo_prestaimport_license.testing import seed_licence
 
+    def looked(*args: object) -> None:
+        raise AssertionError("renewal offers looked up for an add-on without a service")
+
+    monkeypatch.setattr(api, "renewal_offers", looked)
     seeded = seed_licence(
         live.ctx, {"esprinet": {"active": True, "expires_at": T0 + timedelta(days=3)}}
     )

@@ -13,6 +13,7 @@ from facturo_prestaimport_license.signing import (
     Keyring,
     canonical_json,
     generate_private_key,
+    libsodium_signer,
     load_private_key,
     load_public_key,
     private_key_to_pem,
@@ -44,6 +45,18 @@ def test_sign_produces_a_verifiable_envelope(keyring: Keyring) -> None:
     assert b64d(envelope["payload"]) == canonical_json(PAYLOAD)
     assert len(b64d(envelope["sig"])) == 64
     assert keyring.verify(envelope) == PAYLOAD
+
+
+def test_libsodium_signs_the_same_bytes_as_openssl() -> None:
+    key = load_private_key(SEED_A)
+    signer = libsodium_signer(key)
+    for message in (b"", b"lease.v1." + b"x" * 2000, "Café".encode()):
+        assert signer(message) == key.sign(message)
+
+
+def test_keyring_envelope_equals_the_plain_function_s(keyring: Keyring) -> None:
+    payload = canonical_json(PAYLOAD)
+    assert keyring.sign_bytes(payload) == sign(PAYLOAD, load_private_key(SEED_A), keyring.active)
 
 
 def test_signature_covers_the_domain_separated_payload_text(keyring: Keyring) -> None:

@@ -171,6 +171,7 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
             await request.close()
         if section != "public":
             response.headers["cache-control"] = "no-store"
+        if section in ("client", "admin"):  # only sign-ins there make a device cookie
             login_sessions.set_device_cookie(request, response, https)
         return response
 

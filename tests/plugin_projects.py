@@ -13,6 +13,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,10 +68,16 @@ def install_wheels(projects: list[Path], workdir: Path) -> Path:
     return python
 
 
-def run_project_tests(project: Path, python: Path) -> subprocess.CompletedProcess[str]:
+def run_project_tests(
+    project: Path, python: Path, plugins: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     """Run ``project``'s tests with the virtualenv's ``python`` (never the source folder: it is
     removed, so a file missing from the wheel fails). SQLite only, so that a PostgreSQL run of
-    this suite keeps its database to itself."""
+    this suite keeps its database to itself.
+
+    The virtualenv also sees this repository's bundled plugins (through the core's
+    site-packages); the tests' template database is built with ``plugins`` only (default: the
+    project's own), as in an integrator's environment where only theirs is installed."""
     env = dict(os.environ)
     env.pop("FACTURO_TEST_DATABASE_URL", None)
     env.pop("PYTHONPATH", None)
@@ -80,6 +87,7 @@ def run_project_tests(project: Path, python: Path) -> subprocess.CompletedProces
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     tests = project / "tests"
     package = next(p for p in project.iterdir() if p.name.startswith("facturo_"))
+    env["FACTURO_TEST_PLUGINS"] = ",".join(plugins or [package.name.removeprefix("facturo_")])
     shutil.rmtree(package)  # the installed copy, and only it, is under test
     return subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests)],

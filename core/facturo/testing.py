@@ -322,6 +322,36 @@ def database_url(test_database: TestDatabase, tmp_path: Path) -> str:
     return test_database.fresh(tmp_path)
 
 
+def build_test_context(
+    test_database: TestDatabase,
+    folder: Path,
+    database_url: str,
+    clock: Clock,
+    plugins: tuple[str, ...] = (),
+    overrides: dict[str, Any] | None = None,
+    extra: list[tuple[str, object]] | None = None,
+    plugin_settings: dict[str, dict[str, Any]] | None = None,
+) -> Context:
+    """A Context on ``database_url`` (a copy of ``test_database``) with files in ``folder``:
+    what :func:`make_context` builds, for fixtures of a wider scope. The caller disposes of
+    its engines (``ctx.db.dispose()``)."""
+    from facturo.bootstrap import create_context
+
+    raw = base_settings_mapping(folder, database_url, plugins)
+    raw["plugin"] = plugin_settings or default_plugin_settings(plugins)
+    for dotted, value in (overrides or {}).items():
+        node = raw
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    settings: Settings = settings_from_mapping(raw)
+    ctx = create_context(settings, extra_plugins=extra or (), clock=clock)
+    share_compiled_statements(ctx.db.engine, ctx.db.read_engine)
+    test_database.catch_up(ctx)
+    return ctx
+
+
 @pytest.fixture
 def make_context(
     database_url: str, tmp_path: Path, clock: Clock, test_database: TestDatabase
@@ -330,8 +360,6 @@ def make_context(
 
     Plugin settings are the plugins' ``test_settings()`` unless ``plugin_settings`` is given;
     the migrations of any plugin the template lacks are applied to this test's database."""
-    from facturo.bootstrap import create_context
-
     made: list[Context] = []
 
     def factory(
@@ -340,19 +368,17 @@ def make_context(
         extra: list[tuple[str, object]] | None = None,
         plugin_settings: dict[str, dict[str, Any]] | None = None,
     ) -> Context:
-        raw = base_settings_mapping(tmp_path, database_url, plugins)
-        raw["plugin"] = plugin_settings or default_plugin_settings(plugins)
-        for dotted, value in (overrides or {}).items():
-            node = raw
-            parts = dotted.split(".")
-            for part in parts[:-1]:
-                node = node.setdefault(part, {})
-            node[parts[-1]] = value
-        settings: Settings = settings_from_mapping(raw)
-        ctx = create_context(settings, extra_plugins=extra or (), clock=clock)
-        share_compiled_statements(ctx.db.engine, ctx.db.read_engine)
+        ctx = build_test_context(
+            test_database,
+            tmp_path,
+            database_url,
+            clock,
+            plugins=plugins,
+            overrides=overrides,
+            extra=extra,
+            plugin_settings=plugin_settings,
+        )
         made.append(ctx)
-        test_database.catch_up(ctx)
         return ctx
 
     yield factory

@@ -27,7 +27,7 @@ from facturo.delivery.jobs import mark
 from facturo.demo import BUNDLED, DEMO_CUSTOMER, DEMO_STAFF, seed
 from facturo.labels import CYCLES, KINDS, ROLES, STATUSES
 from facturo.models import Customer, Document, DocumentLine, Product, Service, StaffUser
-from facturo.testing import AppClient, logged_in_cookies
+from facturo.testing import AppClient, Clock, TestDatabase, build_test_context, logged_in_cookies
 from facturo.web.app import create_app
 from tests.web.conftest import new_proforma
 
@@ -130,11 +130,23 @@ class Seeded:
     client_routes: list[str] = field(default_factory=list)
 
 
-@pytest.fixture
-def seeded(make_context: Callable[..., Context]) -> Seeded:
+@pytest.fixture(scope="module")
+def seeded(
+    test_database: TestDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
     """The demo seed (licence, add-ons, ticket) plus a proforma, a paid invoice with its
-    payment and a credit note, with every bundled plugin enabled."""
-    ctx = make_context(plugins=BUNDLED)
+    payment and a credit note, with every bundled plugin enabled: built once per module, as
+    the crawls only read. On PostgreSQL the test tables are shared and a test that makes its
+    own context empties them: in a module using this fixture, such tests come after."""
+    folder = tmp_path_factory.mktemp("leftovers")
+    ctx = build_test_context(
+        test_database, folder, test_database.fresh(folder), Clock(), plugins=BUNDLED
+    )
+    yield _seeded(ctx)
+    ctx.db.dispose()
+
+
+def _seeded(ctx: Context) -> Seeded:
     seed(ctx)
     with ctx.db.transaction() as session:
         customer = session.scalars(select(Customer).where(Customer.email == DEMO_CUSTOMER[0])).one()

@@ -1,0 +1,309 @@
+"""What one batch of the renewal run writes, decided in Python: per document its reference,
+totals, credit, tax treatment and email; per line its description, amount and period.
+
+The rows themselves are then made by the database (:func:`facturo.billing.renewal_sql.write_plan`)
+from these values; each email is one rendered template per variant, filled there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+from facturo.billing.cycles import period_for
+from facturo.billing.money import ZERO, to_money
+from facturo.billing.renewal_sql import DueService, Plan
+from facturo.billing.taxes import TaxTreatment
+from facturo.billing.totals import Totals, compute_totals
+from facturo.billing.vat import legends_of, treatment_of
+from facturo.delivery.messages import EmailStamp, new_message_ids
+from facturo.models import Customer, Document
+
+if TYPE_CHECKING:
+    from facturo.context import Context
+
+TEMPLATE = "proforma_issued"
+FIELDS = ("reference", "email", "name", "company", "docid")
+_period_for = lru_cache(maxsize=4096)(period_for)
+_to_money = lru_cache(maxsize=4096)(to_money)
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9 ._/-]*")
+
+Group = tuple[int, date, list[DueService]]  # customer, due date, its services this run won
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """A tax treatment with what a run derives from it, computed once per run."""
+
+    treatment: TaxTreatment
+    legends: list[str]
+    legends_json: str
+    totals: dict[tuple[Decimal, ...], tuple[Totals, str]] = field(default_factory=dict)
+
+    def totals_of(self, amounts: tuple[Decimal, ...]) -> tuple[Totals, str]:
+        """The totals of lines of ``amounts`` at this treatment's rate, and their breakdown
+        as JSON text."""
+        found = self.totals.get(amounts)
+        if found is None:
+            rate = self.treatment.rate
+            computed = compute_totals([(a, rate) for a in amounts])
+            found = self.totals[amounts] = (computed, json.dumps(computed.breakdown))
+        return found
+
+
+class RunPlanner:
+    """Decides the batches of one run; caches what repeats across them (tax treatments,
+    totals, rendered email templates)."""
+
+    def __init__(self, ctx: Context, day: date, names: Mapping[int, tuple[str, str]]) -> None:
+        self.ctx = ctx
+        self.day = day
+        self.names = names
+        self.stamp = EmailStamp(ctx, TEMPLATE)
+        self.markers = {name: EmailStamp.marker(name) for name in FIELDS}
+        self.treatments: dict[tuple[str, str, str], Treatment] = {}
+        # (language, variant key) -> email id and the fields its subject shows
+        self.variants: dict[Any, tuple[int, frozenset[str]]] = {}
+        self.rendered: dict[int, dict[str, Any]] = {}
+        self.next_email = 1
+
+    def plan(
+        self,
+        session: Session,
+        groups: list[Group],
+        ids: list[int],
+        references: list[str],
+        customers: Mapping[int, Any],
+        holders: Mapping[int, Customer],
+        now: datetime,
+    ) -> tuple[Plan, list[dict[str, Any]], list[int]]:
+        """The plan of a batch whose documents get ``ids`` and ``references``, the tax
+        evidence rows to write, and the documents the customer's credit pays in full.
+
+        Spends the credit of ``holders`` (entities, written back at flush)."""
+        documents: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        evidence: list[dict[str, Any]] = []
+        settled: list[int] = []
+        emails: dict[int, dict[str, Any]] = {}
+        message_ids = iter(new_message_ids(self.ctx, len(groups)))
+        for (customer_id, due, items), doc_id, reference in zip(
+            groups, ids, references, strict=True
+        ):
+            customer = customers[customer_id]
+            known = self._treatment(session, customer)
+            treatment = known.treatment
+            name_index = 1 if customer.language == "en" else 0
+            amounts = []
+            for position, item in enumerate(items):
+                period_start, period_end = _period_for(due, item.cycle)
+                amount = _to_money(item.price)
+                amounts.append(amount)
+                name = self.names[item.product_id][name_index]
+                lines.append(
+                    {
+                        "document_id": doc_id,
+                        "position": position,
+                        "service_id": item.id,
+                        "description": name + (f" — {item.label}" if item.label else ""),
+                        "amount": amount,
+                        "tax_rate": treatment.rate,
+                        "period_start": period_start,
+                        "period_end": period_end,
+                    }
+                )
+            totals, breakdown = known.totals_of(tuple(amounts))
+            credit = ZERO
+            holder = holders.get(customer_id)
+            if holder is not None and holder.credit_balance > 0 and totals.total > 0:
+                credit = min(holder.credit_balance, totals.total)
+                holder.credit_balance -= credit
+            row = {
+                "id": doc_id,
+                "reference": reference,
+                "customer_id": customer_id,
+                "due_date": due,
+                "subtotal": totals.subtotal,
+                "tax_total": totals.tax_total,
+                "total": totals.total,
+                "credit_applied": credit,
+                "tax_treatment": treatment.code,
+                "tax_breakdown": breakdown,
+                "legends": known.legends_json,
+                "language": customer.language,
+                "created_after": _created_after(reference, totals.total),
+                "credit_after": f'{{"applied": "{credit}"}}' if credit > 0 else None,
+                "email_id": None,
+                "message_id": None,
+            }
+            if totals.total - credit <= 0:
+                settled.append(doc_id)
+            else:
+                row["email_id"] = self._email(row, known, totals, customer, emails, now)
+                row["message_id"] = next(message_ids)
+            documents.append(row)
+            check = _evidence_row(treatment, customer.tax_id, now, doc_id)
+            if check is not None:
+                evidence.append(check)
+        return Plan(documents, lines, list(emails.values())), evidence, settled
+
+    def _treatment(self, session: Session, customer: Row[Any]) -> Treatment:
+        key = (customer.country, customer.tax_id, customer.postal_code)
+        known = self.treatments.get(key)
+        if known is None:
+            found = treatment_of(self.ctx, *key, self.day, session)
+            legends = legends_of(found, customer.tax_id)
+            known = self.treatments[key] = Treatment(found, legends, json.dumps(legends))
+        return known
+
+    def _email(
+        self,
+        row: dict[str, Any],
+        known: Treatment,
+        totals: Totals,
+        customer: Row[Any],
+        emails: dict[int, dict[str, Any]],
+        now: datetime,
+    ) -> int:
+        """The id of the email template this document's email fills (added to ``emails``)."""
+        build = self._builder(row, known, totals, customer, now)
+        # Every other field is the same for all rows of a run, or follows from these (the
+        # tax breakdown and legends from subtotal and treatment).
+        key = (
+            row["due_date"],
+            row["subtotal"],
+            row["total"],
+            row["credit_applied"],
+            row["tax_treatment"],
+            row["language"],
+            bool(customer.company),
+        )
+        values = {
+            "reference": row["reference"],
+            "email": customer.email,
+            "name": customer.name,
+            "company": customer.company,
+            "docid": str(row["id"]),
+        }
+        variant = self.variants.get((customer.language, key))
+        if variant is None:
+            subject, text, html = self.stamp.rendered(customer.language, key, build)
+            shown = frozenset(name for name, mark in self.markers.items() if mark in subject)
+            variant = self.variants[(customer.language, key)] = (self.next_email, shown)
+            self.rendered[self.next_email] = {
+                "id": self.next_email,
+                "subject": " ".join(subject.split()),
+                "text_body": text,
+                "html_body": html,
+            }
+            self.next_email += 1
+        email_id, shown = variant
+        if self._fillable(values, shown):
+            emails[email_id] = self.rendered[email_id]
+            return email_id
+        # Filled here, as the per-row code did: the database's replace() is then a no-op.
+        subject, text, html = self.stamp.render(customer.language, key, build, values)
+        email_id = self.next_email
+        self.next_email += 1
+        emails[email_id] = {
+            "id": email_id,
+            "subject": subject,
+            "text_body": text,
+            "html_body": html,
+        }
+        return email_id
+
+    def _fillable(self, values: Mapping[str, str], subject_fields: frozenset[str]) -> bool:
+        """True when the database's replace() gives what filling the template here gives: no
+        value contains a marker, and the values in the (folded) subject have no whitespace."""
+        if any("QXFACTUROQ" in value for value in values.values()):
+            return False
+        return all(values[name].split() == [values[name]] for name in subject_fields)
+
+    def _builder(
+        self,
+        row: dict[str, Any],
+        known: Treatment,
+        totals: Totals,
+        customer: Row[Any],
+        now: datetime,
+    ) -> Callable[[], dict[str, Any]]:
+        ctx, stamp = self.ctx, self.stamp
+
+        def build() -> dict[str, Any]:
+            document = Document(
+                kind="proforma",
+                status="unpaid",
+                reference=stamp.marker("reference"),
+                customer_id=row["customer_id"],
+                currency=ctx.settings.currency,
+                issue_date=self.day,
+                due_date=row["due_date"],
+                subtotal=row["subtotal"],
+                tax_total=row["tax_total"],
+                total=row["total"],
+                amount_paid=ZERO,
+                credit_applied=row["credit_applied"],
+                refunded_total=ZERO,
+                tax_treatment=row["tax_treatment"],
+                tax_breakdown=totals.breakdown,
+                legends=known.legends,
+                reason="",
+                source="renewal",
+                language=row["language"],
+                created_at=now,
+            )
+            person = Customer(
+                email=stamp.marker("email"),
+                name=stamp.marker("name"),
+                company=stamp.marker("company") if customer.company else "",
+                language=customer.language,
+            )
+            return {
+                "document": document,
+                "customer": person,
+                "url": ctx.url("/client/documents/" + stamp.marker("docid")),
+            }
+
+        return build
+
+
+def _created_after(reference: str, total: Decimal) -> str:
+    """The ``document.create`` audit row's ``after``, as the JSON type would write it."""
+    if _PLAIN_REFERENCE.fullmatch(reference):
+        return f'{{"reference": "{reference}", "total": "{total}"}}'
+    return json.dumps({"reference": reference, "total": str(total)})
+
+
+def _evidence_row(
+    treatment: TaxTreatment, tax_id: str, now: datetime, doc_id: int
+) -> dict[str, Any] | None:
+    """The tax-evidence row of a renewal priced after a VAT-number check (None: no check)."""
+    check = treatment.vat_check
+    if check is None:
+        return None
+    return {
+        "document_id": doc_id,
+        "vat_number": tax_id,
+        "vat_status": check.status,
+        "vat_reference": check.reference[:64],
+        "vat_checked_at": check.checked_at,
+        "vat_detail": check.detail,
+        "vat_source": check.source[:32],
+        "billing_country": "",
+        "payment_country": "",
+        "payment_source": "",
+        "conflict": False,
+        "reviewed_by": "",
+        "review_note": "",
+        "updated_at": now,
+    }

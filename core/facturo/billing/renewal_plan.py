@@ -74,6 +74,8 @@ class RunPlanner:
         # (language, variant key) -> email id and the fields its subject shows
         self.variants: dict[Any, tuple[int, frozenset[str]]] = {}
         self.rendered: dict[int, dict[str, Any]] = {}
+        #: the fields whose markers some rendered template holds (the others need no replace)
+        self.used: set[str] = set()
         self.next_email = 1
 
     def plan(
@@ -175,7 +177,6 @@ class RunPlanner:
         now: datetime,
     ) -> int:
         """The id of the email template this document's email fills (added to ``emails``)."""
-        build = self._builder(row, known, totals, customer, now)
         # Every other field is the same for all rows of a run, or follows from these (the
         # tax breakdown and legends from subtotal and treatment).
         key = (
@@ -187,15 +188,9 @@ class RunPlanner:
             row["language"],
             bool(customer.company),
         )
-        values = {
-            "reference": row["reference"],
-            "email": customer.email,
-            "name": customer.name,
-            "company": customer.company,
-            "docid": str(row["id"]),
-        }
         variant = self.variants.get((customer.language, key))
         if variant is None:
+            build = self._builder(row, known, totals, customer, now)
             subject, text, html = self.stamp.rendered(customer.language, key, build)
             shown = frozenset(name for name, mark in self.markers.items() if mark in subject)
             variant = self.variants[(customer.language, key)] = (self.next_email, shown)
@@ -205,13 +200,21 @@ class RunPlanner:
                 "text_body": text,
                 "html_body": html,
             }
+            self.used.update(n for n, m in self.markers.items() if m in text or m in html)
+            self.used.update(shown)
             self.next_email += 1
         email_id, shown = variant
-        if self._fillable(values, shown):
+        reference = row["reference"]
+        values = (reference, customer.email, customer.name, customer.company)
+        if "QXFACTUROQ" not in "".join(values) and (
+            not shown or all(_one_word(self._value(name, row, customer)) for name in shown)
+        ):
             emails[email_id] = self.rendered[email_id]
             return email_id
-        # Filled here, as the per-row code did: the database's replace() is then a no-op.
-        subject, text, html = self.stamp.render(customer.language, key, build, values)
+        # Filled here, as the per-row code did: the database's replace() then finds nothing.
+        build = self._builder(row, known, totals, customer, now)
+        fields = {name: self._value(name, row, customer) for name in FIELDS}
+        subject, text, html = self.stamp.render(customer.language, key, build, fields)
         email_id = self.next_email
         self.next_email += 1
         emails[email_id] = {
@@ -222,12 +225,14 @@ class RunPlanner:
         }
         return email_id
 
-    def _fillable(self, values: Mapping[str, str], subject_fields: frozenset[str]) -> bool:
-        """True when the database's replace() gives what filling the template here gives: no
-        value contains a marker, and the values in the (folded) subject have no whitespace."""
-        if any("QXFACTUROQ" in value for value in values.values()):
-            return False
-        return all(values[name].split() == [values[name]] for name in subject_fields)
+    @staticmethod
+    def _value(name: str, row: Mapping[str, Any], customer: Any) -> str:
+        """The text that stands for the marker ``name`` in this document's email."""
+        if name == "reference":
+            return str(row["reference"])
+        if name == "docid":
+            return str(row["id"])
+        return str(getattr(customer, name))
 
     def _builder(
         self,
@@ -275,6 +280,12 @@ class RunPlanner:
             }
 
         return build
+
+
+def _one_word(value: str) -> bool:
+    """True when ``value`` survives the subject's whitespace folding unchanged, wherever it
+    stands: not empty, no whitespace."""
+    return value.split() == [value]
 
 
 def _created_after(reference: str, total: Decimal) -> str:

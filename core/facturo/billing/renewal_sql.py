@@ -13,10 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, bindparam, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import TextClause
@@ -25,14 +24,12 @@ from facturo.db.bulk import bulk_insert, is_postgres
 from facturo.db.types import Money, Rate, UTCDateTime
 from facturo.models import BilledPeriod, Document, DocumentLine
 
-CLAIM_BATCH = 1000
 PERIODS = cast(Table, BilledPeriod.__table__)
 DOCUMENT_LINK = "fk_billed_periods_document_id_documents"
 
 
-@dataclass(frozen=True)
-class DueService:
-    """A service due for renewal, as the run reads it."""
+class DueService(NamedTuple):
+    """A service due for renewal, as the run reads it (a tuple: 100,000 are made per run)."""
 
     id: int
     customer_id: int
@@ -82,20 +79,25 @@ def claim_periods(
         return set(claimed)
     # SQLite checks every foreign key of this transaction at commit from here on
     session.execute(text("PRAGMA defer_foreign_keys = ON"))
-    table = PERIODS
-    statement = (
-        sqlite_insert(table)
-        .on_conflict_do_nothing(index_elements=["service_id", "period_start"])
-        .returning(table.c.service_id)
-    )
-    won: set[int] = set()
-    for start in range(0, len(chunk), CLAIM_BATCH):
-        part = chunk[start : start + CLAIM_BATCH]
-        rows = [
+    session.execute(CreateTable(PLAN_CLAIMS))
+    bulk_insert(
+        session,
+        PLAN_CLAIMS,
+        [
             {"service_id": r.id, "period_start": r.due, "document_id": document_of[r.id]}
-            for r in part
-        ]
-        won.update(session.execute(statement, rows).scalars())
+            for r in chunk
+        ],
+    )
+    claimed = session.scalars(
+        text(
+            "INSERT INTO billed_periods (service_id, period_start, document_id) "
+            "SELECT service_id, period_start, document_id FROM temp.renewal_plan_claims "
+            "WHERE true ORDER BY rowid "  # WHERE: or SQLite reads ON CONFLICT as a join's
+            "ON CONFLICT (service_id, period_start) DO NOTHING RETURNING service_id"
+        )
+    )
+    won = set(claimed)
+    session.execute(text("DROP TABLE temp.renewal_plan_claims"))
     return won
 
 
@@ -150,6 +152,14 @@ PLAN_EMAILS = Table(
     **_TEMP,
 )
 PLAN_TABLES = (PLAN_DOCUMENTS, PLAN_LINES, PLAN_EMAILS)
+PLAN_CLAIMS = Table(  # SQLite only
+    "renewal_plan_claims",
+    _PLAN,
+    Column("service_id", Integer),
+    Column("period_start", PERIODS.c.period_start.type),
+    Column("document_id", Integer),
+    **_TEMP,
+)
 
 
 @dataclass
@@ -170,8 +180,8 @@ def write_plan(
     """Write the batch's documents, lines, ``invoice_created`` events, audit rows and
     ``proforma_issued`` emails from ``plan``, each table in plan order (ids ascending).
 
-    ``markers`` maps the email templates' placeholders (``reference``, ``email``, ``name``,
-    ``company``, ``docid``) to their text; the plan's values must not contain any of them.
+    ``markers`` maps the placeholders the email templates hold (of ``reference``, ``email``,
+    ``name``, ``company``, ``docid``) to their text; the plan's values must not contain any.
     ``values`` holds what is the same for every row: ``currency``, ``issue_date``, ``now``,
     ``template``.
     """
@@ -202,6 +212,8 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
         }
         out = column
         for name, expression in fields.items():
+            if name not in markers:
+                continue
             value = _html_escaped(expression) if html and name != "docid" else expression
             out = f"replace({out}, '{markers[name]}', {value})"
         return out

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, and_, exists, func, select
+from sqlalchemy import Table, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from facturo.billing import numbering
 from facturo.billing.documents import settle
+from facturo.billing.money import to_money
 from facturo.billing.renewal_plan import TEMPLATE, Group, RunPlanner
 from facturo.billing.renewal_sql import DueService, claim_periods, write_plan
 from facturo.billing.run_report import Progress, RunReport
@@ -72,13 +75,14 @@ def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
     and due date beats the customer index, then sorts). The run's snapshot may list a service
     that another run bills meanwhile: the claim in ``billed_periods`` decides, not this list.
     """
+    raw = NullType()  # values as the driver returns them, converted once per distinct value
     query = (
         select(
             Service.id,
             Service.customer_id,
-            Service.next_due_date,
+            type_coerce(Service.next_due_date, raw),
             Service.cycle,
-            Service.price,
+            type_coerce(Service.price, raw),
             Service.label,
             Service.product_id,
         )
@@ -86,18 +90,26 @@ def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
         .order_by(Service.customer_id, Service.next_due_date, Service.id)
         .execution_options(yield_per=5000)
     )
+    dates: dict[Any, date] = {}
+    prices: dict[Any, Decimal] = {}
     chunk: list[DueService] = []
     customers = 0
     previous: int | None = None
     with ctx.db.read_session() as session:
-        for row in session.execute(query):
-            if row.customer_id != previous:
+        for sid, customer_id, due, cycle, price, label, product_id in session.execute(query):
+            if customer_id != previous:
                 if customers == CUSTOMERS_PER_BATCH:
                     yield chunk
                     chunk, customers = [], 0
                 customers += 1
-                previous = row.customer_id
-            chunk.append(DueService(*row))  # type: ignore[arg-type]  # due dates are set
+                previous = customer_id
+            day_due = dates.get(due)
+            if day_due is None:
+                day_due = dates[due] = due if isinstance(due, date) else date.fromisoformat(due)
+            amount = prices.get(price)
+            if amount is None:
+                amount = prices[price] = to_money(str(price))
+            chunk.append(DueService(sid, customer_id, day_due, cycle, amount, label, product_id))
     if chunk:
         yield chunk
 
@@ -182,8 +194,9 @@ def _bill_chunk(
     won = claim_periods(session, chunk, document_of)
     groups: list[Group] = []
     ids: list[int] = []
+    everything = len(won) == len(chunk)
     for ((customer_id, due), items), doc_id in zip(candidates, reserved, strict=True):
-        kept = [r for r in items if r.id in won]
+        kept = items if everything else [r for r in items if r.id in won]
         if kept:
             groups.append((customer_id, due, kept))
             ids.append(doc_id)
@@ -207,7 +220,7 @@ def _bill_chunk(
     write_plan(
         session,
         plan,
-        planner.markers,
+        {name: planner.markers[name] for name in planner.used},
         {
             "currency": ctx.settings.currency,
             "issue_date": day,

@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Template
 from markupsafe import escape
 
 from facturo.gateways.methods import method_labels
@@ -67,6 +68,7 @@ class EmailStamp:
         self.ctx = ctx
         self.template = template
         self._cache: dict[Any, tuple[tuple[str, str, str], tuple[list[str], ...]]] = {}
+        self._templates: dict[str, tuple[tuple[Template, ...], dict[str, Any]]] = {}
 
     @staticmethod
     @lru_cache(maxsize=64)
@@ -103,12 +105,22 @@ class EmailStamp:
         entry = self._cache.get(cache_key)
         if entry is None:
             lang = language if language in LANGUAGES else "es"
-            env = self.ctx.templates
-            context = {**build(), **_base_values(self.ctx, lang)}
+            found = self._templates.get(lang)
+            if found is None:  # looked up once per stamp: the same for all its rows
+                env = self.ctx.templates
+                found = self._templates[lang] = (
+                    tuple(
+                        env.get_template(f"email/{lang}/{self.template}{suffix}")
+                        for suffix in (".subject.txt", ".txt", ".html")
+                    ),
+                    _base_values(self.ctx, lang),
+                )
+            templates, base = found
+            context = {**build(), **base}
             rendered = (
-                env.get_template(f"email/{lang}/{self.template}.subject.txt").render(context),
-                env.get_template(f"email/{lang}/{self.template}.txt").render(context),
-                env.get_template(f"email/{lang}/{self.template}.html").render(context),
+                templates[0].render(context),
+                templates[1].render(context),
+                templates[2].render(context),
             )
             # literal, marker letters, literal, … so each row is one join
             entry = (rendered, tuple(_MARKER.split(part) for part in rendered))

@@ -16,7 +16,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from facturo.billing.cycles import period_for
@@ -38,6 +37,20 @@ _to_money = lru_cache(maxsize=4096)(to_money)
 _PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9 ._/-]*")
 
 Group = tuple[int, date, list[DueService]]  # customer, due date, its services this run won
+#: Fields known only in the batch's transaction; :meth:`RunPlanner.plan` checks the reference.
+NUMBERED = frozenset(("reference", "docid"))
+
+
+@dataclass
+class DocPlan:
+    """One document of a plan: its row, its lines, the email template row it fills (None:
+    the customer's credit pays it, no email), and what it was decided from."""
+
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+    email: dict[str, Any] | None
+    treatment: TaxTreatment
+    customer: Any
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,18 @@ class RunPlanner:
         self.used: set[str] = set()
         self.next_email = 1
 
+    def draft(self, groups: list[Group], customers: Mapping[int, Any]) -> list[DocPlan | None]:
+        """The documents of ``groups`` as far as they can be decided ahead of the batch's
+        transaction (no ids, references or credit yet; see :meth:`plan`). None for those
+        that need the transaction: a tax treatment not yet known, an email filled row by row.
+
+        Runs in a worker thread while the previous batch is written: it must not touch a
+        database session nor run at the same time as another method of this planner."""
+        now = self.ctx.now()
+        return [
+            self._document(None, group, customers[group[0]], None, 0, "", now) for group in groups
+        ]
+
     def plan(
         self,
         session: Session,
@@ -87,78 +112,124 @@ class RunPlanner:
         customers: Mapping[int, Any],
         holders: Mapping[int, Customer],
         now: datetime,
+        drafts: list[DocPlan | None] | None = None,
     ) -> tuple[Plan, list[dict[str, Any]], list[int]]:
         """The plan of a batch whose documents get ``ids`` and ``references``, the tax
         evidence rows to write, and the documents the customer's credit pays in full.
 
-        Spends the credit of ``holders`` (entities, written back at flush)."""
+        Spends the credit of ``holders`` (entities, written back at flush). ``drafts`` (from
+        :meth:`draft`, one per group) are used where still right: same customer data, no
+        credit to spend, a reference the database can fill in."""
         documents: list[dict[str, Any]] = []
         lines: list[dict[str, Any]] = []
         evidence: list[dict[str, Any]] = []
         settled: list[int] = []
         emails: dict[int, dict[str, Any]] = {}
-        message_ids = iter(new_message_ids(self.ctx, len(groups)))
-        for (customer_id, due, items), doc_id, reference in zip(
-            groups, ids, references, strict=True
+        for index, (group, doc_id, reference) in enumerate(
+            zip(groups, ids, references, strict=True)
         ):
+            customer_id = group[0]
             customer = customers[customer_id]
-            known = self._treatment(session, customer)
-            treatment = known.treatment
-            name_index = 1 if customer.language == "en" else 0
-            amounts = []
-            for position, item in enumerate(items):
-                period_start, period_end = _period_for(due, item.cycle)
-                amount = _to_money(item.price)
-                amounts.append(amount)
-                name = self.names[item.product_id][name_index]
-                lines.append(
-                    {
-                        "document_id": doc_id,
-                        "position": position,
-                        "service_id": item.id,
-                        "description": name + (f" — {item.label}" if item.label else ""),
-                        "amount": amount,
-                        "tax_rate": treatment.rate,
-                        "period_start": period_start,
-                        "period_end": period_end,
-                    }
+            made = drafts[index] if drafts is not None else None
+            if (
+                made is None
+                or made.customer != customer
+                or customer_id in holders
+                or not _fillable_reference(reference)
+            ):
+                made = self._document(
+                    session, group, customer, holders.get(customer_id), doc_id, reference, now
                 )
-            totals, breakdown = known.totals_of(tuple(amounts))
-            credit = ZERO
-            holder = holders.get(customer_id)
-            if holder is not None and holder.credit_balance > 0 and totals.total > 0:
-                credit = min(holder.credit_balance, totals.total)
-                holder.credit_balance -= credit
-            row = {
-                "id": doc_id,
-                "reference": reference,
-                "customer_id": customer_id,
-                "due_date": due,
-                "subtotal": totals.subtotal,
-                "tax_total": totals.tax_total,
-                "total": totals.total,
-                "credit_applied": credit,
-                "tax_treatment": treatment.code,
-                "tax_breakdown": breakdown,
-                "legends": known.legends_json,
-                "language": customer.language,
-                "created_after": _created_after(reference, totals.total),
-                "credit_after": f'{{"applied": "{credit}"}}' if credit > 0 else None,
-                "email_id": None,
-                "message_id": None,
-            }
-            if totals.total - credit <= 0:
+                assert made is not None
+            else:
+                made.row["id"] = doc_id
+                made.row["reference"] = reference
+                made.row["created_after"] = _created_after(reference, made.row["total"])
+                for line in made.lines:
+                    line["document_id"] = doc_id
+            documents.append(made.row)
+            lines.extend(made.lines)
+            if made.email is None:
                 settled.append(doc_id)
             else:
-                row["email_id"] = self._email(row, known, totals, customer, emails, now)
-                row["message_id"] = next(message_ids)
-            documents.append(row)
-            check = _evidence_row(treatment, customer.tax_id, now, doc_id)
+                emails[made.email["id"]] = made.email
+            check = _evidence_row(made.treatment, customer.tax_id, now, doc_id)
             if check is not None:
                 evidence.append(check)
         return Plan(documents, lines, list(emails.values())), evidence, settled
 
-    def _treatment(self, session: Session, customer: Row[Any]) -> Treatment:
+    def _document(
+        self,
+        session: Session | None,
+        group: Group,
+        customer: Any,
+        holder: Customer | None,
+        doc_id: int,
+        reference: str,
+        now: datetime,
+    ) -> DocPlan | None:
+        """One document of the plan; without ``session`` (a draft) None when it needs one."""
+        customer_id, due, items = group
+        key = (customer.country, customer.tax_id, customer.postal_code)
+        known = self.treatments.get(key)
+        if known is None:
+            if session is None:
+                return None
+            known = self._treatment(session, customer)
+        treatment = known.treatment
+        name_index = 1 if customer.language == "en" else 0
+        amounts = []
+        lines = []
+        for position, item in enumerate(items):
+            period_start, period_end = _period_for(due, item.cycle)
+            amount = _to_money(item.price)
+            amounts.append(amount)
+            name = self.names[item.product_id][name_index]
+            lines.append(
+                {
+                    "document_id": doc_id,
+                    "position": position,
+                    "service_id": item.id,
+                    "description": name + (f" — {item.label}" if item.label else ""),
+                    "amount": amount,
+                    "tax_rate": treatment.rate,
+                    "period_start": period_start,
+                    "period_end": period_end,
+                }
+            )
+        totals, breakdown = known.totals_of(tuple(amounts))
+        credit = ZERO
+        if holder is not None and holder.credit_balance > 0 and totals.total > 0:
+            credit = min(holder.credit_balance, totals.total)
+            holder.credit_balance -= credit
+        row = {
+            "id": doc_id,
+            "reference": reference,
+            "customer_id": customer_id,
+            "due_date": due,
+            "subtotal": totals.subtotal,
+            "tax_total": totals.tax_total,
+            "total": totals.total,
+            "credit_applied": credit,
+            "tax_treatment": treatment.code,
+            "tax_breakdown": breakdown,
+            "legends": known.legends_json,
+            "language": customer.language,
+            "created_after": _created_after(reference, totals.total),
+            "credit_after": f'{{"applied": "{credit}"}}' if credit > 0 else None,
+            "email_id": None,
+            "message_id": None,
+        }
+        email = None
+        if totals.total - credit > 0:
+            email = self._email(row, known, totals, customer, now, filled=session is not None)
+            if email is None:
+                return None
+            row["email_id"] = email["id"]
+            row["message_id"] = new_message_ids(self.ctx, 1)[0]
+        return DocPlan(row, lines, email, treatment, customer)
+
+    def _treatment(self, session: Session, customer: Any) -> Treatment:
         key = (customer.country, customer.tax_id, customer.postal_code)
         known = self.treatments.get(key)
         if known is None:
@@ -172,11 +243,13 @@ class RunPlanner:
         row: dict[str, Any],
         known: Treatment,
         totals: Totals,
-        customer: Row[Any],
-        emails: dict[int, dict[str, Any]],
+        customer: Any,
         now: datetime,
-    ) -> int:
-        """The id of the email template this document's email fills (added to ``emails``)."""
+        filled: bool,
+    ) -> dict[str, Any] | None:
+        """The email template row this document's email fills; one filled here for this row
+        alone where the database's replace() would not give the same (None if not ``filled``).
+        """
         # Every other field is the same for all rows of a run, or follows from these (the
         # tax breakdown and legends from subtotal and treatment).
         key = (
@@ -204,26 +277,22 @@ class RunPlanner:
             self.used.update(shown)
             self.next_email += 1
         email_id, shown = variant
-        reference = row["reference"]
-        values = (reference, customer.email, customer.name, customer.company)
-        if "QXFACTUROQ" not in "".join(values) and (
-            not shown or all(_one_word(self._value(name, row, customer)) for name in shown)
+        values = (customer.email, customer.name, customer.company)
+        if (
+            "QXFACTUROQ" not in "".join(values)
+            and all(_one_word(self._value(name, row, customer)) for name in shown - NUMBERED)
+            and (not filled or _fillable_reference(row["reference"]))
         ):
-            emails[email_id] = self.rendered[email_id]
-            return email_id
+            return self.rendered[email_id]
+        if not filled:
+            return None
         # Filled here, as the per-row code did: the database's replace() then finds nothing.
         build = self._builder(row, known, totals, customer, now)
         fields = {name: self._value(name, row, customer) for name in FIELDS}
         subject, text, html = self.stamp.render(customer.language, key, build, fields)
         email_id = self.next_email
         self.next_email += 1
-        emails[email_id] = {
-            "id": email_id,
-            "subject": subject,
-            "text_body": text,
-            "html_body": html,
-        }
-        return email_id
+        return {"id": email_id, "subject": subject, "text_body": text, "html_body": html}
 
     @staticmethod
     def _value(name: str, row: Mapping[str, Any], customer: Any) -> str:
@@ -239,7 +308,7 @@ class RunPlanner:
         row: dict[str, Any],
         known: Treatment,
         totals: Totals,
-        customer: Row[Any],
+        customer: Any,
         now: datetime,
     ) -> Callable[[], dict[str, Any]]:
         ctx, stamp = self.ctx, self.stamp
@@ -286,6 +355,11 @@ def _one_word(value: str) -> bool:
     """True when ``value`` survives the subject's whitespace folding unchanged, wherever it
     stands: not empty, no whitespace."""
     return value.split() == [value]
+
+
+def _fillable_reference(reference: str) -> bool:
+    """True when the database may fill ``reference`` into an email template (see NUMBERED)."""
+    return "QXFACTUROQ" not in reference and _one_word(reference)
 
 
 def _created_after(reference: str, total: Decimal) -> str:

@@ -8,7 +8,9 @@ taken and creates nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import groupby
@@ -21,7 +23,7 @@ from sqlalchemy.types import NullType
 from facturo.billing import numbering
 from facturo.billing.documents import settle
 from facturo.billing.money import to_money
-from facturo.billing.renewal_plan import TEMPLATE, Group, RunPlanner
+from facturo.billing.renewal_plan import TEMPLATE, DocPlan, Group, RunPlanner
 from facturo.billing.renewal_sql import DueService, claim_periods, write_plan
 from facturo.billing.run_report import Progress, RunReport
 from facturo.db.bulk import bulk_insert, reserve_ids
@@ -66,7 +68,7 @@ def count_due_services(ctx: Context, day: date) -> int:
         return int(session.scalar(query) or 0)
 
 
-def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
+def _customer_chunks(ctx: Context, day: date) -> Generator[list[DueService], None, None]:
     """The due services in customer order, CUSTOMERS_PER_BATCH customers at a time.
 
     One query, streamed (``yield_per``: a server-side cursor on PostgreSQL) by a read session
@@ -105,7 +107,9 @@ def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
                 previous = customer_id
             day_due = dates.get(due)
             if day_due is None:
-                day_due = dates[due] = due if isinstance(due, date) else date.fromisoformat(due)
+                day_due = dates[due] = (
+                    due if isinstance(due, date) else date.fromisoformat(str(due))
+                )
             amount = prices.get(price)
             if amount is None:
                 amount = prices[price] = to_money(str(price))
@@ -129,16 +133,82 @@ def create_renewals(
     services handled after each batch.
     """
     planner = RunPlanner(ctx, day, _product_names(ctx))
-    for chunk in _customer_chunks(ctx, day):
-        if report.dry_run:
-            for (customer_id, due), items in groupby(chunk, key=lambda r: (r.customer_id, r.due)):
+    chunks = _customer_chunks(ctx, day)
+    if report.dry_run:
+        for chunk in chunks:
+            for (customer_id, due), items in _candidates(chunk):
                 ids = [item.id for item in items]
                 report.add_renewal(f"customer {customer_id} due {due}: services {ids}", len(ids))
-        else:
-            with ctx.db.transaction() as session:
-                _bill_chunk(session, ctx, day, chunk, planner, report)
-        if progress:
-            progress(len(chunk))
+            if progress:
+                progress(len(chunk))
+        return
+    try:
+        # One worker reads and drafts the next batch while this thread writes the current
+        # one: the database works without the GIL (SQLite's C code, PostgreSQL's socket).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool:
+            ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
+            while (batch := ahead.take()) is not None:
+                with ctx.db.transaction() as session:
+                    _bill_chunk(session, ctx, day, batch, planner, report, ahead)
+                if progress:
+                    progress(len(batch.chunk))
+    finally:
+        chunks.close()
+
+
+@dataclass
+class _Batch:
+    """A batch read and drafted ahead of its transaction."""
+
+    chunk: list[DueService]
+    candidates: list[tuple[tuple[int, date], list[DueService]]]
+    customers: dict[int, Any]  # as read ahead; compared with the transaction's own read
+    drafts: list[DocPlan | None]
+
+
+class _Ahead:
+    """The next batch being drafted in the worker; :meth:`start` starts it (once), at the
+    point of the current batch from which the planner is no longer used."""
+
+    def __init__(self, submit: Callable[[], Future[_Batch | None]]) -> None:
+        self._submit = submit
+        self._future: Future[_Batch | None] | None = submit()
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = self._submit()
+
+    def take(self) -> _Batch | None:
+        self.start()
+        assert self._future is not None
+        batch = self._future.result()
+        self._future = None
+        return batch
+
+
+def _draft_next(
+    ctx: Context, chunks: Iterator[list[DueService]], planner: RunPlanner
+) -> _Batch | None:
+    """Read the next chunk and its customers and draft its documents (in the worker)."""
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    candidates = _candidates(chunk)
+    customer_ids = sorted({customer_id for (customer_id, _), _ in candidates})
+    with ctx.db.read_session() as session:
+        query = select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids))
+        customers = {row.id: row for row in session.execute(query)}
+    drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
+    return _Batch(chunk, candidates, customers, drafts)
+
+
+def _candidates(chunk: list[DueService]) -> list[tuple[tuple[int, date], list[DueService]]]:
+    """``chunk``'s services grouped by (customer, due date), in chunk order."""
+    return [(key, list(items)) for key, items in groupby(chunk, key=_customer_and_due)]
+
+
+def _customer_and_due(service: DueService) -> tuple[int, date]:
+    return service.customer_id, service.due
 
 
 CUSTOMER_FIELDS = (
@@ -176,13 +246,12 @@ def _bill_chunk(
     session: Session,
     ctx: Context,
     day: date,
-    chunk: list[DueService],
+    batch: _Batch,
     planner: RunPlanner,
     report: RunReport,
+    ahead: _Ahead,
 ) -> None:
-    candidates = [
-        (key, list(items)) for key, items in groupby(chunk, key=lambda r: (r.customer_id, r.due))
-    ]
+    chunk, candidates = batch.chunk, batch.candidates
     # Each (customer, due date) gets its document id before the claims, so that a claim is
     # written with its link; a group that loses every claim leaves its id unused.
     reserved = reserve_ids(session, DOCUMENTS, len(candidates))
@@ -201,6 +270,7 @@ def _bill_chunk(
             groups.append((customer_id, due, kept))
             ids.append(doc_id)
     if not groups:
+        ahead.start()
         return
     customer_ids = sorted({customer_id for customer_id, _, _ in groups})
     customers = {
@@ -214,13 +284,16 @@ def _bill_chunk(
         session, "proforma", day.year, ctx.settings.billing.proforma_format, len(groups)
     )
     now = ctx.now()
+    drafts = batch.drafts if everything else None
     plan, evidence, settled = planner.plan(
-        session, groups, ids, references, customers, holders, now
+        session, groups, ids, references, customers, holders, now, drafts
     )
+    markers = {name: planner.markers[name] for name in planner.used}
+    ahead.start()  # the planner is the worker's from here on
     write_plan(
         session,
         plan,
-        {name: planner.markers[name] for name in planner.used},
+        markers,
         {
             "currency": ctx.settings.currency,
             "issue_date": day,

@@ -20,12 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from facturo.billing.billing_run import billing_run
 from facturo.context import Context
 from facturo.db.base import metadata
-from facturo.models import Customer, Service
+from facturo.delivery.messages import render_email
+from facturo.models import Customer, Document, OutboxMessage, Service
 from facturo.testing import make_customer
 from tests.billing.conftest import Billing, active_service
 
@@ -147,3 +148,44 @@ def test_run_writes_the_recorded_rows(billing: Billing) -> None:
         assert len(got[name]) == len(expected[name]), name
         for row, want in zip(got[name], expected[name], strict=True):
             assert row == want, name
+
+
+def test_values_that_look_like_template_markers_are_filled_as_render_email_fills_them(
+    billing: Billing,
+) -> None:
+    """The database fills the email templates with replace(): a customer whose name holds the
+    text of a marker gets an email filled in Python instead, still the same as render_email."""
+    ctx = billing.ctx
+    eve = make_customer(ctx, email="eve@example.com")
+    plain = make_customer(ctx, email="plain@example.com", language="en")
+    with ctx.db.transaction() as session:
+        customer = session.get(Customer, eve.id)
+        assert customer is not None
+        customer.name = "Eve QXFACTUROQREFERENCEQX <b>"
+        customer.company = "QXFACTUROQNAMEQX & Co"
+    active_service(ctx, eve, billing.licence, RUN_DAY + timedelta(days=3))
+    active_service(ctx, plain, billing.licence, RUN_DAY + timedelta(days=3))
+    billing_run(ctx, RUN_DAY)
+    with ctx.db.read_session() as session:
+        rows = list(
+            session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template == "proforma_issued")
+            )
+        )
+        assert len(rows) == 2
+        for row in rows:
+            document = session.get(Document, row.attachments[0]["document_id"])
+            assert document is not None
+            who = session.get(Customer, document.customer_id)
+            assert who is not None
+            expected = render_email(
+                ctx,
+                "proforma_issued",
+                who.language,
+                {
+                    "document": document,
+                    "customer": who,
+                    "url": ctx.url(f"/client/documents/{document.id}"),
+                },
+            )
+            assert (row.subject, row.text_body, row.html_body) == expected

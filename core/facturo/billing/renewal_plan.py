@@ -272,6 +272,7 @@ class RunPlanner:
                 "subject": " ".join(subject.split()),
                 "text_body": text,
                 "html_body": html,
+                "filled": 0,
             }
             self.used.update(n for n, m in self.markers.items() if m in text or m in html)
             self.used.update(shown)
@@ -286,13 +287,19 @@ class RunPlanner:
             return self.rendered[email_id]
         if not filled:
             return None
-        # Filled here, as the per-row code did: the database's replace() then finds nothing.
+        # Filled here, as the per-row code did; the database writes it as it is.
         build = self._builder(row, known, totals, customer, now)
         fields = {name: self._value(name, row, customer) for name in FIELDS}
         subject, text, html = self.stamp.render(customer.language, key, build, fields)
         email_id = self.next_email
         self.next_email += 1
-        return {"id": email_id, "subject": subject, "text_body": text, "html_body": html}
+        return {
+            "id": email_id,
+            "subject": subject,
+            "text_body": text,
+            "html_body": html,
+            "filled": 1,
+        }
 
     @staticmethod
     def _value(name: str, row: Mapping[str, Any], customer: Any) -> str:

@@ -149,6 +149,7 @@ PLAN_EMAILS = Table(
     Column("subject", Text),
     Column("text_body", Text),
     Column("html_body", Text),
+    Column("filled", Integer),  # 1: filled for one row already, used as it is
     **_TEMP,
 )
 PLAN_TABLES = (PLAN_DOCUMENTS, PLAN_LINES, PLAN_EMAILS)
@@ -181,7 +182,9 @@ def write_plan(
     ``proforma_issued`` emails from ``plan``, each table in plan order (ids ascending).
 
     ``markers`` maps the placeholders the email templates hold (of ``reference``, ``email``,
-    ``name``, ``company``, ``docid``) to their text; the plan's values must not contain any.
+    ``name``, ``company``, ``docid``) to their text; each is replaced by its document's value
+    (HTML-escaped in the HTML part) unless the template is marked ``filled``, and no value of
+    a document whose template is filled by the database may hold a placeholder.
     ``values`` holds what is the same for every row: ``currency``, ``issue_date``, ``now``,
     ``template``.
     """
@@ -216,7 +219,7 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
                 continue
             value = _html_escaped(expression) if html and name != "docid" else expression
             out = f"replace({out}, '{markers[name]}', {value})"
-        return out
+        return f"CASE WHEN e.filled = 1 THEN {column} ELSE {out} END"
 
     typed = [
         bindparam("issue_date", type_=DOCUMENTS.c.issue_date.type),

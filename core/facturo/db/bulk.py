@@ -38,16 +38,16 @@ def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     if count <= 0:
         return []
     if is_postgres(session):
-        return [
+        return sorted(
             int(ident)
             for ident in session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :n)"
+                text(  # the sequence looked up once, not once per id
+                    "SELECT nextval(q.seq) FROM (SELECT CAST(pg_get_serial_sequence(:table, "
+                    "'id') AS regclass) AS seq) AS q, generate_series(1, :n)"
                 ),
                 {"table": table.name, "n": count},
             )
-        ]
+        )
     first = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
     return list(range(first, first + count))
 

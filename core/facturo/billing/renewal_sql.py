@@ -9,7 +9,7 @@ differ per document.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -177,6 +177,7 @@ def write_plan(
     plan: Plan,
     markers: Mapping[str, str],
     values: Mapping[str, Any],
+    loaded: Callable[[], None] | None = None,
 ) -> None:
     """Write the batch's documents, lines, ``invoice_created`` events, audit rows and
     ``proforma_issued`` emails from ``plan``, each table in plan order (ids ascending).
@@ -186,7 +187,8 @@ def write_plan(
     (HTML-escaped in the HTML part) unless the template is marked ``filled``, and no value of
     a document whose template is filled by the database may hold a placeholder.
     ``values`` holds what is the same for every row: ``currency``, ``issue_date``, ``now``,
-    ``template``.
+    ``template``. ``loaded`` is called once the plan is in its tables, before the statements
+    that read it (a few long calls into the database, which run without the GIL).
     """
     postgres = is_postgres(session)
     for table in PLAN_TABLES:
@@ -194,6 +196,8 @@ def write_plan(
     bulk_insert(session, PLAN_DOCUMENTS, plan.documents)
     bulk_insert(session, PLAN_LINES, plan.lines)
     bulk_insert(session, PLAN_EMAILS, plan.emails)
+    if loaded is not None:
+        loaded()
     for statement in _statements(postgres, markers):
         session.execute(statement, dict(values))
     if not postgres:  # PostgreSQL drops them at commit

@@ -289,7 +289,10 @@ def _bill_chunk(
         session, groups, ids, references, customers, holders, now, drafts
     )
     markers = {name: planner.markers[name] for name in planner.used}
-    ahead.start()  # the planner is the worker's from here on
+    if ctx.db.is_sqlite:  # its foreign keys are checked at commit (see claim_periods)
+        bulk_insert(session, EVIDENCE, evidence)
+    # The worker drafts the next batch while the database runs the statements: not during
+    # row-by-row inserts on SQLite, where each row would wait for the GIL.
     write_plan(
         session,
         plan,
@@ -300,8 +303,10 @@ def _bill_chunk(
             "now": now,
             "template": TEMPLATE,
         },
+        loaded=ahead.start,  # the planner is the worker's from here on
     )
-    bulk_insert(session, EVIDENCE, evidence)
+    if not ctx.db.is_sqlite:
+        bulk_insert(session, EVIDENCE, evidence)  # one COPY
     report.add_renewals(references, len(plan.lines))
     session.flush()  # the customers' credit balances
     for doc_id in settled:

@@ -129,7 +129,8 @@ def create_renewals(
     references; then write documents, lines, ``invoice_created`` events, audit rows and the
     ``proforma_issued`` emails (PDF attached when sent) by ``INSERT … SELECT`` from the
     batch's plan (see :mod:`facturo.billing.renewal_plan`). Customer credit is applied; a
-    proforma it covers fully is settled at once. ``progress`` is called with the number of
+    proforma it covers fully is settled at once. The next batch is read and drafted in a
+    worker thread meanwhile (see ``_bill_chunk``). ``progress`` is called with the number of
     services handled after each batch.
     """
     planner = RunPlanner(ctx, day, _product_names(ctx))

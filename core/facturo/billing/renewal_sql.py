@@ -1,28 +1,35 @@
-"""The renewal run's dialect-specific statements: claiming billed periods and linking them
-to their documents, in bulk (``unnest`` arrays on PostgreSQL, executemany on SQLite)."""
+"""The renewal run's dialect-specific statements: claiming billed periods, and writing a batch's
+documents, lines, events, audit rows and emails set-based from the batch's plan tables.
+
+The plan (see :mod:`facturo.billing.renewal_plan`) is loaded into temporary tables (COPY on
+PostgreSQL, executemany on SQLite) and every row the batch writes is then made by one
+``INSERT … SELECT`` each: the database builds the rows, Python only decides the values that
+differ per document.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, bindparam, text
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable
+from sqlalchemy.sql.elements import TextClause
 
-from facturo.db.bulk import is_postgres
-from facturo.models import BilledPeriod
+from facturo.db.bulk import bulk_insert, is_postgres
+from facturo.db.types import Money, Rate, UTCDateTime
+from facturo.models import BilledPeriod, Document, DocumentLine
 
-CLAIM_BATCH = 1000
 PERIODS = cast(Table, BilledPeriod.__table__)
+DOCUMENT_LINK = "fk_billed_periods_document_id_documents"
 
 
-@dataclass(frozen=True)
-class DueService:
-    """A service due for renewal, as the run reads it."""
+class DueService(NamedTuple):
+    """A service due for renewal, as the run reads it (a tuple: 100,000 are made per run)."""
 
     id: int
     customer_id: int
@@ -33,79 +40,257 @@ class DueService:
     product_id: int
 
 
-def claim_periods(session: Session, chunk: Sequence[DueService]) -> set[int]:
-    """Insert the natural keys of ``chunk``'s periods; return the service ids this run won.
+def claim_periods(
+    session: Session, chunk: Sequence[DueService], document_of: Mapping[int, int]
+) -> set[int]:
+    """Insert the natural keys of ``chunk``'s periods, each pointing at the document id
+    ``document_of[service id]`` reserved for it; return the service ids this run won.
 
+    The documents are written later in the same transaction, so the link's foreign key is
+    deferred to commit first (a period lost to another run keeps that run's document).
     On PostgreSQL the services are first locked (``FOR KEY SHARE``, in id order), so that the
     run waits for anyone renewing one of them on demand (``renewal_proforma`` locks the service
     ``FOR UPDATE``, then claims) *before* it writes a claim. Claiming first would hold the
     period's unique key while the foreign-key check waits for that service: a deadlock.
     """
+    sids = [r.id for r in chunk]
     if is_postgres(session):
+        session.execute(text(f"SET CONSTRAINTS {DOCUMENT_LINK} DEFERRED"))
         session.execute(
             text(
                 "SELECT 1 FROM services WHERE id = ANY(CAST(:sids AS integer[])) "
                 "ORDER BY id FOR KEY SHARE"
             ),
-            {"sids": [r.id for r in chunk]},
+            {"sids": sids},
         )
         claimed = session.scalars(
             text(
-                "INSERT INTO billed_periods (service_id, period_start) "
-                "SELECT * FROM unnest(CAST(:sids AS integer[]), CAST(:starts AS date[])) "
+                "INSERT INTO billed_periods (service_id, period_start, document_id) "
+                "SELECT * FROM unnest(CAST(:sids AS integer[]), CAST(:starts AS date[]), "
+                "CAST(:docs AS integer[])) "
                 "ON CONFLICT (service_id, period_start) DO NOTHING RETURNING service_id"
             ),
-            {"sids": [r.id for r in chunk], "starts": [r.due for r in chunk]},
+            {
+                "sids": sids,
+                "starts": [r.due for r in chunk],
+                "docs": [document_of[sid] for sid in sids],
+            },
         )
         return set(claimed)
-    table = PERIODS
-    builder = sqlite_insert
-    statement = (
-        builder(table)
-        .on_conflict_do_nothing(index_elements=["service_id", "period_start"])
-        .returning(table.c.service_id)
+    # SQLite checks every foreign key of this transaction at commit from here on
+    session.execute(text("PRAGMA defer_foreign_keys = ON"))
+    session.execute(CreateTable(PLAN_CLAIMS))
+    bulk_insert(
+        session,
+        PLAN_CLAIMS,
+        [
+            {"service_id": r.id, "period_start": r.due, "document_id": document_of[r.id]}
+            for r in chunk
+        ],
     )
-    won: set[int] = set()
-    for start in range(0, len(chunk), CLAIM_BATCH):
-        part = chunk[start : start + CLAIM_BATCH]
-        rows = [{"service_id": r.id, "period_start": r.due, "document_id": None} for r in part]
-        won.update(session.execute(statement, rows).scalars())
+    claimed = session.scalars(
+        text(
+            "INSERT INTO billed_periods (service_id, period_start, document_id) "
+            "SELECT service_id, period_start, document_id FROM temp.renewal_plan_claims "
+            "WHERE true ORDER BY rowid "  # WHERE: or SQLite reads ON CONFLICT as a join's
+            "ON CONFLICT (service_id, period_start) DO NOTHING RETURNING service_id"
+        )
+    )
+    won = set(claimed)
+    session.execute(text("DROP TABLE temp.renewal_plan_claims"))
     return won
 
 
-def link_periods(session: Session, links: list[dict[str, Any]]) -> None:
-    """Point each claimed billed period at its document."""
-    periods = PERIODS
-    if is_postgres(session):
-        session.execute(
-            text(
-                "UPDATE billed_periods SET document_id = v.doc FROM unnest("
-                "CAST(:docs AS integer[]), CAST(:sids AS integer[]), CAST(:starts AS date[])"
-                ") AS v(doc, sid, start) "
-                "WHERE billed_periods.service_id = v.sid AND billed_periods.period_start = v.start"
-            ),
-            {
-                "docs": [link["b_doc"] for link in links],
-                "sids": [link["b_sid"] for link in links],
-                "starts": [link["b_start"] for link in links],
-            },
-        )
-        return
-    # one DBAPI executemany (dates converted by the column type's own bind processor)
-    process = periods.c.period_start.type._cached_bind_processor(session.get_bind().dialect)
-    dates: dict[date, Any] = {}
-    params = []
-    for link in links:
-        start = link["b_start"]
-        stored = dates.get(start)
-        if stored is None:
-            stored = dates[start] = process(start) if process else start
-        params.append((link["b_doc"], link["b_sid"], stored))
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.executemany(
-            "UPDATE billed_periods SET document_id = ? WHERE service_id = ? AND period_start = ?",
-            params,
-        )
-    finally:
-        cursor.close()
+# --- the batch's plan tables ------------------------------------------------------------------
+
+_PLAN = MetaData()
+_TEMP: dict[str, Any] = {"prefixes": ["TEMPORARY"], "postgresql_on_commit": "DROP"}
+DOCUMENTS = cast(Table, Document.__table__)
+LINES = cast(Table, DocumentLine.__table__)
+
+PLAN_DOCUMENTS = Table(
+    "renewal_plan_documents",
+    _PLAN,
+    Column("id", Integer, primary_key=True),
+    Column("reference", String(40)),
+    Column("customer_id", Integer),
+    Column("due_date", DOCUMENTS.c.due_date.type),
+    Column("subtotal", Money()),
+    Column("tax_total", Money()),
+    Column("total", Money()),
+    Column("credit_applied", Money()),
+    Column("tax_treatment", String(32)),
+    Column("tax_breakdown", Text),  # JSON text, as the JSON type would write it
+    Column("legends", Text),
+    Column("language", String(5)),
+    Column("created_after", Text),  # the audit row's ``after`` JSON
+    Column("credit_after", Text),  # the credit.apply audit row's, or NULL
+    Column("email_id", Integer),  # the email template filled for it, NULL: no email
+    Column("message_id", String(255)),
+    **_TEMP,
+)
+PLAN_LINES = Table(
+    "renewal_plan_lines",
+    _PLAN,
+    Column("document_id", Integer),
+    Column("position", Integer),
+    Column("service_id", Integer),
+    Column("description", String(500)),
+    Column("amount", Money()),
+    Column("tax_rate", Rate()),
+    Column("period_start", LINES.c.period_start.type),
+    Column("period_end", LINES.c.period_end.type),
+    **_TEMP,
+)
+PLAN_EMAILS = Table(
+    "renewal_plan_emails",
+    _PLAN,
+    Column("id", Integer, primary_key=True),
+    Column("subject", Text),
+    Column("text_body", Text),
+    Column("html_body", Text),
+    Column("filled", Integer),  # 1: filled for one row already, used as it is
+    **_TEMP,
+)
+PLAN_TABLES = (PLAN_DOCUMENTS, PLAN_LINES, PLAN_EMAILS)
+PLAN_CLAIMS = Table(  # SQLite only
+    "renewal_plan_claims",
+    _PLAN,
+    Column("service_id", Integer),
+    Column("period_start", PERIODS.c.period_start.type),
+    Column("document_id", Integer),
+    **_TEMP,
+)
+
+
+@dataclass
+class Plan:
+    """What one batch writes, as rows of the plan tables (dicts keyed by column name)."""
+
+    documents: list[dict[str, Any]]
+    lines: list[dict[str, Any]]
+    emails: list[dict[str, Any]]
+
+
+def write_plan(
+    session: Session,
+    plan: Plan,
+    markers: Mapping[str, str],
+    values: Mapping[str, Any],
+    loaded: Callable[[], None] | None = None,
+) -> None:
+    """Write the batch's documents, lines, ``invoice_created`` events, audit rows and
+    ``proforma_issued`` emails from ``plan``, each table in plan order (ids ascending).
+
+    ``markers`` maps the placeholders the email templates hold (of ``reference``, ``email``,
+    ``name``, ``company``, ``docid``) to their text; each is replaced by its document's value
+    (HTML-escaped in the HTML part) unless the template is marked ``filled``, and no value of
+    a document whose template is filled by the database may hold a placeholder.
+    ``values`` holds what is the same for every row: ``currency``, ``issue_date``, ``now``,
+    ``template``. ``loaded`` is called once the plan is in its tables, before the statements
+    that read it (a few long calls into the database, which run without the GIL).
+    """
+    postgres = is_postgres(session)
+    for table in PLAN_TABLES:
+        session.execute(CreateTable(table))
+    bulk_insert(session, PLAN_DOCUMENTS, plan.documents)
+    bulk_insert(session, PLAN_LINES, plan.lines)
+    bulk_insert(session, PLAN_EMAILS, plan.emails)
+    if loaded is not None:
+        loaded()
+    for statement in _statements(postgres, markers):
+        session.execute(statement, dict(values))
+    if not postgres:  # PostgreSQL drops them at commit
+        for table in PLAN_TABLES:
+            session.execute(text(f"DROP TABLE temp.{table.name}"))
+
+
+def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
+    def json(expression: str) -> str:
+        return f"CAST({expression} AS json)" if postgres else expression
+
+    def filled(column: str, html: bool) -> str:
+        fields = {
+            "reference": "d.reference",
+            "email": "c.email",
+            "name": "c.name",
+            "company": "c.company",
+            "docid": "CAST(d.id AS TEXT)",
+        }
+        out = column
+        for name, expression in fields.items():
+            if name not in markers:
+                continue
+            value = _html_escaped(expression) if html and name != "docid" else expression
+            out = f"replace({out}, '{markers[name]}', {value})"
+        return f"CASE WHEN e.filled = 1 THEN {column} ELSE {out} END"
+
+    typed = [
+        bindparam("issue_date", type_=DOCUMENTS.c.issue_date.type),
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("zero", value=Decimal("0.00"), type_=Money()),
+        bindparam("quantity", value=Decimal("1"), type_=LINES.c.quantity.type),
+    ]
+    documents = text(
+        "INSERT INTO documents (id, kind, status, reference, customer_id, currency, issue_date,"
+        " due_date, subtotal, tax_total, total, amount_paid, credit_applied, refunded_total,"
+        " tax_treatment, tax_breakdown, legends, reason, source, language, created_at) "
+        "SELECT id, 'proforma', 'unpaid', reference, customer_id, :currency, :issue_date,"
+        " due_date, subtotal, tax_total, total, :zero, credit_applied, :zero, tax_treatment, "
+        f"{json('tax_breakdown')}, {json('legends')}, '', 'renewal', language, :now "
+        "FROM renewal_plan_documents AS d ORDER BY d.id"
+    )
+    lines = text(
+        "INSERT INTO document_lines (document_id, position, service_id, action, description,"
+        " quantity, unit_price, amount, tax_rate, period_start, period_end) "
+        "SELECT document_id, position, service_id, 'renew', description, :quantity, amount,"
+        " amount, tax_rate, period_start, period_end "
+        "FROM renewal_plan_lines AS p ORDER BY p.document_id, p.position"
+    )
+    events = text(
+        "INSERT INTO outbox_events (dedupe_key, name, payload, status, attempts,"
+        " next_attempt_at, last_error, created_at) "
+        "SELECT 'invoice_created:' || CAST(id AS TEXT), 'invoice_created', "
+        + json("'{\"document_id\": ' || CAST(id AS TEXT) || '}'")
+        + ", 'pending', 0, :now, '', :now FROM renewal_plan_documents AS d ORDER BY d.id"
+    )
+    audits = text(
+        "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, before, after, ip) "
+        f"SELECT :now, 'system', action, 'Document', CAST(id AS TEXT), NULL, {json('after')}, '' "
+        "FROM (SELECT id, 0 AS k, 'document.create' AS action, created_after AS after "
+        "FROM renewal_plan_documents UNION ALL "
+        "SELECT id, 1, 'credit.apply', credit_after FROM renewal_plan_documents "
+        "WHERE credit_after IS NOT NULL) AS a ORDER BY a.id, a.k"  # a.: not the output column
+    )
+    emails = text(
+        "INSERT INTO outbox_messages (dedupe_key, customer_id, template, to_address, reply_to,"
+        " subject, text_body, html_body, headers, message_id, attachments, status, attempts,"
+        " next_attempt_at, last_error, created_at) "
+        "SELECT 'proforma_issued:' || CAST(d.id AS TEXT), d.customer_id, :template, c.email, '', "
+        f"{filled('e.subject', False)}, {filled('e.text_body', False)}, "
+        f"{filled('e.html_body', True)}, {json(chr(39) + '{}' + chr(39))}, d.message_id, "
+        + json("'[{\"document_id\": ' || CAST(d.id AS TEXT) || '}]'")
+        + ", 'pending', 0, :now, '', :now "
+        "FROM renewal_plan_documents AS d "
+        "JOIN renewal_plan_emails AS e ON e.id = d.email_id "
+        "JOIN customers AS c ON c.id = d.customer_id ORDER BY d.id"
+    )
+    return [
+        s.bindparams(*[b for b in typed if f":{b.key}" in s.text])
+        for s in (documents, lines, events, audits, emails)
+    ]
+
+
+def _html_escaped(expression: str) -> str:
+    """``expression`` escaped as markupsafe escapes text (``&`` first)."""
+    out = expression
+    for raw, entity in (
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("'", "&#39;"),
+        ('"', "&#34;"),
+    ):
+        quoted = raw.replace("'", "''")
+        out = f"replace({out}, '{quoted}', '{entity}')"
+    return out

@@ -8,36 +8,29 @@ taken and creates nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Row, Table, and_, exists, func, select
+from sqlalchemy import Table, and_, exists, func, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from facturo.billing import numbering
-from facturo.billing.cycles import period_for
 from facturo.billing.documents import settle
-from facturo.billing.money import ZERO, to_money
-from facturo.billing.renewal_sql import DueService, claim_periods, link_periods
+from facturo.billing.money import to_money
+from facturo.billing.renewal_plan import TEMPLATE, DocPlan, Group, RunPlanner
+from facturo.billing.renewal_sql import DueService, claim_periods, write_plan
 from facturo.billing.run_report import Progress, RunReport
-from facturo.billing.taxes import TaxTreatment
-from facturo.billing.totals import Totals, compute_totals
-from facturo.billing.vat import legends_of, treatment_of
-from facturo.db.bulk import bulk_insert, insert_with_ids
-from facturo.delivery.messages import EmailStamp, new_message_id
+from facturo.db.bulk import bulk_insert, reserve_ids
 from facturo.models import (
-    AuditEvent,
     BilledPeriod,
     Customer,
     Document,
-    DocumentLine,
-    OutboxEvent,
-    OutboxMessage,
     Product,
     Service,
     TaxEvidence,
@@ -48,10 +41,6 @@ if TYPE_CHECKING:
 
 CUSTOMERS_PER_BATCH = 1000
 DOCUMENTS = cast(Table, Document.__table__)
-LINES = cast(Table, DocumentLine.__table__)
-AUDITS = cast(Table, AuditEvent.__table__)
-EVENTS = cast(Table, OutboxEvent.__table__)
-MESSAGES = cast(Table, OutboxMessage.__table__)
 EVIDENCE = cast(Table, TaxEvidence.__table__)
 
 
@@ -79,7 +68,7 @@ def count_due_services(ctx: Context, day: date) -> int:
         return int(session.scalar(query) or 0)
 
 
-def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
+def _customer_chunks(ctx: Context, day: date) -> Generator[list[DueService], None, None]:
     """The due services in customer order, CUSTOMERS_PER_BATCH customers at a time.
 
     One query, streamed (``yield_per``: a server-side cursor on PostgreSQL) by a read session
@@ -88,13 +77,14 @@ def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
     and due date beats the customer index, then sorts). The run's snapshot may list a service
     that another run bills meanwhile: the claim in ``billed_periods`` decides, not this list.
     """
+    raw = NullType()  # values as the driver returns them, converted once per distinct value
     query = (
         select(
             Service.id,
             Service.customer_id,
-            Service.next_due_date,
+            type_coerce(Service.next_due_date, raw),
             Service.cycle,
-            Service.price,
+            type_coerce(Service.price, raw),
             Service.label,
             Service.product_id,
         )
@@ -102,18 +92,28 @@ def _customer_chunks(ctx: Context, day: date) -> Iterator[list[DueService]]:
         .order_by(Service.customer_id, Service.next_due_date, Service.id)
         .execution_options(yield_per=5000)
     )
+    dates: dict[Any, date] = {}
+    prices: dict[Any, Decimal] = {}
     chunk: list[DueService] = []
     customers = 0
     previous: int | None = None
     with ctx.db.read_session() as session:
-        for row in session.execute(query):
-            if row.customer_id != previous:
+        for sid, customer_id, due, cycle, price, label, product_id in session.execute(query):
+            if customer_id != previous:
                 if customers == CUSTOMERS_PER_BATCH:
                     yield chunk
                     chunk, customers = [], 0
                 customers += 1
-                previous = row.customer_id
-            chunk.append(DueService(*row))  # type: ignore[arg-type]  # due dates are set
+                previous = customer_id
+            day_due = dates.get(due)
+            if day_due is None:
+                day_due = dates[due] = (
+                    due if isinstance(due, date) else date.fromisoformat(str(due))
+                )
+            amount = prices.get(price)
+            if amount is None:
+                amount = prices[price] = to_money(str(price))
+            chunk.append(DueService(sid, customer_id, day_due, cycle, amount, label, product_id))
     if chunk:
         yield chunk
 
@@ -123,48 +123,93 @@ def create_renewals(
 ) -> None:
     """One renewal proforma per (customer, due date) grouping that customer's due services.
 
-    Works in batches of customers, each batch one transaction of bulk statements: claim the
-    periods (``INSERT … ON CONFLICT DO NOTHING RETURNING``: only what this run won is billed),
-    reserve a block of proforma references, insert documents, lines, billed-period links,
-    ``invoice_created`` events, audit rows and the ``proforma_issued`` emails (PDF attached
-    when sent). Customer credit is applied; a proforma it covers fully is settled at once.
-    ``progress`` is called with the number of services handled after each batch.
+    Works in batches of customers, each batch one transaction of set-based statements: claim
+    the periods (``INSERT … ON CONFLICT DO NOTHING RETURNING``: only what this run won is
+    billed), each with the id its document will have; reserve a block of proforma
+    references; then write documents, lines, ``invoice_created`` events, audit rows and the
+    ``proforma_issued`` emails (PDF attached when sent) by ``INSERT … SELECT`` from the
+    batch's plan (see :mod:`facturo.billing.renewal_plan`). Customer credit is applied; a
+    proforma it covers fully is settled at once. The next batch is read and drafted in a
+    worker thread meanwhile (see ``_bill_chunk``). ``progress`` is called with the number of
+    services handled after each batch.
     """
-    names = _product_names(ctx)
-    stamp = EmailStamp(ctx, "proforma_issued")
-    treatments: dict[tuple[str, str, str], _Treatment] = {}
-    for chunk in _customer_chunks(ctx, day):
-        if report.dry_run:
-            for (customer_id, due), items in groupby(chunk, key=lambda r: (r.customer_id, r.due)):
+    planner = RunPlanner(ctx, day, _product_names(ctx))
+    chunks = _customer_chunks(ctx, day)
+    if report.dry_run:
+        for chunk in chunks:
+            for (customer_id, due), items in _candidates(chunk):
                 ids = [item.id for item in items]
                 report.add_renewal(f"customer {customer_id} due {due}: services {ids}", len(ids))
-        else:
-            with ctx.db.transaction() as session:
-                _bill_chunk(session, ctx, day, chunk, names, stamp, treatments, report)
-        if progress:
-            progress(len(chunk))
+            if progress:
+                progress(len(chunk))
+        return
+    try:
+        # One worker reads and drafts the next batch while this thread writes the current
+        # one: the database works without the GIL (SQLite's C code, PostgreSQL's socket).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool:
+            ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
+            while (batch := ahead.take()) is not None:
+                with ctx.db.transaction() as session:
+                    _bill_chunk(session, ctx, day, batch, planner, report, ahead)
+                if progress:
+                    progress(len(batch.chunk))
+    finally:
+        chunks.close()
 
 
-@dataclass(frozen=True)
-class _Treatment:
-    """A tax treatment with what a run derives from it, computed once per run: equal
-    legends and tax breakdowns are then one shared object each, serialised once per batch."""
+@dataclass
+class _Batch:
+    """A batch read and drafted ahead of its transaction."""
 
-    treatment: TaxTreatment
-    legends: list[str]
-    totals: dict[tuple[Decimal, ...], Totals] = field(default_factory=dict)
-
-    def totals_of(self, amounts: tuple[Decimal, ...]) -> Totals:
-        found = self.totals.get(amounts)
-        if found is None:
-            rate = self.treatment.rate
-            found = self.totals[amounts] = compute_totals([(a, rate) for a in amounts])
-        return found
+    chunk: list[DueService]
+    candidates: list[tuple[tuple[int, date], list[DueService]]]
+    customers: dict[int, Any]  # as read ahead; compared with the transaction's own read
+    drafts: list[DocPlan | None]
 
 
-_period_for = lru_cache(maxsize=4096)(period_for)
-_to_money = lru_cache(maxsize=4096)(to_money)
-_NO_HEADERS: dict[str, str] = {}
+class _Ahead:
+    """The next batch being drafted in the worker; :meth:`start` starts it (once), at the
+    point of the current batch from which the planner is no longer used."""
+
+    def __init__(self, submit: Callable[[], Future[_Batch | None]]) -> None:
+        self._submit = submit
+        self._future: Future[_Batch | None] | None = submit()
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = self._submit()
+
+    def take(self) -> _Batch | None:
+        self.start()
+        assert self._future is not None
+        batch = self._future.result()
+        self._future = None
+        return batch
+
+
+def _draft_next(
+    ctx: Context, chunks: Iterator[list[DueService]], planner: RunPlanner
+) -> _Batch | None:
+    """Read the next chunk and its customers and draft its documents (in the worker)."""
+    chunk = next(chunks, None)
+    if chunk is None:
+        return None
+    candidates = _candidates(chunk)
+    customer_ids = sorted({customer_id for (customer_id, _), _ in candidates})
+    with ctx.db.read_session() as session:
+        query = select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids))
+        customers = {row.id: row for row in session.execute(query)}
+    drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
+    return _Batch(chunk, candidates, customers, drafts)
+
+
+def _candidates(chunk: list[DueService]) -> list[tuple[tuple[int, date], list[DueService]]]:
+    """``chunk``'s services grouped by (customer, due date), in chunk order."""
+    return [(key, list(items)) for key, items in groupby(chunk, key=_customer_and_due)]
+
+
+def _customer_and_due(service: DueService) -> tuple[int, date]:
+    return service.customer_id, service.due
 
 
 CUSTOMER_FIELDS = (
@@ -202,21 +247,33 @@ def _bill_chunk(
     session: Session,
     ctx: Context,
     day: date,
-    chunk: list[DueService],
-    names: dict[int, tuple[str, str]],
-    stamp: EmailStamp,
-    treatments: dict[tuple[str, str, str], _Treatment],
+    batch: _Batch,
+    planner: RunPlanner,
     report: RunReport,
+    ahead: _Ahead,
 ) -> None:
-    won = claim_periods(session, chunk)
-    groups = [
-        (key, [r for r in items if r.id in won])
-        for key, items in groupby(chunk, key=lambda r: (r.customer_id, r.due))
-    ]
-    groups = [(key, items) for key, items in groups if items]
+    chunk, candidates = batch.chunk, batch.candidates
+    # Each (customer, due date) gets its document id before the claims, so that a claim is
+    # written with its link; a group that loses every claim leaves its id unused.
+    reserved = reserve_ids(session, DOCUMENTS, len(candidates))
+    document_of = {
+        item.id: doc_id
+        for (_, items), doc_id in zip(candidates, reserved, strict=True)
+        for item in items
+    }
+    won = claim_periods(session, chunk, document_of)
+    groups: list[Group] = []
+    ids: list[int] = []
+    everything = len(won) == len(chunk)
+    for ((customer_id, due), items), doc_id in zip(candidates, reserved, strict=True):
+        kept = items if everything else [r for r in items if r.id in won]
+        if kept:
+            groups.append((customer_id, due, kept))
+            ids.append(doc_id)
     if not groups:
+        ahead.start()
         return
-    customer_ids = sorted({customer_id for (customer_id, _), _ in groups})
+    customer_ids = sorted({customer_id for customer_id, _, _ in groups})
     customers = {
         row.id: row
         for row in session.execute(select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids)))
@@ -228,226 +285,32 @@ def _bill_chunk(
         session, "proforma", day.year, ctx.settings.billing.proforma_format, len(groups)
     )
     now = ctx.now()
-    currency = ctx.settings.currency
-    documents: list[dict[str, Any]] = []
-    lines_of: list[list[dict[str, Any]]] = []
-    checks: list[dict[str, Any] | None] = []
-    for ((customer_id, due), items), reference in zip(groups, references, strict=True):
-        customer = customers[customer_id]
-        tkey = (customer.country, customer.tax_id, customer.postal_code)
-        known = treatments.get(tkey)
-        if known is None:
-            found = treatment_of(ctx, *tkey, day, session)
-            legends = legends_of(found, customer.tax_id)
-            known = treatments[tkey] = _Treatment(found, legends)
-        treatment = known.treatment
-        name_index = 1 if customer.language == "en" else 0
-        lines: list[dict[str, Any]] = []
-        for position, item in enumerate(items):
-            name = names[item.product_id][name_index]
-            period_start, period_end = _period_for(due, item.cycle)
-            amount = _to_money(item.price)
-            lines.append(
-                {
-                    "position": position,
-                    "service_id": item.id,
-                    "action": "renew",
-                    "description": name + (f" — {item.label}" if item.label else ""),
-                    "quantity": Decimal("1"),
-                    "unit_price": amount,
-                    "amount": amount,
-                    "tax_rate": treatment.rate,
-                    "period_start": period_start,
-                    "period_end": period_end,
-                }
-            )
-        totals = known.totals_of(tuple(line["amount"] for line in lines))
-        credit = ZERO
-        holder = holders.get(customer_id)
-        if holder is not None and holder.credit_balance > 0 and totals.total > 0:
-            credit = min(holder.credit_balance, totals.total)
-            holder.credit_balance -= credit
-        documents.append(
-            {
-                "kind": "proforma",
-                "status": "unpaid",
-                "reference": reference,
-                "customer_id": customer_id,
-                "currency": currency,
-                "issue_date": day,
-                "due_date": due,
-                "subtotal": totals.subtotal,
-                "tax_total": totals.tax_total,
-                "total": totals.total,
-                "amount_paid": ZERO,
-                "credit_applied": credit,
-                "refunded_total": ZERO,
-                "tax_treatment": treatment.code,
-                "tax_breakdown": totals.breakdown,
-                "legends": known.legends,
-                "reason": "",
-                "source": "renewal",
-                "language": customer.language,
-                "created_at": now,
-            }
-        )
-        lines_of.append(lines)
-        checks.append(_evidence_row(treatment, customer.tax_id, now))
-    ids = insert_with_ids(session, DOCUMENTS, documents)
-    evidence = [{**row, "document_id": i} for i, row in zip(ids, checks, strict=True) if row]
-    bulk_insert(session, EVIDENCE, evidence)
-    line_rows = []
-    links = []
-    for doc_id, lines in zip(ids, lines_of, strict=True):
-        for line in lines:
-            line_rows.append({**line, "document_id": doc_id})
-            links.append(
-                {"b_doc": doc_id, "b_sid": line["service_id"], "b_start": line["period_start"]}
-            )
-    bulk_insert(session, LINES, line_rows)
-    link_periods(session, links)
-    events = []
-    audits = []
-    emails = []
-    settled = []
-    for doc_id, row in zip(ids, documents, strict=True):
-        events.append(_event_row(ctx, doc_id, now))
-        audits.append(_audit_row(doc_id, "document.create", row, now))
-        report.add_renewal(row["reference"], 0)
-        if row["credit_applied"] > 0:
-            audits.append(
-                {
-                    **_audit_row(doc_id, "credit.apply", row, now),
-                    "after": {"applied": str(row["credit_applied"])},
-                }
-            )
-        if row["total"] - row["credit_applied"] <= 0:
-            settled.append(doc_id)
-        else:
-            emails.append(_email_row(ctx, stamp, doc_id, row, customers[row["customer_id"]], now))
-    report.services_billed += len(line_rows)
-    # The dedupe keys name documents created just now, so they cannot collide.
-    bulk_insert(session, EVENTS, events)
-    bulk_insert(session, AUDITS, audits)
-    bulk_insert(session, MESSAGES, emails)
+    drafts = batch.drafts if everything else None
+    plan, evidence, settled = planner.plan(
+        session, groups, ids, references, customers, holders, now, drafts
+    )
+    markers = {name: planner.markers[name] for name in planner.used}
+    if ctx.db.is_sqlite:  # its foreign keys are checked at commit (see claim_periods)
+        bulk_insert(session, EVIDENCE, evidence)
+    # The worker drafts the next batch while the database runs the statements: not during
+    # row-by-row inserts on SQLite, where each row would wait for the GIL.
+    write_plan(
+        session,
+        plan,
+        markers,
+        {
+            "currency": ctx.settings.currency,
+            "issue_date": day,
+            "now": now,
+            "template": TEMPLATE,
+        },
+        loaded=ahead.start,  # the planner is the worker's from here on
+    )
+    if not ctx.db.is_sqlite:
+        bulk_insert(session, EVIDENCE, evidence)  # one COPY
+    report.add_renewals(references, len(plan.lines))
     session.flush()  # the customers' credit balances
     for doc_id in settled:
         document = session.get(Document, doc_id)
         assert document is not None
         settle(session, ctx, document, paid_at=now)
-
-
-def _event_row(ctx: Context, doc_id: int, now: datetime) -> dict[str, Any]:
-    return {
-        "dedupe_key": f"invoice_created:{doc_id}",
-        "name": "invoice_created",
-        "payload": {"document_id": doc_id},
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-    }
-
-
-def _audit_row(doc_id: int, action: str, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "at": now,
-        "actor": "system",
-        "action": action,
-        "entity_type": "Document",
-        "entity_id": str(doc_id),
-        "before": None,
-        "after": {"reference": row["reference"], "total": str(row["total"])},
-        "ip": "",
-    }
-
-
-def _email_row(
-    ctx: Context,
-    stamp: EmailStamp,
-    doc_id: int,
-    row: dict[str, Any],
-    customer: Row[*tuple[Any, ...]],
-    now: datetime,
-) -> dict[str, Any]:
-    """The ``proforma_issued`` outbox row, exactly as queue_document_email would write it."""
-
-    def build() -> dict[str, Any]:
-        fields = {k: v for k, v in row.items() if k != "reference"}
-        document = Document(**fields, reference=stamp.marker("reference"))
-        person = Customer(
-            email=stamp.marker("email"),
-            name=stamp.marker("name"),
-            company=stamp.marker("company") if customer.company else "",
-            language=customer.language,
-        )
-        return {
-            "document": document,
-            "customer": person,
-            "url": ctx.url("/client/documents/" + stamp.marker("docid")),
-        }
-
-    # Every other field is the same for all rows of a run, or follows from these (the tax
-    # breakdown and legends from subtotal and treatment).
-    key = (
-        row["due_date"],
-        row["subtotal"],
-        row["total"],
-        row["credit_applied"],
-        row["tax_treatment"],
-        row["language"],
-        bool(customer.company),
-    )
-    subject, text, html = stamp.render(
-        customer.language,
-        key,
-        build,
-        {
-            "reference": row["reference"],
-            "email": customer.email,
-            "name": customer.name,
-            "company": customer.company,
-            "docid": str(doc_id),
-        },
-    )
-    return {
-        "dedupe_key": f"proforma_issued:{doc_id}",
-        "customer_id": customer.id,
-        "template": "proforma_issued",
-        "to_address": customer.email,
-        "reply_to": "",
-        "subject": subject,
-        "text_body": text,
-        "html_body": html,
-        "headers": _NO_HEADERS,
-        "message_id": new_message_id(ctx),
-        "attachments": [{"document_id": doc_id}],
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "last_error": "",
-        "created_at": now,
-    }
-
-
-def _evidence_row(treatment: TaxTreatment, tax_id: str, now: datetime) -> dict[str, Any] | None:
-    """The tax-evidence row of a renewal priced after a VAT-number check (None: no check)."""
-    check = treatment.vat_check
-    if check is None:
-        return None
-    return {
-        "vat_number": tax_id,
-        "vat_status": check.status,
-        "vat_reference": check.reference[:64],
-        "vat_checked_at": check.checked_at,
-        "vat_detail": check.detail,
-        "vat_source": check.source[:32],
-        "billing_country": "",
-        "payment_country": "",
-        "payment_source": "",
-        "conflict": False,
-        "reviewed_by": "",
-        "review_note": "",
-        "updated_at": now,
-    }

@@ -36,6 +36,14 @@ class RunReport:
         if len(self.renewals) < REPORT_SAMPLE:
             self.renewals.append(description)
 
+    def add_renewals(self, descriptions: list[str], services: int) -> None:
+        """Count renewal documents in bulk: one per description, ``services`` in all."""
+        self.renewal_count += len(descriptions)
+        self.services_billed += services
+        room = REPORT_SAMPLE - len(self.renewals)
+        if room > 0:
+            self.renewals.extend(descriptions[:room])
+
     def summary(self) -> str:
         verb = "would create" if self.dry_run else "created"
         return (

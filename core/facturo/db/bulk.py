@@ -21,26 +21,35 @@ def is_postgres(session: Session) -> bool:
 def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``table`` (integer primary key ``id``); return their ids in order.
 
-    Ids are taken first (from the sequence on PostgreSQL; on SQLite the write transaction,
-    BEGIN IMMEDIATE, holds the database lock, so the ids after the current maximum are ours)
-    and the rows are then inserted with them.
+    The ids are reserved first (see :func:`reserve_ids`) and the rows inserted with them.
     """
-    if is_postgres(session):
-        ids = [
-            int(ident)
-            for ident in session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"table": table.name, "n": len(rows)},
-            )
-        ]
-    else:
-        first = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
+    ids = reserve_ids(session, table, len(rows))
     bulk_insert(session, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     return ids
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` ids for new rows of ``table`` (integer primary key ``id``), ascending.
+
+    From the sequence on PostgreSQL; on SQLite the write transaction (BEGIN IMMEDIATE) holds
+    the database lock, so the ids after the current maximum are this transaction's. An id
+    reserved and not used leaves a gap, as a sequence does.
+    """
+    if count <= 0:
+        return []
+    if is_postgres(session):
+        return sorted(
+            int(ident)
+            for ident in session.scalars(
+                text(  # the sequence looked up once, not once per id
+                    "SELECT nextval(q.seq) FROM (SELECT CAST(pg_get_serial_sequence(:table, "
+                    "'id') AS regclass) AS seq) AS q, generate_series(1, :n)"
+                ),
+                {"table": table.name, "n": count},
+            )
+        )
+    first = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0) + 1
+    return list(range(first, first + count))
 
 
 def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

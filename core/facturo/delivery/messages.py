@@ -7,13 +7,17 @@ message is built when it is delivered.
 
 from __future__ import annotations
 
+import os
+import random
 import re
+import time
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import Template
 from markupsafe import escape
 
 from facturo.gateways.methods import method_labels
@@ -63,13 +67,21 @@ class EmailStamp:
     def __init__(self, ctx: Context, template: str) -> None:
         self.ctx = ctx
         self.template = template
-        self._cache: dict[Any, tuple[list[str], ...]] = {}
+        self._cache: dict[Any, tuple[tuple[str, str, str], tuple[list[str], ...]]] = {}
+        self._templates: dict[str, tuple[tuple[Template, ...], dict[str, Any]]] = {}
 
     @staticmethod
     @lru_cache(maxsize=64)
     def marker(name: str) -> str:
         """The placeholder standing for the varying field ``name``."""
         return "QXFACTUROQ" + "".join(c for c in name.upper() if c.isalpha()) + "QX"
+
+    def rendered(
+        self, language: str, key: Any, build: Callable[[], Mapping[str, Any]]
+    ) -> tuple[str, str, str]:
+        """(subject, text, html) as the templates render them with the markers in place (the
+        subject not yet folded); ``build`` makes the context, once per distinct ``key``."""
+        return self._entry(language, key, build)[0]
 
     def render(
         self,
@@ -80,24 +92,40 @@ class EmailStamp:
     ) -> tuple[str, str, str]:
         """(subject, text, html) for one row; ``build`` makes the template context with the
         markers of ``values``' keys in place, and is called once per distinct ``key``."""
-        cache_key = (language, key)
-        pieces = self._cache.get(cache_key)
-        if pieces is None:
-            lang = language if language in LANGUAGES else "es"
-            env = self.ctx.templates
-            context = {**build(), **_base_values(self.ctx, lang)}
-            rendered = (
-                env.get_template(f"email/{lang}/{self.template}.subject.txt").render(context),
-                env.get_template(f"email/{lang}/{self.template}.txt").render(context),
-                env.get_template(f"email/{lang}/{self.template}.html").render(context),
-            )
-            # literal, marker letters, literal, … so each row is one join
-            pieces = tuple(_MARKER.split(part) for part in rendered)
-            self._cache[cache_key] = pieces
+        pieces = self._entry(language, key, build)[1]
         plain = {self.marker(name)[10:-2]: value for name, value in values.items()}
         escaped = {letters: str(escape(plain[letters])) for letters in set(pieces[2][1::2])}
         subject = _fill(pieces[0], plain)
         return " ".join(subject.split()), _fill(pieces[1], plain), _fill(pieces[2], escaped)
+
+    def _entry(
+        self, language: str, key: Any, build: Callable[[], Mapping[str, Any]]
+    ) -> tuple[tuple[str, str, str], tuple[list[str], ...]]:
+        cache_key = (language, key)
+        entry = self._cache.get(cache_key)
+        if entry is None:
+            lang = language if language in LANGUAGES else "es"
+            found = self._templates.get(lang)
+            if found is None:  # looked up once per stamp: the same for all its rows
+                env = self.ctx.templates
+                found = self._templates[lang] = (
+                    tuple(
+                        env.get_template(f"email/{lang}/{self.template}{suffix}")
+                        for suffix in (".subject.txt", ".txt", ".html")
+                    ),
+                    _base_values(self.ctx, lang),
+                )
+            templates, base = found
+            context = {**build(), **base}
+            rendered = (
+                templates[0].render(context),
+                templates[1].render(context),
+                templates[2].render(context),
+            )
+            # literal, marker letters, literal, … so each row is one join
+            entry = (rendered, tuple(_MARKER.split(part) for part in rendered))
+            self._cache[cache_key] = entry
+        return entry
 
 
 _MARKER = re.compile(r"QXFACTUROQ([A-Z]+?)QX")
@@ -143,6 +171,16 @@ def build_message(
 def new_message_id(ctx: Context) -> str:
     """A fresh Message-ID in the sender's domain, for a message being queued."""
     return make_msgid(idstring="facturo", domain=_domain(ctx))
+
+
+def new_message_ids(ctx: Context, count: int) -> list[str]:
+    """``count`` fresh Message-IDs, each made as ``email.utils.make_msgid`` makes them
+    (hundredths of a second, process id, 64 random bits, ``facturo``, the sender's domain)."""
+    domain = _domain(ctx)
+    pid = os.getpid()
+    bits = random.getrandbits
+    clock = time.time
+    return [f"<{int(clock() * 100)}.{pid}.{bits(64)}.facturo@{domain}>" for _ in range(count)]
 
 
 def _domain(ctx: Context) -> str:

@@ -163,4 +163,7 @@ class BilledPeriod(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     period_start: Mapped[date] = mapped_column(Date)
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    # Deferrable (migration 0014): the renewal run claims a period before writing its document.
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", deferrable=True, initially="IMMEDIATE"), index=True
+    )

@@ -18,16 +18,6 @@ def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_with_ids(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``table`` (integer primary key ``id``); return their ids in order.
-
-    The ids are reserved first (see :func:`reserve_ids`) and the rows inserted with them.
-    """
-    ids = reserve_ids(session, table, len(rows))
-    bulk_insert(session, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
-    return ids
-
-
 def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
     """``count`` ids for new rows of ``table`` (integer primary key ``id``), ascending.
 

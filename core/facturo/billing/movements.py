@@ -281,10 +281,11 @@ def settled_value_date(session: Session, document: Document) -> date | None:
     (a bank transfer): the document then says "paid on" that date, with no hour."""
     if document.paid_at is None:
         return None
-    last = session.scalars(
-        select(Payment)
+    # One column, not the entity: every document PDF asks, and loading a Payment costs more.
+    value_date: date | None = session.scalar(
+        select(Payment.value_date)
         .where(Payment.document_id == document.id, Payment.status == "applied")
         .order_by(Payment.paid_at.desc(), Payment.id.desc())
         .limit(1)
-    ).first()
-    return last.value_date if last is not None else None
+    )
+    return value_date

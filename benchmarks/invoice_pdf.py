@@ -1,7 +1,7 @@
 """Benchmark the document PDFs next to the floor: xhtml2pdf converting a bare one-page HTML table
 (its stock call), measured in the same run, sample for sample.
 
-    .venv/bin/python benchmarks/invoice_pdf.py [--count 40]
+    .venv/bin/python benchmarks/invoice_pdf.py [--count 40] [--calls]
     .venv/bin/python benchmarks/invoice_pdf.py --batch 10000 [--processes 2] [--distinct 500]
 
 The first form renders, in turn, a 4-line Spanish invoice (core only), the same invoice with the
@@ -142,9 +142,10 @@ class Samples:
         return statistics.median(self.wall), statistics.median(self.cpu)
 
 
-def compare(count: int) -> bool:
+def compare(count: int, calls: bool = False) -> bool:
     """Time the three kinds of document against the floor and print the table with a verdict
-    per kind; False when the measurement itself is broken."""
+    per kind (and, with ``calls``, each kind's Python calls); False when the measurement itself
+    is broken."""
     from facturo.builtin.pdf import page_count
 
     with tempfile.TemporaryDirectory(prefix="facturo-pdf-") as tmp:
@@ -168,6 +169,7 @@ def compare(count: int) -> bool:
             for _ in range(count):
                 for name, call in work.items():
                     samples[name].take(call)
+            counted = {name: python_calls(call) for name, call in work.items()} if calls else {}
     floor_wall, floor_cpu = samples["floor: bare xhtml2pdf table"].medians
     if not FLOOR_PLAUSIBLE_MS[0] <= floor_cpu <= FLOOR_PLAUSIBLE_MS[1]:
         print(f"floor {floor_cpu:.1f} ms CPU is implausible for this machine: measurement broken")
@@ -185,7 +187,28 @@ def compare(count: int) -> bool:
         f"target: at most {TARGET_RATIO} x the floor in CPU time and under {TARGET_MS:.0f} ms "
         "per document"
     )
+    if counted:
+        floor_calls = counted["floor: bare xhtml2pdf table"]
+        print(
+            "Python function calls per document (the same on every run; a guide, not the verdict)"
+        )
+        for name, number in counted.items():
+            print(f"{name:34} {number:8,d} {number / floor_calls:6.2f}")
     return True
+
+
+def python_calls(work: Callable[[], bytes]) -> int:
+    """How many Python function calls ``work`` makes (the fewest of three runs): unlike time,
+    the same on a loaded machine, so it tells a small change from noise."""
+    import cProfile
+    import pstats
+
+    counts = []
+    for _ in range(3):
+        profile = cProfile.Profile()
+        profile.runcall(work)
+        counts.append(int(pstats.Stats(profile).total_calls))  # type: ignore[attr-defined]
+    return min(counts)
 
 
 def _batch_worker(args: tuple[str, list[int], int]) -> tuple[int, float, float]:
@@ -248,11 +271,14 @@ def main() -> None:
         help="processes rendering the batch",
     )
     parser.add_argument("--distinct", type=int, default=500, help="invoices seeded for --batch")
+    parser.add_argument(
+        "--calls", action="store_true", help="also count each kind's Python function calls"
+    )
     args = parser.parse_args()
     if args.batch:
         batch(args.batch, args.workers, args.distinct)
         return
-    sys.exit(0 if compare(args.count) else 1)
+    sys.exit(0 if compare(args.count, args.calls) else 1)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from facturo.builtin.pdf import PAGE_COUNT_MARK, page_count, paginated_pdf, rend
 from facturo.config import ConfigError
 from facturo.context import Context
 from facturo.models import Customer, Document
-from facturo.pdftesting import drawn_images, image_sizes, pages_text
+from facturo.pdftesting import drawn_images, image_sizes, pages_text, text_top
 from facturo.testing import make_customer, save_document_artifact
 
 PERIOD = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
@@ -167,3 +167,18 @@ def test_the_logo_setting_must_name_a_png_or_jpeg(
         make_context(overrides={"seller.logo": str(tmp_path / "missing.png")})
     small = write_logo(tmp_path / "small.jpg", (120, 60))
     assert make_context(overrides={"seller.logo": str(small)}).settings.seller_logo == small
+
+
+def test_party_blocks_and_tax_sums_keep_one_line_each_with_no_blank_lines(ctx: Context) -> None:
+    """These blocks break lines with newline characters (white-space: pre-line), not <br>: a
+    stray newline in the template would add a blank line, a lost one would join two lines."""
+    pdf = pdf_of(ctx, issue(ctx, [LineSpec("Licencia", Decimal("149.00"), **PERIOD)]))
+    issuer = ["NIF: B12345674", "Calle Mayor 1", "28001 Madrid (ES)", "billing@facturo.test"]
+    tops = [top for top in (text_top(pdf, text) for text in issuer) if top is not None]
+    assert len(tops) == len(issuer)
+    steps = {round(a - b, 1) for a, b in zip(tops, tops[1:], strict=False)}
+    assert len(steps) == 1 and 8 < steps.pop() < 14  # one 9 pt line each, in order
+    base, vat = text_top(pdf, "Base imponible 21 %"), text_top(pdf, "IVA 21 %")
+    assert base is not None and vat is not None and 8 < base - vat < 16
+    description, period = text_top(pdf, "Licencia"), text_top(pdf, "Periodo: 02/03/2026")
+    assert description is not None and period is not None and 6 < description - period < 16

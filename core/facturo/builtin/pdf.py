@@ -123,11 +123,18 @@ def render_html(
 
 @cache
 def user_agent_css() -> str:
-    """The trimmed user-agent stylesheet documents are converted with (xhtml2pdf's own has
-    rules for tables of contents, forms and lists in every script, parsed on every render)."""
+    """The stylesheet documents are converted with in place of xhtml2pdf's own: a trimmed
+    user-agent stylesheet (xhtml2pdf's has rules for tables of contents, forms and lists in
+    every script) followed by the documents' rules; parsed once per process (see
+    :mod:`facturo.builtin.pdf_css`)."""
+    from facturo.builtin.pdf_css import cache_stylesheet
     from facturo.templating import CORE_TEMPLATES
 
-    return (CORE_TEMPLATES / "invoice" / "user-agent.css").read_text(encoding="utf-8")
+    folder = CORE_TEMPLATES / "invoice"
+    return cache_stylesheet(
+        (folder / "user-agent.css").read_text(encoding="utf-8")
+        + (folder / "document.css").read_text(encoding="utf-8")
+    )
 
 
 def html_to_pdf(html: str, default_css: str | None = None) -> bytes:

@@ -1,0 +1,123 @@
+"""The documents' stylesheet is parsed once per process (facturo.builtin.pdf_css): a document
+comes out the same whether it is the first converted or follows others, and xhtml2pdf's own
+calls are left alone. These tests fail loudly when xhtml2pdf's internals change under it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from reportlab import rl_config
+from xhtml2pdf import document as xhtml2pdf_document
+from xhtml2pdf.w3c import cssParser
+
+from facturo.billing.documents import LineSpec, create_proforma
+from facturo.billing.payments import record_payment
+from facturo.builtin import pdf_css
+from facturo.builtin.pdf import html_to_pdf, render_pdf, user_agent_css
+from facturo.context import Context
+from facturo.models import Customer, Document
+from facturo.pdftesting import pages_text
+from facturo.testing import make_customer
+
+PERIOD: dict[str, Any] = {"period_start": date(2026, 3, 2), "period_end": date(2027, 3, 1)}
+
+
+@pytest.fixture
+def invariant(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """ReportLab writes no creation date or random document id: equal PDFs are equal bytes."""
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    yield
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every stylesheet text xhtml2pdf parses from now on."""
+    seen: list[str] = []
+    original = cssParser.CSSParser.parse
+
+    def parse(self: Any, src: str) -> Any:
+        seen.append(src)
+        return original(self, src)
+
+    monkeypatch.setattr(cssParser.CSSParser, "parse", parse)
+    return seen
+
+
+def documents(ctx: Context) -> tuple[int, int]:
+    """A paid 3-line invoice and an unpaid 1-line proforma of another customer."""
+    ana = make_customer(ctx, email="ana@example.com")
+    bob = make_customer(ctx, email="bob@example.com", language="en", country="FR")
+    with ctx.db.transaction() as session:
+        owner = session.get(Customer, ana.id)
+        other = session.get(Customer, bob.id)
+        assert owner is not None and other is not None
+        lines = [LineSpec(f"Proveedor {n}", Decimal("39.00"), **PERIOD) for n in range(3)]
+        invoice = create_proforma(session, ctx, owner, lines)
+        record_payment(session, ctx, invoice, "test", "t1", invoice.total, "EUR", ctx.now())
+        proforma = create_proforma(session, ctx, other, [LineSpec("Licence", Decimal("149"))])
+        return invoice.id, proforma.id
+
+
+def pdf(ctx: Context, document_id: int) -> bytes:
+    with ctx.db.read_session() as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        return render_pdf(ctx, document)
+
+
+def forget_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf_css, "_parsed", {})
+
+
+def test_xhtml2pdf_builds_its_conversions_with_the_caching_context() -> None:
+    user_agent_css()
+    assert pdf_css.install(), "xhtml2pdf's internals changed: pdf_css caches nothing"
+    assert xhtml2pdf_document.pisaContext.__module__ == pdf_css.__name__
+
+
+def test_the_documents_stylesheet_is_parsed_once_per_process(
+    ctx: Context, parses: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forget_parsed(monkeypatch)
+    invoice_id, proforma_id = documents(ctx)
+    for document_id in (invoice_id, proforma_id, invoice_id):
+        pdf(ctx, document_id)
+    stylesheet = user_agent_css().strip()
+    assert sum(stylesheet in text for text in parses) == 1
+    assert pdf_css.cached_count() == 1
+    # the page rule in the document's <style> is parsed on each conversion, as it must be
+    assert sum("@page" in text for text in parses) == 3
+
+
+def test_a_document_converted_after_others_is_the_same_pdf_as_converted_alone(
+    ctx: Context, invariant: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoice_id, proforma_id = documents(ctx)
+    forget_parsed(monkeypatch)
+    proforma_alone = pdf(ctx, proforma_id)
+    forget_parsed(monkeypatch)
+    invoice_alone = pdf(ctx, invoice_id)
+    in_sequence = [pdf(ctx, proforma_id), pdf(ctx, invoice_id), pdf(ctx, proforma_id)]
+    assert in_sequence == [proforma_alone, invoice_alone, proforma_alone]
+    assert invoice_alone != proforma_alone
+    assert "F2026-000001" in pages_text(invoice_alone)[0]
+
+
+def test_the_stock_call_and_other_stylesheets_are_parsed_every_time(parses: list[str]) -> None:
+    user_agent_css()
+    html = "<html><body><p>Hola</p></body></html>"
+    for _ in range(2):
+        html_to_pdf(html)
+        html_to_pdf(html, "p { color: red; }")
+    assert sum("p { color: red; }" in text for text in parses) == 2
+    assert len(parses) == 4  # xhtml2pdf's own stylesheet each time, then ours
+
+
+def test_a_stylesheet_that_acts_on_the_conversion_is_not_cached() -> None:
+    for css in ("@page { size: a4; }", "p { background: url(x.png); }", "p { --x: 1; }"):
+        with pytest.raises(ValueError, match="cannot hold"):
+            pdf_css.cache_stylesheet(css)

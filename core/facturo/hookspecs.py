@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
     from datetime import date
     from decimal import Decimal
     from pathlib import Path
@@ -345,7 +346,27 @@ def client_menu_items(ctx: Context, customer: Customer) -> list[MenuItem]:
 def client_dashboard_panels(
     ctx: Context, session: Session, customer: Customer, language: str
 ) -> list[Panel]:
-    """Panels (HTML) the client dashboard shows to ``customer``."""
+    """Panels (HTML) the client dashboard shows to ``customer``, written in ``language``.
+
+    The dashboard is served from a per-process cache of the rendered page while nothing it
+    shows has changed; a plugin whose panels may be cached says so by implementing
+    :func:`client_dashboard_panel_key` too. While any plugin implements this hook without it,
+    every dashboard is rendered afresh (correct, only slower)."""
+
+
+@hookspec
+def client_dashboard_panel_key(
+    ctx: Context, session: Session, customer_id: int, language: str
+) -> Hashable:
+    """The cache key of the panels this plugin's ``client_dashboard_panels`` gives for the
+    customer ``customer_id`` in ``language``: a hashable value, compared by equality, that
+    changes whenever those panels would render differently. Called on every dashboard request,
+    in the same read snapshot as the panels, so keep it to a query or two without ORM objects.
+
+    The sound choice is the data the panels show, as read for them (and computed from the
+    database and ``ctx.now()``: a status that depends on the date belongs in the key), with the
+    panels rendered from that very value; a version that some writes might not bump is not.
+    Returning None makes this request's page uncacheable."""
 
 
 @hookspec

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Executable, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from facturo.models import AuthSession, Customer, StaffUser
@@ -123,17 +123,25 @@ def is_live(ctx: Context, row: AuthSession, owner: Owner | None) -> bool:
     return now - row.last_seen_at <= idle and now - row.created_at <= limits.absolute
 
 
+def _live_query(kind: str) -> Executable:
+    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
+    return (
+        select(AuthSession, model)
+        .join(model, model.id == _owner_column(kind))
+        .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.kind == kind)
+    )
+
+
+#: The session lookup of each kind, built once (it runs on every request of its section).
+_LIVE_QUERIES = {kind: _live_query(kind) for kind in ("customer", "staff")}
+
+
 def find_live(
     session: Session, ctx: Context, kind: str, token: str
 ) -> tuple[AuthSession, Owner] | None:
     """The live session of ``kind`` whose secret is ``token``, with its owner; one indexed
     read. None when unknown, revoked, expired, or its owner is disabled."""
-    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
-    found = session.execute(
-        select(AuthSession, model)
-        .join(model, model.id == _owner_column(kind))
-        .where(AuthSession.token_hash == token_hash(token), AuthSession.kind == kind)
-    ).first()
+    found = session.execute(_LIVE_QUERIES[kind], {"token_hash": token_hash(token)}).first()
     if found is None:
         return None
     row, owner = found[0], found[1]

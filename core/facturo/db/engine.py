@@ -103,6 +103,17 @@ class Database:
         ReadOnlySessionError (it is never committed, so the write would vanish)."""
         return self._readers()
 
+    def snapshot_session(self) -> Session:
+        """A read session whose statements all see one snapshot of the database: several
+        reads that must agree (a page and the key it is cached under) cannot straddle a
+        commit. SQLite's deferred read transaction holds its snapshot from the first read;
+        on PostgreSQL the transaction is REPEATABLE READ (READ COMMITTED gives each statement
+        its own snapshot). Read-only: a read-only transaction never fails to serialise."""
+        session = self._readers()
+        if not self.is_sqlite:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return session
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session inside one transaction, committed on success, rolled back on error."""

@@ -90,10 +90,19 @@ def client_menu_items(customer: Customer) -> list[MenuItem]:
 def client_dashboard_panels(
     ctx: Context, session: Session, customer: Customer, language: str
 ) -> list[Panel]:
-    from .views import dashboard_panel
+    from .dashboard import licence_summary, summary_panel
 
-    panel = dashboard_panel(ctx, session, customer, language)
+    panel = summary_panel(licence_summary(ctx, session, customer.id, language), language)
     return [panel] if panel is not None else []
+
+
+@hookimpl
+def client_dashboard_panel_key(
+    ctx: Context, session: Session, customer_id: int, language: str
+) -> object:
+    from .dashboard import licence_summary
+
+    return licence_summary(ctx, session, customer_id, language)
 
 
 @hookimpl

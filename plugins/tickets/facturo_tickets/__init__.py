@@ -64,6 +64,13 @@ def client_dashboard_panels(
 
 
 @hookimpl
+def client_dashboard_panel_key(session: Session, customer_id: int) -> object:
+    from .panels import open_tickets
+
+    return open_tickets(session, customer_id)
+
+
+@hookimpl
 def admin_menu_items(staff: StaffUser) -> list[MenuItem]:
     return [
         MenuItem(

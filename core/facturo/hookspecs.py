@@ -84,6 +84,7 @@ if TYPE_CHECKING:
         SearchHit,
         VatCheck,
     )
+    from facturo.db.reader import RowReader
     from facturo.gateways.protocol import Gateway
     from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
 
@@ -356,16 +357,22 @@ def client_dashboard_panels(
 
 @hookspec
 def client_dashboard_panel_key(
-    ctx: Context, session: Session, customer_id: int, language: str
+    ctx: Context, reader: RowReader, customer_id: int, language: str
 ) -> Hashable:
     """The cache key of the panels this plugin's ``client_dashboard_panels`` gives for the
     customer ``customer_id`` in ``language``: a hashable value, compared by equality, that
-    changes whenever those panels would render differently. Called on every dashboard request,
-    in the same read snapshot as the panels, so keep it to a query or two without ORM objects.
+    changes whenever those panels would render differently.
 
-    The sound choice is the data the panels show, as read for them (and computed from the
-    database and ``ctx.now()``: a status that depends on the date belongs in the key), with the
-    panels rendered from that very value; a version that some writes might not bump is not.
+    Called on every dashboard request, so read with ``reader.rows(statement, params)``: Core
+    SELECTs built once at import (bound parameters by name, no expanding ``IN`` lists), a query
+    or two, no ORM objects. On a request served from the cache ``reader`` runs each statement
+    on its own (autocommit, on the event loop); when the page is rendered it runs them in the
+    snapshot the panels are read from (``SessionReader(session)``), so a page is stored only
+    under the key of the very data it shows.
+
+    The sound choice is the data the panels show, as read for them, and values worked out from
+    it at ``ctx.now()`` (a status that depends on the date belongs in the key), with the panels
+    rendered from that very value; a version number that some write might not bump is not.
     Returning None makes this request's page uncacheable."""
 
 

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, case, select
 
+from facturo.db.reader import RowReader
 from facturo.models import Customer, Document, Product, Service
 
 #: How many documents the overview lists.
@@ -136,9 +136,8 @@ SERVICES_QUERY = (
     .where(_CUSTOMERS.c.id == bindparam("customer_id"))
     .order_by(_SERVICES.c.id)
 )
-#: The customer's first documents, unpaid first, then newest; with whether any of their credit
-#: notes is issued.
-DOCUMENTS_QUERY = (
+#: The customer's first documents, unpaid first, then newest.
+_TOP_DOCUMENTS = (
     select(
         _DOCUMENTS.c.id,
         _DOCUMENTS.c.kind,
@@ -149,27 +148,30 @@ DOCUMENTS_QUERY = (
         _DOCUMENTS.c.invoice_date,
         _DOCUMENTS.c.total,
         _DOCUMENTS.c.currency,
-        select(func.count(_NOTES.c.id))
-        .where(and_(_NOTES.c.original_id == _DOCUMENTS.c.id, _NOTES.c.number.is_not(None)))
-        .scalar_subquery(),
     )
     .where(_DOCUMENTS.c.customer_id == bindparam("customer_id"))
     .order_by(case((_DOCUMENTS.c.status == "unpaid", 0), else_=1), _DOCUMENTS.c.id.desc())
     .limit(RECENT_DOCUMENTS)
+    .subquery("top")
 )
-#: The credit notes of some documents.
-NOTES_QUERY = (
-    select(_NOTES.c.original_id, _NOTES.c.total, _NOTES.c.number)
-    .where(_NOTES.c.original_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_NOTES.c.id)
+_TOP = _TOP_DOCUMENTS.c
+#: Those documents (in that order) each with its issued credit notes' totals: one row per
+#: document and credit note, or one with NULLs for a document without any.
+DOCUMENTS_QUERY = (
+    select(*_TOP, _NOTES.c.total)
+    .select_from(_TOP_DOCUMENTS)
+    .outerjoin(_NOTES, and_(_NOTES.c.original_id == _TOP.id, _NOTES.c.number.is_not(None)))
+    .order_by(case((_TOP.status == "unpaid", 0), else_=1), _TOP.id.desc(), _NOTES.c.id)
 )
 
 
-def read_overview(session: Session, customer_id: int) -> Overview | None:
+def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
     """The overview of ``customer_id`` (None when there is no such customer): services in
     :func:`ordered_services` order, documents in :func:`recent_documents`' order. Run it and
-    anything that must agree with it in one snapshot (see ``Database.snapshot_session``)."""
-    rows = session.connection().execute(SERVICES_QUERY, {"customer_id": customer_id}).all()
+    anything that must agree with it through one :class:`~facturo.db.reader.SessionReader` of
+    a ``Database.snapshot_session``."""
+    params = {"customer_id": customer_id}
+    rows = reader.rows(SERVICES_QUERY, params)
     if not rows:
         return None
     first = rows[0]
@@ -189,7 +191,7 @@ def read_overview(session: Session, customer_id: int) -> Overview | None:
         for row in rows
         if row[3] is not None
     ]
-    return Overview(customer, tuple(ordered_services(services)), _documents(session, customer_id))
+    return Overview(customer, tuple(ordered_services(services)), _documents(reader, params))
 
 
 def ordered_services(services: Iterable[S]) -> list[S]:
@@ -197,14 +199,13 @@ def ordered_services(services: Iterable[S]) -> list[S]:
     return sorted(services, key=lambda s: (s.parent_id or s.id, s.parent_id is not None, s.id))
 
 
-def _documents(session: Session, customer_id: int) -> tuple[DocumentView, ...]:
-    connection = session.connection()
-    rows = connection.execute(DOCUMENTS_QUERY, {"customer_id": customer_id}).all()
-    with_notes = [row[0] for row in rows if row[9]]
-    notes_of: dict[int, list[CreditNoteView]] = {}
-    if with_notes:
-        for original_id, total, number in connection.execute(NOTES_QUERY, {"ids": with_notes}):
-            notes_of.setdefault(original_id, []).append(CreditNoteView(total, number is not None))
+def _documents(reader: RowReader, params: dict[str, Any]) -> tuple[DocumentView, ...]:
+    documents: dict[int, tuple[Any, ...]] = {}
+    notes: dict[int, list[CreditNoteView]] = {}
+    for row in reader.rows(DOCUMENTS_QUERY, params):
+        documents.setdefault(row[0], row)
+        if row[9] is not None:
+            notes.setdefault(row[0], []).append(CreditNoteView(row[9], True))
     return tuple(
         DocumentView(
             id=row[0],
@@ -215,7 +216,7 @@ def _documents(session: Session, customer_id: int) -> tuple[DocumentView, ...]:
             invoice_date=row[6],
             total=row[7],
             currency=row[8],
-            credit_notes=tuple(notes_of.get(row[0], ())),
+            credit_notes=tuple(notes.get(row[0], ())),
         )
-        for row in rows
+        for row in documents.values()
     )

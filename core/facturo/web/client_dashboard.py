@@ -15,12 +15,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from facturo.billing.overview import Overview, ordered_services, read_overview
 from facturo.context import Context
+from facturo.db.reader import RowReader, SessionReader
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
 from facturo.web.page_cache import PLACEHOLDER, PageCache, fill
@@ -50,13 +52,13 @@ def pages_of(request: Request) -> PageCache:
 
 
 def panel_keys(
-    ctx: Context, session: Session, customer_id: int, language: str
+    ctx: Context, reader: RowReader, customer_id: int, language: str
 ) -> tuple[Any, ...] | None:
     """The key of every plugin's dashboard panels, by plugin; None when a plugin that
     contributes panels gives no key (its panels, hence the page, cannot be cached)."""
     hooks = ctx.plugins.hook
     keyed = {impl.plugin_name: impl for impl in hooks.client_dashboard_panel_key.get_hookimpls()}
-    arguments = {"ctx": ctx, "session": session, "customer_id": customer_id, "language": language}
+    arguments = {"ctx": ctx, "reader": reader, "customer_id": customer_id, "language": language}
     keys = []
     for panels in hooks.client_dashboard_panels.get_hookimpls():
         impl = keyed.get(panels.plugin_name)
@@ -69,32 +71,60 @@ def panel_keys(
     return tuple(keys)
 
 
-def dashboard(request: Request) -> Response:
-    """Services with status and next due date; unpaid documents (with their pay button)
-    first; the panels plugins contribute."""
+def page_key(
+    request: Request, reader: RowReader, customer_id: int, language: str
+) -> tuple[Overview, tuple[Any, ...], tuple[Any, ...]] | None:
+    """What the page shows, read through ``reader``: the overview, the panels' keys and the
+    layout's links; None when the page cannot be cached (or the customer is gone)."""
     ctx = ctx_of(request)
+    overview = read_overview(reader, customer_id)
+    if overview is None:
+        return None
+    keys = panel_keys(ctx, reader, customer_id, language)
+    if keys is None:
+        return None
+    return overview, keys, client_chrome(request, language)
+
+
+async def dashboard(request: Request) -> Response:
+    """Services with status and next due date; unpaid documents (with their pay button)
+    first; the panels plugins contribute. Served from the cache when its key (read on the
+    event loop, see :class:`~facturo.db.reader.PinnedReader`) is unchanged; otherwise rendered
+    in the threadpool."""
     customer = me(request)
     lang = request_language(request)
     slot = (customer.id, lang, impersonated(request))
-    with ctx.db.snapshot_session() as session:
-        overview = read_overview(session, customer.id)
-        if overview is None:  # the guard saw the customer a moment ago
-            raise LookupError(f"customer {customer.id} vanished")
-        key = None
-        if not request.session.get("flash"):
-            keys = panel_keys(ctx, session, customer.id, lang)
-            if keys is not None:
-                key = (overview, keys, client_chrome(request, lang))
+    if not request.session.get("flash"):
+        reader = ctx_of(request).db.pinned_reader()
+        key = page_key(request, reader, customer.id, lang)
         if key is not None:
             body = pages_of(request).get(slot, key)
             if body is not None:
                 return HTMLResponse(fill(body, csrf_token(request.session)))
+    return await run_in_threadpool(render_dashboard, request, slot)
+
+
+def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
+    """The page rendered in one snapshot with the key read from it, which it is stored under
+    (unless there are messages to show or a panel has no key)."""
+    ctx = ctx_of(request)
+    customer_id, lang = slot[0], slot[1]
+    with ctx.db.snapshot_session() as session:
+        reader = SessionReader(session)
+        overview = read_overview(reader, customer_id)
+        if overview is None:  # the guard saw the customer a moment ago
+            raise LookupError(f"customer {customer_id} vanished")
+        key = None
+        if not request.session.get("flash"):
+            keys = panel_keys(ctx, reader, customer_id, lang)
+            if keys is not None:
+                key = (overview, keys, client_chrome(request, lang))
         response = render_page(request, ctx, session, overview, lang, cached=key is not None)
-    if key is not None:
-        body = bytes(response.body)
-        pages_of(request).put(slot, key, body)
-        response = HTMLResponse(fill(body, csrf_token(request.session)))
-    return response
+    if key is None:
+        return response
+    body = bytes(response.body)
+    pages_of(request).put(slot, key, body)
+    return HTMLResponse(fill(body, csrf_token(request.session)))
 
 
 def render_page(

@@ -17,6 +17,7 @@ from facturo.plugin import (
     Panel,
     PeriodicJob,
     PluginSettings,
+    RowReader,
     SearchHit,
     Service,
     StaffUser,
@@ -90,19 +91,22 @@ def client_menu_items(customer: Customer) -> list[MenuItem]:
 def client_dashboard_panels(
     ctx: Context, session: Session, customer: Customer, language: str
 ) -> list[Panel]:
+    from facturo.plugin import SessionReader
+
     from .dashboard import licence_summary, summary_panel
 
-    panel = summary_panel(licence_summary(ctx, session, customer.id, language), language)
+    lines = licence_summary(ctx, SessionReader(session), customer.id, language)
+    panel = summary_panel(lines, language)
     return [panel] if panel is not None else []
 
 
 @hookimpl
 def client_dashboard_panel_key(
-    ctx: Context, session: Session, customer_id: int, language: str
+    ctx: Context, reader: RowReader, customer_id: int, language: str
 ) -> object:
     from .dashboard import licence_summary
 
-    return licence_summary(ctx, session, customer_id, language)
+    return licence_summary(ctx, reader, customer_id, language)
 
 
 @hookimpl

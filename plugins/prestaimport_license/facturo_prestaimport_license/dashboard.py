@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from html import escape
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
-from facturo.plugin import Context, Panel, Service
+from facturo.plugin import Context, Panel, RowReader, Service
 
 from .evaluation import AddonState, addon_status
 from .models import Addon, Licence, ShopBindingRow, Supplier
@@ -63,18 +62,17 @@ ADDONS_QUERY = (
 
 
 def licence_summary(
-    ctx: Context, session: Session, customer_id: int, language: str
+    ctx: Context, reader: RowReader, customer_id: int, language: str
 ) -> tuple[LicenceLine, ...]:
     """The customer's licences, oldest first, as the panel shows them at ``ctx.now()`` (names
     as :func:`.service.licence_name` gives them, statuses as the validation API decides)."""
     params = {"customer_id": customer_id}
-    connection = session.connection()  # Core: no ORM layer between the rows and us
-    rows = connection.execute(LICENCES_QUERY, params).all()
+    rows = reader.rows(LICENCES_QUERY, params)
     if not rows:
         return ()
     now, grace = ctx.now(), config(ctx).grace
     counts: dict[int, list[int]] = {row[0]: [0, 0] for row in rows}
-    for licence_id, code, active, starts_at, expires_at in connection.execute(ADDONS_QUERY, params):
+    for licence_id, code, active, starts_at, expires_at in reader.rows(ADDONS_QUERY, params):
         state = AddonState(code, active, starts_at=starts_at, expires_at=expires_at)
         status, _ = addon_status(state, now, grace)
         counts[licence_id][1] += 1

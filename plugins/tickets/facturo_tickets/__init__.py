@@ -16,6 +16,7 @@ from facturo.plugin import (
     Panel,
     PeriodicJob,
     PluginSettings,
+    RowReader,
     SearchHit,
     StaffUser,
     hookimpl,
@@ -64,10 +65,10 @@ def client_dashboard_panels(
 
 
 @hookimpl
-def client_dashboard_panel_key(session: Session, customer_id: int) -> object:
+def client_dashboard_panel_key(reader: RowReader, customer_id: int) -> object:
     from .panels import open_tickets
 
-    return open_tickets(session, customer_id)
+    return open_tickets(reader, customer_id)
 
 
 @hookimpl

@@ -6,7 +6,15 @@ from markupsafe import escape
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from facturo.plugin import Context, Customer, Panel, SearchHit, StaffUser
+from facturo.plugin import (
+    Context,
+    Customer,
+    Panel,
+    RowReader,
+    SearchHit,
+    SessionReader,
+    StaffUser,
+)
 
 from .models import Ticket
 from .references import format_reference, parse_reference
@@ -64,10 +72,10 @@ OPEN_TICKETS_QUERY = (
 )
 
 
-def open_tickets(session: Session, customer_id: int) -> tuple[tuple[int, str, str], ...]:
+def open_tickets(reader: RowReader, customer_id: int) -> tuple[tuple[int, str, str], ...]:
     """The customer's first open tickets in :func:`.service.customer_tickets` order, as the
     dashboard shows them: (number, subject, status). It is also the panel's cache key."""
-    rows = session.connection().execute(OPEN_TICKETS_QUERY, {"customer_id": customer_id})
+    rows = reader.rows(OPEN_TICKETS_QUERY, {"customer_id": customer_id})
     return tuple(
         (number or ticket_id, subject, status) for number, ticket_id, subject, status in rows
     )
@@ -75,7 +83,7 @@ def open_tickets(session: Session, customer_id: int) -> tuple[tuple[int, str, st
 
 def client_panel(ctx: Context, session: Session, customer: Customer, language: str) -> Panel:
     """The customer's open tickets, with a link to open a new one."""
-    return open_tickets_panel(open_tickets(session, customer.id), language)
+    return open_tickets_panel(open_tickets(SessionReader(session), customer.id), language)
 
 
 def open_tickets_panel(tickets: tuple[tuple[int, str, str], ...], language: str) -> Panel:

@@ -60,12 +60,19 @@ class _Compiled:
         self.binds: dict[str, Callable[[Any], Any]] = dict(
             getattr(compiled, "_bind_processors", {})
         )
-        results = [
-            column.type._cached_result_processor(dialect, None)
-            for column in statement.selected_columns
+        self.dialect = dialect
+        #: (index, processor) of the columns whose values the type converts, known once the
+        #: driver has described the result (a type's processor may depend on it: numerics on
+        #: PostgreSQL).
+        self.processed: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    def describe(self, description: Sequence[Sequence[Any]]) -> None:
+        """Pick the result processors for the driver's ``cursor.description``."""
+        processors = [
+            column.type._cached_result_processor(self.dialect, described[1])
+            for column, described in zip(self.statement.selected_columns, description, strict=True)
         ]
-        #: (index, processor) of the columns whose values the type converts.
-        self.processed = [(index, process) for index, process in enumerate(results) if process]
+        self.processed = [(index, process) for index, process in enumerate(processors) if process]
 
     def arguments(self, params: dict[str, Any]) -> Any:
         """The DB-API parameters for ``params`` (processed as SQLAlchemy would)."""
@@ -78,7 +85,7 @@ class _Compiled:
 
     def convert(self, raw: Sequence[Sequence[Any]]) -> list[Row]:
         """Typed rows from the driver's rows."""
-        processed = self.processed
+        processed = self.processed or ()
         if not processed:
             return [tuple(row) for row in raw]
         rows = []
@@ -120,6 +127,8 @@ class PinnedReader:
             try:
                 cursor = connection.cursor()
                 cursor.execute(compiled.sql, arguments)
+                if compiled.processed is None:
+                    compiled.describe(cursor.description)
                 fetched = cursor.fetchall()
                 cursor.close()
                 return compiled.convert(fetched)

@@ -1,12 +1,19 @@
 """The client dashboard: services, unpaid documents first, plugin panels.
 
 The page is kept rendered per customer, language and impersonation (see
-:mod:`facturo.web.page_cache`). Each request reads the page's key in one snapshot: the core's
-overview (:func:`facturo.billing.overview.read_overview`: two Core queries), every panel
-plugin's ``client_dashboard_panel_key`` and the layout's menu and footer links; an equal key
-serves the stored page with this session's CSRF token. Otherwise the page is rendered from the
-same snapshot (the overview's values, the plugins' panels) and stored under that key. A
-request with one-shot messages, or with a panel plugin that gives no key, renders afresh.
+:mod:`facturo.web.page_cache`) under its key: the core's overview
+(:func:`facturo.billing.overview.read_overview`, two Core queries), every panel plugin's
+``client_dashboard_panel_key`` and the layout's menu and footer links. Each request reads the
+key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data); an
+equal key answers the stored page with this session's CSRF token, without leaving the loop.
+Otherwise the page is rendered in the threadpool from one snapshot, which the key is read
+from again and the page stored under: a page is only ever stored under the key of the data
+it shows. A request with one-shot messages, or with a panel plugin that gives no key, is
+rendered afresh and not stored.
+
+Nothing on the page depends on the date or time except what the panels' keys hold (the
+licence plugin's add-on statuses): anything time-dependent added to the core's part of the
+page (a "due in N days") must be worked out into the overview, or the page would go stale.
 """
 
 from __future__ import annotations

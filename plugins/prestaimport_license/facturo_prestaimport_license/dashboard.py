@@ -1,4 +1,4 @@
-"""The client dashboard's licence panel: a summary read in two Core queries, rendered from it.
+"""The client dashboard's licence panel: a summary read in one Core query, rendered from it.
 
 The summary is also the panel's cache key (``client_dashboard_panel_key``): the panel is a
 function of the summary and nothing else, so the key changes whenever the panel would. The
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -36,28 +37,28 @@ class LicenceLine:
 _LICENCES, _BINDINGS, _SERVICES = Licence.__table__, ShopBindingRow.__table__, Service.__table__
 _ADDONS, _SUPPLIERS = Addon.__table__, Supplier.__table__
 
-#: The customer's licences with their shop binding and service label (statements are built
-#: once: constructing one costs more than running it).
+#: The customer's licences with their shop binding and service label, one row per add-on
+#: with what its status depends on (or one with NULLs for a licence without add-ons). Built
+#: once: constructing a statement costs more than running it.
 LICENCES_QUERY = (
-    select(_LICENCES.c.id, _BINDINGS.c.shop_host, _BINDINGS.c.id, _SERVICES.c.label)
-    .select_from(_LICENCES)
-    .outerjoin(_BINDINGS, _BINDINGS.c.licence_id == _LICENCES.c.id)
-    .outerjoin(_SERVICES, _SERVICES.c.id == _LICENCES.c.service_id)
-    .where(_LICENCES.c.customer_id == bindparam("customer_id"))
-    .order_by(_LICENCES.c.id)
-)
-#: The add-ons of the customer's licences, with what their status depends on.
-ADDONS_QUERY = (
     select(
-        _ADDONS.c.licence_id,
+        _LICENCES.c.id,
+        _BINDINGS.c.shop_host,
+        _BINDINGS.c.id,
+        _SERVICES.c.label,
+        _ADDONS.c.id,
         _SUPPLIERS.c.code,
         _ADDONS.c.active,
         _ADDONS.c.starts_at,
         _ADDONS.c.expires_at,
     )
-    .join(_SUPPLIERS, _SUPPLIERS.c.id == _ADDONS.c.supplier_id)
-    .join(_LICENCES, _LICENCES.c.id == _ADDONS.c.licence_id)
+    .select_from(_LICENCES)
+    .outerjoin(_BINDINGS, _BINDINGS.c.licence_id == _LICENCES.c.id)
+    .outerjoin(_SERVICES, _SERVICES.c.id == _LICENCES.c.service_id)
+    .outerjoin(_ADDONS, _ADDONS.c.licence_id == _LICENCES.c.id)
+    .outerjoin(_SUPPLIERS, _SUPPLIERS.c.id == _ADDONS.c.supplier_id)
     .where(_LICENCES.c.customer_id == bindparam("customer_id"))
+    .order_by(_LICENCES.c.id, _ADDONS.c.id)
 )
 
 
@@ -66,19 +67,24 @@ def licence_summary(
 ) -> tuple[LicenceLine, ...]:
     """The customer's licences, oldest first, as the panel shows them at ``ctx.now()`` (names
     as :func:`.service.licence_name` gives them, statuses as the validation API decides)."""
-    params = {"customer_id": customer_id}
-    rows = reader.rows(LICENCES_QUERY, params)
+    rows = reader.rows(LICENCES_QUERY, {"customer_id": customer_id})
     if not rows:
         return ()
     now, grace = ctx.now(), config(ctx).grace
-    counts: dict[int, list[int]] = {row[0]: [0, 0] for row in rows}
-    for licence_id, code, active, starts_at, expires_at in reader.rows(ADDONS_QUERY, params):
+    licences: dict[int, tuple[Any, ...]] = {}
+    counts: dict[int, list[int]] = {}
+    for row in rows:
+        licence_id, addon_id, code, active, starts_at, expires_at = row[0], *row[4:]
+        licences.setdefault(licence_id, row[:4])
+        count = counts.setdefault(licence_id, [0, 0])
+        if addon_id is None:
+            continue
         state = AddonState(code, active, starts_at=starts_at, expires_at=expires_at)
         status, _ = addon_status(state, now, grace)
-        counts[licence_id][1] += 1
-        counts[licence_id][0] += status in USABLE
+        count[1] += 1
+        count[0] += status in USABLE
     lines = []
-    for licence_id, shop_host, binding_id, label in rows:
+    for licence_id, shop_host, binding_id, label in licences.values():
         shop = shop_host if binding_id is not None else None
         if shop:
             name = shop

@@ -288,3 +288,28 @@ def test_recent_documents_order_is_kept(site: Site) -> None:
     with site.ctx.db.read_session() as session:
         number = session.scalar(select(Document.number).where(Document.id == paid.id))
     assert number and page.index(number) > positions[-1]
+
+
+def test_the_staff_banner_shows_only_to_staff_signed_in_as_the_customer(site: Site) -> None:
+    from facturo.accounts.customers import create_staff
+    from facturo.accounts.sessions import open_session
+
+    customer = make_customer(site.ctx, language="en")
+    own = browser(site, customer)
+    banner = "on behalf of the staff"
+    assert banner not in dashboard(own)
+    with site.ctx.db.transaction() as session:
+        staff, _ = create_staff(session, "admin@example.com", "Admin", "admin", None)
+        session.flush()
+        row, token = open_session(session, site.ctx, customer, True)
+        row.impersonator_id = staff.id
+    data = {"csrf": "staff-token", "customer_session": token}
+    staff_browser = AppClient(
+        site.app,
+        cookies={"facturo_session": session_cookie(site.ctx, data)},
+        follow_redirects=False,
+    )
+    site.opened.append(staff_browser)
+    page = dashboard(staff_browser)
+    assert banner in page and tokens(page) == {"staff-token"}
+    assert banner not in dashboard(own)

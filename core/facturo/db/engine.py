@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from facturo.db.reader import PinnedReader, SharedReader
+from facturo.db.reader import PinnedReader
 
 T = TypeVar("T")
 
@@ -97,7 +97,6 @@ class Database:
         event.listen(self._readers, "do_orm_execute", _refuse_statement)
         self.read_engine = reader
         self._pinned: PinnedReader | None = None
-        self._shared: SharedReader | None = None
         self._pinned_lock = threading.Lock()
 
     def pinned_reader(self) -> PinnedReader:
@@ -108,15 +107,6 @@ class Database:
                 if self._pinned is None:
                     self._pinned = PinnedReader(self.engine)
         return self._pinned
-
-    def shared_reader(self) -> SharedReader:
-        """The process's :class:`~facturo.db.reader.SharedReader` (a few autocommit
-        connections shared by the threadpool's threads)."""
-        if self._shared is None:
-            with self._pinned_lock:
-                if self._shared is None:
-                    self._shared = SharedReader(self.engine)
-        return self._shared
 
     def session(self) -> Session:
         """A new session for work that may write."""

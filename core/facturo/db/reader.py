@@ -123,7 +123,7 @@ class PinnedReader:
             compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
         arguments = compiled.arguments(params)
         for attempt in (1, 2):
-            connection = self._checkout()
+            connection = self._connection()
             try:
                 cursor = connection.cursor()
                 cursor.execute(compiled.sql, arguments)
@@ -131,42 +131,31 @@ class PinnedReader:
                     compiled.describe(cursor.description)
                 fetched = cursor.fetchall()
                 cursor.close()
+                return compiled.convert(fetched)
             except self.errors:
                 self._discard(connection)
                 if attempt == 2:
                     raise
-                continue
-            self._checkin(connection)
-            return compiled.convert(fetched)
         raise AssertionError("unreachable")
 
-    def _checkout(self) -> Any:
+    def _connection(self) -> Any:
         connection: Any = getattr(self._local, "connection", None)
         if connection is None:
-            connection = self._local.connection = self._open_connection()
-        return connection
-
-    def _checkin(self, connection: Any) -> None:
-        """Done with ``connection`` (it stays this thread's)."""
-
-    def _open_connection(self) -> Any:
-        fairy = self.engine.raw_connection()
-        fairy.detach()  # ours from now on; the pool opens another when it needs one
-        connection: Any = fairy.dbapi_connection
-        connection.rollback()
-        if self.engine.dialect.name == "postgresql":
-            connection.autocommit = True
-        elif self.engine.dialect.name == "sqlite":
-            connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
-        with self._lock:
-            self._open.append(connection)
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours from now on; the pool opens another when it needs one
+            connection = fairy.dbapi_connection
+            connection.rollback()
+            if self.engine.dialect.name == "postgresql":
+                connection.autocommit = True
+            elif self.engine.dialect.name == "sqlite":
+                connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
+            with self._lock:
+                self._open.append(connection)
+            self._local.connection = connection
         return connection
 
     def _discard(self, connection: Any) -> None:
         self._local.connection = None
-        self._forget(connection)
-
-    def _forget(self, connection: Any) -> None:
         with self._lock:
             if connection in self._open:
                 self._open.remove(connection)
@@ -184,40 +173,3 @@ class PinnedReader:
             except self.errors:
                 pass
         self._local = threading.local()
-
-
-class SharedReader(PinnedReader):
-    """A :class:`PinnedReader` whose connections (at most ``size``, autocommit) are shared by
-    the threads that read: for the threadpool, where a connection per thread would be too
-    many. A thread waits while all of them are in use."""
-
-    def __init__(self, engine: Engine, size: int = 8) -> None:
-        super().__init__(engine)
-        self._slots = threading.BoundedSemaphore(size)
-        self._idle: list[Any] = []
-
-    def _checkout(self) -> Any:
-        self._slots.acquire()
-        with self._lock:
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            try:
-                connection = self._open_connection()
-            except BaseException:
-                self._slots.release()
-                raise
-        return connection
-
-    def _checkin(self, connection: Any) -> None:
-        with self._lock:
-            self._idle.append(connection)
-        self._slots.release()
-
-    def _discard(self, connection: Any) -> None:
-        self._forget(connection)
-        self._slots.release()
-
-    def _close_all(self, _engine: Any = None) -> None:
-        with self._lock:
-            self._idle = []
-        super()._close_all(_engine)

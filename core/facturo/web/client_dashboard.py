@@ -32,7 +32,6 @@ from facturo.context import Context
 from facturo.db.reader import RowReader, SessionReader
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
-from facturo.web.hot_reads import read_hot
 from facturo.web.page_cache import PLACEHOLDER, PageCache, fill
 from facturo.web.rendering import client_chrome, impersonated, render, request_language
 from facturo.web.security import csrf_token
@@ -96,16 +95,15 @@ def page_key(
 
 async def dashboard(request: Request) -> Response:
     """Services with status and next due date; unpaid documents (with their pay button)
-    first; the panels plugins contribute. Served from the cache when its key (read where
-    :func:`~facturo.web.hot_reads.read_hot` puts it: on the event loop on SQLite) is
-    unchanged; otherwise rendered in the threadpool."""
+    first; the panels plugins contribute. Served from the cache when its key (read on the
+    event loop, see :class:`~facturo.db.reader.PinnedReader`) is unchanged; otherwise rendered
+    in the threadpool."""
     customer = me(request)
     lang = request_language(request)
     slot = (customer.id, lang, impersonated(request))
     if not request.session.get("flash"):
-        key = await read_hot(
-            ctx_of(request).db, lambda reader: page_key(request, reader, customer.id, lang)
-        )
+        reader = ctx_of(request).db.pinned_reader()
+        key = page_key(request, reader, customer.id, lang)
         if key is not None:
             body = pages_of(request).get(slot, key)
             if body is not None:

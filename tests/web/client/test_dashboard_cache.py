@@ -313,3 +313,18 @@ def test_the_staff_banner_shows_only_to_staff_signed_in_as_the_customer(site: Si
     page = dashboard(staff_browser)
     assert banner in page and tokens(page) == {"staff-token"}
     assert banner not in dashboard(own)
+
+
+def test_each_web_process_checks_its_copy_against_the_database(site: Site) -> None:
+    from facturo.web.app import create_app
+
+    other = Site(site.ctx, create_app(site.ctx))  # a second web process: its own cache
+    customer = make_customer(site.ctx, language="en")
+    first, second = browser(site, customer), browser(other, customer)
+    assert "You have no documents yet." in dashboard(first)
+    assert "You have no documents yet." in dashboard(second)
+    document = proforma(site, customer.id)  # written by neither (the worker, staff…)
+    assert document.reference in dashboard(first)
+    assert document.reference in dashboard(second)
+    for client in other.opened:
+        client.close()

@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
     from datetime import date
     from decimal import Decimal
     from pathlib import Path
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
         SearchHit,
         VatCheck,
     )
+    from facturo.db.reader import RowReader
     from facturo.gateways.protocol import Gateway
     from facturo.models import Customer, Document, Payment, Refund, Service, StaffUser
 
@@ -345,7 +347,33 @@ def client_menu_items(ctx: Context, customer: Customer) -> list[MenuItem]:
 def client_dashboard_panels(
     ctx: Context, session: Session, customer: Customer, language: str
 ) -> list[Panel]:
-    """Panels (HTML) the client dashboard shows to ``customer``."""
+    """Panels (HTML) the client dashboard shows to ``customer``, written in ``language``.
+
+    The dashboard is served from a per-process cache of the rendered page while nothing it
+    shows has changed; a plugin whose panels may be cached says so by implementing
+    :func:`client_dashboard_panel_key` too. While any plugin implements this hook without it,
+    every dashboard is rendered afresh (correct, only slower)."""
+
+
+@hookspec
+def client_dashboard_panel_key(
+    ctx: Context, reader: RowReader, customer_id: int, language: str
+) -> Hashable:
+    """The cache key of the panels this plugin's ``client_dashboard_panels`` gives for the
+    customer ``customer_id`` in ``language``: a hashable value, compared by equality, that
+    changes whenever those panels would render differently.
+
+    Called on every dashboard request, so read with ``reader.rows(statement, params)``: Core
+    SELECTs built once at import (bound parameters by name, no expanding ``IN`` lists), a query
+    or two, no ORM objects. On a request served from the cache ``reader`` runs each statement
+    on its own (autocommit, on the event loop); when the page is rendered it runs them in the
+    snapshot the panels are read from (``SessionReader(session)``), so a page is stored only
+    under the key of the very data it shows.
+
+    The sound choice is the data the panels show, as read for them, and values worked out from
+    it at ``ctx.now()`` (a status that depends on the date belongs in the key), with the panels
+    rendered from that very value; a version number that some write might not bump is not.
+    Returning None makes this request's page uncacheable."""
 
 
 @hookspec

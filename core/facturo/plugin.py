@@ -57,6 +57,7 @@ from facturo.contributions import (
 from facturo.csv_export import csv_response, safe_cell, safe_row
 from facturo.db.base import Base
 from facturo.db.migrations import CORE_HEAD
+from facturo.db.reader import RowReader, SessionReader
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
@@ -196,11 +197,13 @@ __all__ = [
     "request_language",
     "RetryLater",
     "roles_required",
+    "RowReader",
     "safe_cell",
     "safe_row",
     "same_supplier",
     "SearchHit",
     "Service",
+    "SessionReader",
     "set_collection_method",
     "SettingField",
     "StaffUser",

@@ -13,17 +13,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Executable, Select, bindparam, delete, inspect, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from facturo.db.base import Base
+from facturo.db.reader import RowReader
 from facturo.models import AuthSession, Customer, StaffUser
 
 if TYPE_CHECKING:
     from facturo.context import Context
 
 Owner = Customer | StaffUser
+M = TypeVar("M", bound=Base)
 #: A session that passed the password but still owes a second factor lives this long unused.
 PENDING_IDLE = timedelta(minutes=10)
 #: ``last_seen_at`` is written at most this often (a write per request would be wasteful).
@@ -123,17 +126,74 @@ def is_live(ctx: Context, row: AuthSession, owner: Owner | None) -> bool:
     return now - row.last_seen_at <= idle and now - row.created_at <= limits.absolute
 
 
+def _live_query(kind: str) -> Executable:
+    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
+    return (
+        select(AuthSession, model)
+        .join(model, model.id == _owner_column(kind))
+        .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.kind == kind)
+    )
+
+
+#: The session lookup of each kind, built once (it runs on every request of its section).
+_LIVE_QUERIES = {kind: _live_query(kind) for kind in ("customer", "staff")}
+
+
+def _columns(model: type[Base]) -> list[tuple[str, Any]]:
+    """(attribute, column) of every column attribute of ``model``, in mapper order."""
+    return [(prop.key, prop.columns[0]) for prop in inspect(model).column_attrs]
+
+
+_SESSION_COLUMNS = _columns(AuthSession)
+_OWNER_COLUMNS = {"customer": _columns(Customer), "staff": _columns(StaffUser)}
+
+
+def _live_rows_query(kind: str) -> Select[Any]:
+    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
+    columns = [column for _, column in (*_SESSION_COLUMNS, *_OWNER_COLUMNS[kind])]
+    return (
+        select(*columns)
+        .select_from(AuthSession.__table__)
+        .join(model.__table__, model.__table__.c.id == _owner_column(kind))
+        .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.kind == kind)
+    )
+
+
+#: :func:`find_live_read`'s statement per kind: every column of the session and its owner.
+_LIVE_ROWS = {kind: _live_rows_query(kind) for kind in ("customer", "staff")}
+
+
+def _detached(model: type[M], columns: list[tuple[str, Any]], values: Any) -> M:
+    """An instance of ``model`` as a closed session leaves one it loaded with ``values``:
+    detached, with its identity, every column loaded and nothing pending. Like the ORM's own
+    loading, the values go straight into the instance's state (no attribute events)."""
+    instance = cast(M, inspect(model).class_manager.new_instance())
+    instance.__dict__.update(zip([key for key, _ in columns], values, strict=True))
+    make_transient_to_detached(instance)
+    return instance
+
+
+def find_live_read(
+    reader: RowReader, ctx: Context, kind: str, token: str
+) -> tuple[AuthSession, Owner] | None:
+    """:func:`find_live` through a :class:`~facturo.db.reader.RowReader` (the guard reads on
+    the event loop): the same rule, the same detached objects, one indexed read."""
+    rows = reader.rows(_LIVE_ROWS[kind], {"token_hash": token_hash(token)})
+    if not rows:
+        return None
+    split = len(_SESSION_COLUMNS)
+    row = _detached(AuthSession, _SESSION_COLUMNS, rows[0][:split])
+    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
+    owner = _detached(model, _OWNER_COLUMNS[kind], rows[0][split:])
+    return (row, owner) if is_live(ctx, row, owner) else None
+
+
 def find_live(
     session: Session, ctx: Context, kind: str, token: str
 ) -> tuple[AuthSession, Owner] | None:
     """The live session of ``kind`` whose secret is ``token``, with its owner; one indexed
     read. None when unknown, revoked, expired, or its owner is disabled."""
-    model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
-    found = session.execute(
-        select(AuthSession, model)
-        .join(model, model.id == _owner_column(kind))
-        .where(AuthSession.token_hash == token_hash(token), AuthSession.kind == kind)
-    ).first()
+    found = session.execute(_LIVE_QUERIES[kind], {"token_hash": token_hash(token)}).first()
     if found is None:
         return None
     row, owner = found[0], found[1]

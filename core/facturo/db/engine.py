@@ -8,6 +8,7 @@ ask for a deferred connection. On PostgreSQL the default READ COMMITTED is used 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from facturo.db.reader import PinnedReader
 
 T = TypeVar("T")
 
@@ -93,6 +96,17 @@ class Database:
         event.listen(self._readers, "before_flush", _refuse_flush)
         event.listen(self._readers, "do_orm_execute", _refuse_statement)
         self.read_engine = reader
+        self._pinned: PinnedReader | None = None
+        self._pinned_lock = threading.Lock()
+
+    def pinned_reader(self) -> PinnedReader:
+        """The process's :class:`~facturo.db.reader.PinnedReader` (a connection per thread
+        that reads through it, in autocommit: call it from the event loop's thread)."""
+        if self._pinned is None:
+            with self._pinned_lock:
+                if self._pinned is None:
+                    self._pinned = PinnedReader(self.engine)
+        return self._pinned
 
     def session(self) -> Session:
         """A new session for work that may write."""
@@ -102,6 +116,17 @@ class Database:
         """A new session for read-only work (no write lock on SQLite); writing in it raises
         ReadOnlySessionError (it is never committed, so the write would vanish)."""
         return self._readers()
+
+    def snapshot_session(self) -> Session:
+        """A read session whose statements all see one snapshot of the database: several
+        reads that must agree (a page and the key it is cached under) cannot straddle a
+        commit. SQLite's deferred read transaction holds its snapshot from the first read;
+        on PostgreSQL the transaction is REPEATABLE READ (READ COMMITTED gives each statement
+        its own snapshot). Read-only: a read-only transaction never fails to serialise."""
+        session = self._readers()
+        if not self.is_sqlite:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

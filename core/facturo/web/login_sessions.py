@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -132,6 +133,32 @@ def current(request: Request, kind: str, pending: bool = False) -> Login | None:
         with ctx.db.transaction() as session:
             sessions.touch(session, ctx, row.id, ip)
     return Login(row, owner)
+
+
+async def current_on_loop(request: Request, kind: str) -> Login | None:
+    """:func:`current` (fully verified sessions) for the section guard, which runs on the event
+    loop: the lookup on this thread's pinned connection (one indexed read, no hop to the
+    threadpool), the once-a-minute write of ``last_seen_at`` in the threadpool."""
+    token = token_of(request, kind)
+    if not token:
+        return None
+    ctx: Context = request.app.state.ctx
+    found = sessions.find_live_read(ctx.db.pinned_reader(), ctx, kind, token)
+    if found is None:
+        request.session.pop(COOKIE_KEYS[kind], None)
+        return None
+    row, owner = found
+    if not row.verified:
+        return None
+    ip = client_ip(request)
+    if sessions.needs_touch(ctx, row, ip):
+        await run_in_threadpool(_touch, ctx, row.id, ip)
+    return Login(row, owner)
+
+
+def _touch(ctx: Context, session_id: int, ip: str) -> None:
+    with ctx.db.transaction() as session:
+        sessions.touch(session, ctx, session_id, ip)
 
 
 def end(request: Request, kind: str, reason: str = "logout") -> None:

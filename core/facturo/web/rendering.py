@@ -34,7 +34,7 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
 
-def _impersonated(request: Request) -> bool:
+def impersonated(request: Request) -> bool:
     """True on a customer page that staff opened by signing in as the customer."""
     row = getattr(getattr(request.state, "login", None), "row", None)
     customer = getattr(request.state, "customer", None)
@@ -67,7 +67,7 @@ def render(
         "legal_terms": ctx.settings.legal.terms_url or "/public/terms",
         "legal_privacy": ctx.settings.legal.privacy_url or "/public/privacy",
         "consent_text": consent_text(lang),
-        "impersonated": _impersonated(request),
+        "impersonated": impersonated(request),
     }
     if staff is not None:
         values["admin_nav"] = staff_navigation(
@@ -76,6 +76,22 @@ def render(
     values.update(context or {})
     html = ctx.templates.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)
+
+
+def client_chrome(request: Request, language: str) -> tuple[tuple[str, str], ...]:
+    """What the client layout shows around a page beyond the page's own data: the menu and
+    footer links the plugins contribute, as (url, text) in ``language``, and the path the
+    language switch returns to (a page cached per customer is keyed by it)."""
+    ctx = request.app.state.ctx
+    customer = getattr(request.state, "customer", None)
+    menu = _menu(ctx, "client", customer) if customer is not None else []
+    footer = _footer(ctx, request.url.path, None)
+    return (
+        ("path", request.url.path),
+        *((item.url, item.text(language)) for item in menu),
+        ("footer", ""),
+        *((item.url, item.text(language)) for item in footer),
+    )
 
 
 def _menu(ctx: Any, section: str, user: Any) -> list[Any]:

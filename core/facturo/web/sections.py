@@ -60,9 +60,9 @@ def api_write(endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
-def load_customer(request: Request) -> Customer | None:
+async def load_customer(request: Request) -> Customer | None:
     """The logged-in customer (a live, fully verified session), or None."""
-    login = login_sessions.current(request, "customer")
+    login = await login_sessions.current_on_loop(request, "customer")
     if login is None:
         return None
     request.state.login = login
@@ -70,9 +70,9 @@ def load_customer(request: Request) -> Customer | None:
     return login.owner
 
 
-def load_staff(request: Request) -> StaffUser | None:
+async def load_staff(request: Request) -> StaffUser | None:
     """The logged-in staff user who passed two-factor when required, or None."""
-    login = login_sessions.current(request, "staff")
+    login = await login_sessions.current_on_loop(request, "staff")
     if login is None:
         return None
     request.state.login = login
@@ -197,11 +197,11 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
             request.state.api_token = token
             return await call(request)
         if section == "client":
-            request.state.customer = await run_in_threadpool(load_customer, request)
+            request.state.customer = await load_customer(request)
             user = request.state.customer
             login = "/client/login"
         else:
-            request.state.staff = await run_in_threadpool(load_staff, request)
+            request.state.staff = await load_staff(request)
             user = request.state.staff
             login = "/admin/login"
         if request.method in UNSAFE_METHODS:

@@ -17,6 +17,7 @@ from facturo.plugin import (
     Panel,
     PeriodicJob,
     PluginSettings,
+    RowReader,
     SearchHit,
     Service,
     StaffUser,
@@ -90,10 +91,22 @@ def client_menu_items(customer: Customer) -> list[MenuItem]:
 def client_dashboard_panels(
     ctx: Context, session: Session, customer: Customer, language: str
 ) -> list[Panel]:
-    from .views import dashboard_panel
+    from facturo.plugin import SessionReader
 
-    panel = dashboard_panel(ctx, session, customer, language)
+    from .dashboard import licence_summary, summary_panel
+
+    lines = licence_summary(ctx, SessionReader(session), customer.id, language)
+    panel = summary_panel(lines, language)
     return [panel] if panel is not None else []
+
+
+@hookimpl
+def client_dashboard_panel_key(
+    ctx: Context, reader: RowReader, customer_id: int, language: str
+) -> object:
+    from .dashboard import licence_summary
+
+    return licence_summary(ctx, reader, customer_id, language)
 
 
 @hookimpl

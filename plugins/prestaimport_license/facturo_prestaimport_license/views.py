@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from facturo.plugin import (
     Document,
     DocumentLine,
     OrderError,
-    Panel,
     Product,
     QuoteLine,
     Service,
@@ -325,33 +323,6 @@ def _int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def dashboard_panel(
-    ctx: Context, session: Session, customer: Customer, language: str
-) -> Panel | None:
-    """A short panel: each licence's shop and how many add-ons are usable."""
-    licences = customer_licences(session, customer.id)
-    if not licences:
-        return None
-    parts = []
-    for licence in licences:
-        binding = binding_of(session, licence.id)
-        views = addon_views(ctx, addon_rows(session, licence.id))
-        usable = sum(1 for view in views if view.status in ("ACTIVE", "GRACE"))
-        shop = (
-            binding.shop_host if binding else ("sin tienda" if language == "es" else "no shop yet")
-        )
-        label = "proveedores activos" if language == "es" else "suppliers active"
-        name = licence_name(session, licence, language)
-        where = "" if name == shop else f" · {escape(shop)}"
-        parts.append(f"<li>{escape(name)}{where} · {usable}/{len(views)} {label}</li>")
-    link = "Ver licencias" if language == "es" else "See licences"
-    return Panel(
-        title={"es": "Licencias", "en": "Licences"},
-        html=f'<ul>{"".join(parts)}</ul><p><a href="/client/licences">{link}</a></p>',
-        order=30,
-    )
 
 
 def client_routes() -> list[BaseRoute]:

@@ -16,6 +16,7 @@ from facturo.plugin import (
     Panel,
     PeriodicJob,
     PluginSettings,
+    RowReader,
     SearchHit,
     StaffUser,
     hookimpl,
@@ -61,6 +62,13 @@ def client_dashboard_panels(
     from .panels import client_panel
 
     return [client_panel(ctx, session, customer, language)]
+
+
+@hookimpl
+def client_dashboard_panel_key(reader: RowReader, customer_id: int) -> object:
+    from .panels import open_tickets
+
+    return open_tickets(reader, customer_id)
 
 
 @hookimpl

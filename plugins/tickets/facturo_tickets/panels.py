@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from facturo.plugin import Context, Customer, Panel, SearchHit, StaffUser
+from facturo.plugin import (
+    Context,
+    Customer,
+    Panel,
+    RowReader,
+    SearchHit,
+    SessionReader,
+    StaffUser,
+)
 
 from .models import Ticket
 from .references import format_reference, parse_reference
@@ -46,12 +54,48 @@ def _rows(tickets: list[Ticket], link: str, language: str) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+#: How many open tickets the client dashboard lists.
+DASHBOARD_TICKETS = 10
+
+
+_TICKETS = Ticket.__table__
+#: The customer's open tickets, newest activity first (built once, run on every dashboard).
+OPEN_TICKETS_QUERY = (
+    select(_TICKETS.c.number, _TICKETS.c.id, _TICKETS.c.subject, _TICKETS.c.status)
+    .where(
+        _TICKETS.c.customer_id == bindparam("customer_id"),
+        _TICKETS.c.merged_into_id.is_(None),
+        _TICKETS.c.status != "closed",
+    )
+    .order_by(_TICKETS.c.updated_at.desc(), _TICKETS.c.id.desc())
+    .limit(DASHBOARD_TICKETS)
+)
+
+
+def open_tickets(reader: RowReader, customer_id: int) -> tuple[tuple[int, str, str], ...]:
+    """The customer's first open tickets in :func:`.service.customer_tickets` order, as the
+    dashboard shows them: (number, subject, status). It is also the panel's cache key."""
+    rows = reader.rows(OPEN_TICKETS_QUERY, {"customer_id": customer_id})
+    return tuple(
+        (number or ticket_id, subject, status) for number, ticket_id, subject, status in rows
+    )
+
+
 def client_panel(ctx: Context, session: Session, customer: Customer, language: str) -> Panel:
     """The customer's open tickets, with a link to open a new one."""
-    tickets = [t for t in customer_tickets(session, customer.id) if t.status != "closed"]
+    return open_tickets_panel(open_tickets(SessionReader(session), customer.id), language)
+
+
+def open_tickets_panel(tickets: tuple[tuple[int, str, str], ...], language: str) -> Panel:
+    """The dashboard panel listing ``tickets`` (see :func:`open_tickets`) in ``language``."""
     es = language == "es"
     if tickets:
-        body = _rows(tickets[:10], "/client/tickets/", language)
+        items = [
+            f'<li><a href="/client/tickets/{number}">{escape(format_reference(number))}</a> '
+            f"{escape(subject)} — {escape(status_label(status, language))}</li>"
+            for number, subject, status in tickets
+        ]
+        body = "<ul>" + "".join(items) + "</ul>"
     else:
         body = (
             "<p>" + ("No tienes tickets abiertos." if es else "You have no open tickets.") + "</p>"

@@ -1,0 +1,222 @@
+"""What a customer's overview (the client dashboard) shows, read as plain values.
+
+Two Core queries and no ORM objects: the customer with their services (and the products'
+names), and their ten most relevant documents (unpaid first, then newest) with the totals of
+their issued credit notes. The values are immutable and hashable, so the whole overview can
+stand as the key of a rendered page: two equal overviews render the same page.
+
+The view objects carry the attribute names the client templates read from the ORM models
+(``service.product.name(lang)``, ``document.display_number``, ``document.credit_notes``…), so
+the same table macros render them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, bindparam, case, select
+
+from facturo.db.reader import RowReader
+from facturo.models import Customer, Document, Product, Service
+
+#: How many documents the overview lists.
+RECENT_DOCUMENTS = 10
+#: A service row: the ORM model or its view.
+S = TypeVar("S", "ServiceView", Service)
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    """The customer as the page shows them (greeting, banners)."""
+
+    id: int
+    name: str
+    company: str
+    email_verified_at: datetime | None
+
+    @property
+    def display_name(self) -> str:
+        """The company, else the person's name (as :attr:`Customer.display_name`)."""
+        return self.company or self.name
+
+    @property
+    def is_verified(self) -> bool:
+        """True once the email address was verified."""
+        return self.email_verified_at is not None
+
+
+@dataclass(frozen=True)
+class ProductNames:
+    """A product's name in each language."""
+
+    name_es: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` (as :meth:`Product.name`)."""
+        return self.name_en if language == "en" else self.name_es
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """One row of the services table."""
+
+    id: int
+    parent_id: int | None
+    product: ProductNames
+    label: str
+    status: str
+    cycle: str
+    next_due_date: date | None
+    price: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class CreditNoteView:
+    """What the shown status of an invoice needs of one of its credit notes."""
+
+    total: Decimal
+    is_issued: bool
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """One row of the documents table."""
+
+    id: int
+    kind: str
+    status: str
+    display_number: str
+    issue_date: date
+    invoice_date: date | None
+    total: Decimal
+    currency: str
+    credit_notes: tuple[CreditNoteView, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the client dashboard shows that the core reads."""
+
+    customer: CustomerView
+    services: tuple[ServiceView, ...]
+    documents: tuple[DocumentView, ...]
+
+
+_CUSTOMERS, _SERVICES, _PRODUCTS = Customer.__table__, Service.__table__, Product.__table__
+_DOCUMENTS = Document.__table__
+_NOTES = _DOCUMENTS.alias("notes")
+
+#: The customer with their services and the products' names (built once: constructing a
+#: statement costs more than running it).
+SERVICES_QUERY = (
+    select(
+        _CUSTOMERS.c.name,
+        _CUSTOMERS.c.company,
+        _CUSTOMERS.c.email_verified_at,
+        _SERVICES.c.id,
+        _SERVICES.c.parent_id,
+        _PRODUCTS.c.name_es,
+        _PRODUCTS.c.name_en,
+        _SERVICES.c.label,
+        _SERVICES.c.status,
+        _SERVICES.c.cycle,
+        _SERVICES.c.next_due_date,
+        _SERVICES.c.price,
+        _SERVICES.c.currency,
+    )
+    .select_from(_CUSTOMERS)
+    .outerjoin(_SERVICES, _SERVICES.c.customer_id == _CUSTOMERS.c.id)
+    .outerjoin(_PRODUCTS, _PRODUCTS.c.id == _SERVICES.c.product_id)
+    .where(_CUSTOMERS.c.id == bindparam("customer_id"))
+    .order_by(_SERVICES.c.id)
+)
+#: The customer's first documents, unpaid first, then newest.
+_TOP_DOCUMENTS = (
+    select(
+        _DOCUMENTS.c.id,
+        _DOCUMENTS.c.kind,
+        _DOCUMENTS.c.status,
+        _DOCUMENTS.c.number,
+        _DOCUMENTS.c.reference,
+        _DOCUMENTS.c.issue_date,
+        _DOCUMENTS.c.invoice_date,
+        _DOCUMENTS.c.total,
+        _DOCUMENTS.c.currency,
+    )
+    .where(_DOCUMENTS.c.customer_id == bindparam("customer_id"))
+    .order_by(case((_DOCUMENTS.c.status == "unpaid", 0), else_=1), _DOCUMENTS.c.id.desc())
+    .limit(RECENT_DOCUMENTS)
+    .subquery("top")
+)
+_TOP = _TOP_DOCUMENTS.c
+#: Those documents (in that order) each with its issued credit notes' totals: one row per
+#: document and credit note, or one with NULLs for a document without any.
+DOCUMENTS_QUERY = (
+    select(*_TOP, _NOTES.c.total)
+    .select_from(_TOP_DOCUMENTS)
+    .outerjoin(_NOTES, and_(_NOTES.c.original_id == _TOP.id, _NOTES.c.number.is_not(None)))
+    .order_by(case((_TOP.status == "unpaid", 0), else_=1), _TOP.id.desc(), _NOTES.c.id)
+)
+
+
+def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
+    """The overview of ``customer_id`` (None when there is no such customer): services in
+    :func:`ordered_services` order, documents in :func:`recent_documents`' order. Run it and
+    anything that must agree with it through one :class:`~facturo.db.reader.SessionReader` of
+    a ``Database.snapshot_session``."""
+    params = {"customer_id": customer_id}
+    rows = reader.rows(SERVICES_QUERY, params)
+    if not rows:
+        return None
+    first = rows[0]
+    customer = CustomerView(customer_id, first[0], first[1] or "", first[2])
+    services = [
+        ServiceView(
+            id=row[3],
+            parent_id=row[4],
+            product=ProductNames(row[5], row[6]),
+            label=row[7],
+            status=row[8],
+            cycle=row[9],
+            next_due_date=row[10],
+            price=row[11],
+            currency=row[12],
+        )
+        for row in rows
+        if row[3] is not None
+    ]
+    return Overview(customer, tuple(ordered_services(services)), _documents(reader, params))
+
+
+def ordered_services(services: Iterable[S]) -> list[S]:
+    """Main services before their add-ons, each add-on right after its parent."""
+    return sorted(services, key=lambda s: (s.parent_id or s.id, s.parent_id is not None, s.id))
+
+
+def _documents(reader: RowReader, params: dict[str, Any]) -> tuple[DocumentView, ...]:
+    documents: dict[int, tuple[Any, ...]] = {}
+    notes: dict[int, list[CreditNoteView]] = {}
+    for row in reader.rows(DOCUMENTS_QUERY, params):
+        documents.setdefault(row[0], row)
+        if row[9] is not None:
+            notes.setdefault(row[0], []).append(CreditNoteView(row[9], True))
+    return tuple(
+        DocumentView(
+            id=row[0],
+            kind=row[1],
+            status=row[2],
+            display_number=row[3] or row[4],
+            issue_date=row[5],
+            invoice_date=row[6],
+            total=row[7],
+            currency=row[8],
+            credit_notes=tuple(notes.get(row[0], ())),
+        )
+        for row in documents.values()
+    )

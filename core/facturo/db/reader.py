@@ -1,0 +1,175 @@
+"""Reading rows of a few fixed Core SELECTs, from a session or straight from the driver.
+
+Code that runs on every request of a hot page (the section guard's session lookup, the client
+dashboard's cache key) reads through a :class:`RowReader`: ``rows(statement, params)`` gives
+the typed rows of a Core SELECT built once at import. Two readers give the same values:
+
+* :class:`SessionReader` runs the statements on a session's connection (in its transaction,
+  so in its snapshot): for reads that must agree with others, such as a page and its key.
+* :class:`PinnedReader` runs them on one DB-API connection per thread kept in autocommit
+  (every statement sees the latest committed data, each in its own snapshot), with SQL
+  compiled once per statement and the column types' own result processing: no pool
+  checkout, no transaction, no SQLAlchemy execution context. It is meant for the event
+  loop's thread, where an indexed read is cheaper than a hop to the threadpool. Statements
+  must not use expanding (``IN``) parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, Select, event
+from sqlalchemy.orm import Session
+
+Row = tuple[Any, ...]
+
+
+class RowReader(Protocol):
+    """Something that runs a Core SELECT and returns its typed rows."""
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params``, each value as its column type gives it."""
+        ...
+
+
+class SessionReader:
+    """Rows read on ``session``'s connection, inside its transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
+        return [tuple(row) for row in self.session.connection().execute(statement, params)]
+
+
+class _Compiled:
+    """A statement compiled for one dialect: SQL, parameter order and defaults (the literal
+    values the statement holds), bind and result processors."""
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.statement = statement  # kept so that its id is not reused while cached
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        self.order = list(compiled.positiontup or ())
+        self.defaults = dict(compiled.construct_params(_check=False))
+        self.binds: dict[str, Callable[[Any], Any]] = dict(
+            getattr(compiled, "_bind_processors", {})
+        )
+        self.dialect = dialect
+        #: (index, processor) of the columns whose values the type converts, known once the
+        #: driver has described the result (a type's processor may depend on it: numerics on
+        #: PostgreSQL).
+        self.processed: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    def describe(self, description: Sequence[Sequence[Any]]) -> None:
+        """Pick the result processors for the driver's ``cursor.description``."""
+        processors = [
+            column.type._cached_result_processor(self.dialect, described[1])
+            for column, described in zip(self.statement.selected_columns, description, strict=True)
+        ]
+        self.processed = [(index, process) for index, process in enumerate(processors) if process]
+
+    def arguments(self, params: dict[str, Any]) -> Any:
+        """The DB-API parameters for ``params`` (processed as SQLAlchemy would)."""
+        values = {**self.defaults, **params}
+        binds = self.binds
+        for name, process in binds.items():
+            if values.get(name) is not None:
+                values[name] = process(values[name])
+        return [values[name] for name in self.order] if self.positional else values
+
+    def convert(self, raw: Sequence[Sequence[Any]]) -> list[Row]:
+        """Typed rows from the driver's rows."""
+        processed = self.processed or ()
+        if not processed:
+            return [tuple(row) for row in raw]
+        rows = []
+        for row in raw:
+            values = list(row)
+            for index, process in processed:
+                value = values[index]
+                if value is not None:
+                    values[index] = process(value)
+            rows.append(tuple(values))
+        return rows
+
+
+class PinnedReader:
+    """Rows read on a DB-API connection of the calling thread's own, in autocommit mode.
+
+    Each thread that reads gets one connection, kept until the engine is disposed; read only
+    from a few long-lived threads (the event loop's). A database error replaces the connection
+    and the statement is tried once more before the error is raised.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
+        self._compiled: dict[int, _Compiled] = {}
+        self._local = threading.local()
+        self._open: list[Any] = []
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", self._close_all)
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
+        arguments = compiled.arguments(params)
+        for attempt in (1, 2):
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(compiled.sql, arguments)
+                if compiled.processed is None:
+                    compiled.describe(cursor.description)
+                fetched = cursor.fetchall()
+                cursor.close()
+                return compiled.convert(fetched)
+            except self.errors:
+                self._discard(connection)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connection(self) -> Any:
+        connection: Any = getattr(self._local, "connection", None)
+        if connection is None:
+            fairy = self.engine.raw_connection()
+            fairy.detach()  # ours from now on; the pool opens another when it needs one
+            connection = fairy.dbapi_connection
+            connection.rollback()
+            if self.engine.dialect.name == "postgresql":
+                connection.autocommit = True
+            elif self.engine.dialect.name == "sqlite":
+                connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
+            with self._lock:
+                self._open.append(connection)
+            self._local.connection = connection
+        return connection
+
+    def _discard(self, connection: Any) -> None:
+        self._local.connection = None
+        with self._lock:
+            if connection in self._open:
+                self._open.remove(connection)
+        try:
+            connection.close()
+        except self.errors:
+            pass
+
+    def _close_all(self, _engine: Any = None) -> None:
+        with self._lock:
+            connections, self._open = self._open, []
+        for connection in connections:
+            try:
+                connection.close()
+            except self.errors:
+                pass
+        self._local = threading.local()

@@ -1,0 +1,69 @@
+"""The row readers of the hot paths: the same typed values whichever reads, the latest
+committed data on the pinned connection, closed with the engine."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import update
+
+from facturo.billing.overview import DOCUMENTS_QUERY, SERVICES_QUERY, read_overview
+from facturo.context import Context
+from facturo.db.reader import PinnedReader, SessionReader
+from facturo.models import Service
+from facturo.testing import make_catalog, make_customer
+
+
+def seeded(ctx: Context) -> int:
+    licence, _ = make_catalog(ctx)
+    customer = make_customer(ctx)
+    with ctx.db.transaction() as session:
+        session.add(
+            Service(
+                customer_id=customer.id,
+                product_id=licence.id,
+                status="active",
+                cycle="annual",
+                price=Decimal("149.00"),
+                currency="EUR",
+                next_due_date=date(2027, 3, 14),
+            )
+        )
+    return customer.id
+
+
+def test_every_reader_gives_the_same_typed_rows(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    params = {"customer_id": customer_id}
+    with ctx.db.snapshot_session() as session:
+        expected = [
+            SessionReader(session).rows(q, params) for q in (SERVICES_QUERY, DOCUMENTS_QUERY)
+        ]
+        overview = read_overview(SessionReader(session), customer_id)
+    reader = ctx.db.pinned_reader()
+    assert [reader.rows(q, params) for q in (SERVICES_QUERY, DOCUMENTS_QUERY)] == expected
+    assert read_overview(reader, customer_id) == overview
+    service = overview.services[0] if overview is not None else None
+    assert service is not None and service.price == Decimal("149.00")
+    assert service.next_due_date == date(2027, 3, 14)
+
+
+def test_the_pinned_reader_sees_each_commit(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = ctx.db.pinned_reader()
+    before = read_overview(reader, customer_id)
+    assert before is not None and before.services[0].status == "active"
+    with ctx.db.transaction() as session:
+        session.execute(update(Service).values(status="suspended"))
+    after = read_overview(reader, customer_id)
+    assert after is not None and after.services[0].status == "suspended"
+
+
+def test_the_pinned_reader_closes_its_connections_with_the_engine(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = PinnedReader(ctx.db.engine)
+    assert read_overview(reader, customer_id) is not None
+    assert len(reader._open) == 1
+    ctx.db.dispose()
+    assert reader._open == []

@@ -54,6 +54,9 @@ def test_phone_width_price_list_and_folded_menu_without_javascript(
         page.get_by_role("link", name="Cerrar menú").click()
         expect(documents).to_be_hidden()
 
+        # The first Tab on a page reaches the skip link. On a fresh load: after the fragment
+        # navigation of "Cerrar menú", where the next Tab starts from depends on timing.
+        page.goto(f"{live.url}/client/")
         page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Saltar al contenido")
         expect(skip).to_be_focused()

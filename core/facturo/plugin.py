@@ -57,7 +57,7 @@ from facturo.contributions import (
 from facturo.csv_export import csv_response, safe_cell, safe_row
 from facturo.db.base import Base
 from facturo.db.migrations import CORE_HEAD
-from facturo.db.reader import RowReader, SessionReader
+from facturo.db.reader import PinnedConnections, RowReader, SessionReader
 from facturo.db.types import Money, Rate, UTCDateTime, utcnow
 from facturo.db.util import insert_ignore
 from facturo.delivery.outbox import enqueue_email, enqueue_event
@@ -171,6 +171,7 @@ __all__ = [
     "period_end_instant",
     "period_for",
     "PeriodicJob",
+    "PinnedConnections",
     "place_order",
     "PluginSettings",
     "Product",

@@ -99,6 +99,7 @@ EXPORTED = [
     "period_end_instant",
     "period_for",
     "PeriodicJob",
+    "PinnedConnections",
     "place_order",
     "PluginSettings",
     "Product",

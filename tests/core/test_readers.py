@@ -64,6 +64,6 @@ def test_the_pinned_reader_closes_its_connections_with_the_engine(ctx: Context) 
     customer_id = seeded(ctx)
     reader = PinnedReader(ctx.db.engine)
     assert read_overview(reader, customer_id) is not None
-    assert len(reader._open) == 1
+    assert len(reader.connections._open) == 1
     ctx.db.dispose()
-    assert reader._open == []
+    assert reader.connections._open == []

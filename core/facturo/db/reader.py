@@ -99,39 +99,40 @@ class _Compiled:
         return rows
 
 
-class PinnedReader:
-    """Rows read on a DB-API connection of the calling thread's own, in autocommit mode.
+class PinnedConnections:
+    """One DB-API connection per thread for ``engine``, in autocommit mode (every statement
+    sees the latest committed data, each in its own snapshot); all are closed when the engine
+    (or one of ``dispose_with``) is disposed. Read only from a few long-lived threads (the
+    event loop's)."""
 
-    Each thread that reads gets one connection, kept until the engine is disposed; read only
-    from a few long-lived threads (the event loop's). A database error replaces the connection
-    and the statement is tried once more before the error is raised.
-    """
-
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, dispose_with: Sequence[Engine] = ()) -> None:
         self.engine = engine
         self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
-        self._compiled: dict[int, _Compiled] = {}
         self._local = threading.local()
         self._open: list[Any] = []
         self._lock = threading.Lock()
-        event.listen(engine, "engine_disposed", self._close_all)
+        for owner in {id(e): e for e in (engine, *dispose_with)}.values():
+            event.listen(owner, "engine_disposed", self._close_all)
 
-    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
-        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
-        compiled = self._compiled.get(id(statement))
-        if compiled is None:
-            compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
-        arguments = compiled.arguments(params)
+    def fetch(
+        self,
+        sql: str,
+        arguments: Any = (),
+        described: Callable[[Sequence[Sequence[Any]]], None] | None = None,
+    ) -> list[Sequence[Any]]:
+        """Run ``sql`` on this thread's connection and return every row (``described`` is
+        given the cursor's description first); on a database error the connection is replaced
+        and the statement tried once more before the error is raised."""
         for attempt in (1, 2):
             connection = self._connection()
             try:
                 cursor = connection.cursor()
-                cursor.execute(compiled.sql, arguments)
-                if compiled.processed is None:
-                    compiled.describe(cursor.description)
-                fetched = cursor.fetchall()
+                cursor.execute(sql, arguments)
+                if described is not None:
+                    described(cursor.description)
+                fetched: list[Sequence[Any]] = cursor.fetchall()
                 cursor.close()
-                return compiled.convert(fetched)
+                return fetched
             except self.errors:
                 self._discard(connection)
                 if attempt == 2:
@@ -173,3 +174,22 @@ class PinnedReader:
             except self.errors:
                 pass
         self._local = threading.local()
+
+
+class PinnedReader:
+    """Rows read on a DB-API connection of the calling thread's own, in autocommit mode
+    (:class:`PinnedConnections`), with each statement compiled once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.connections = PinnedConnections(engine)
+        self._compiled: dict[int, _Compiled] = {}
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
+        describe = compiled.describe if compiled.processed is None else None
+        fetched = self.connections.fetch(compiled.sql, compiled.arguments(params), describe)
+        return compiled.convert(fetched)

@@ -1,7 +1,7 @@
 """Core statements compiled once and run on raw DB-API connections, for the validation hot path.
 
-:class:`PinnedConnections` keeps one connection per thread (the event loop's, in a web process)
-in autocommit mode, on which :class:`PinnedQuery` runs: no pool checkout or pre-ping, no
+:class:`~facturo.plugin.PinnedConnections` (the core's) keeps one connection per thread (the
+event loop's, in a web process) in autocommit mode, on which :class:`PinnedQuery` runs: no pool checkout or pre-ping, no
 SQLAlchemy execution context and no transaction per request, and every SELECT still sees the
 latest committed data. The connections are closed when the engine is disposed. :class:`FastInsert` writes many rows with one
 ``executemany`` in one transaction.
@@ -9,11 +9,12 @@ latest committed data. The connections are closed when the engine is disposed. :
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, event, insert
+from sqlalchemy import Engine, Table, bindparam, insert
+
+from facturo.plugin import PinnedConnections
 
 Converter = Callable[[Sequence[Any]], tuple[Any, ...]]
 
@@ -37,74 +38,6 @@ class _Compiled:
             name: (binds[name](value) if name in binds else value) for name, value in params.items()
         }
         return [values[name] for name in self.order] if self.positional else values
-
-
-class PinnedConnections:
-    """One DB-API connection per thread for ``engine``, in autocommit mode; all of them are
-    closed when the engine (or one of ``dispose_with``) is disposed."""
-
-    def __init__(self, engine: Engine, dispose_with: Sequence[Engine] = ()) -> None:
-        self.engine = engine
-        self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
-        self._local = threading.local()
-        self._open: list[Any] = []
-        self._lock = threading.Lock()
-        for owner in {id(e): e for e in (engine, *dispose_with)}.values():
-            event.listen(owner, "engine_disposed", self._close_all)
-
-    def fetch(self, sql: str, arguments: Any = ()) -> list[Sequence[Any]]:
-        """Run ``sql`` on this thread's connection and return every row; on a database error
-        the connection is replaced and the statement tried once more before the error is
-        raised."""
-        for attempt in (1, 2):
-            connection = self._connection()
-            try:
-                cursor = connection.cursor()
-                cursor.execute(sql, arguments)
-                fetched: list[Sequence[Any]] = cursor.fetchall()
-                cursor.close()
-                return fetched
-            except self.errors:
-                self._discard(connection)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _connection(self) -> Any:
-        connection: Any = getattr(self._local, "connection", None)
-        if connection is None:
-            fairy = self.engine.raw_connection()
-            fairy.detach()  # ours from now on; the pool opens another when it needs one
-            connection = fairy.dbapi_connection
-            connection.rollback()
-            if self.engine.dialect.name == "postgresql":
-                connection.autocommit = True
-            elif self.engine.dialect.name == "sqlite":
-                connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
-            with self._lock:
-                self._open.append(connection)
-            self._local.connection = connection
-        return connection
-
-    def _discard(self, connection: Any) -> None:
-        self._local.connection = None
-        with self._lock:
-            if connection in self._open:
-                self._open.remove(connection)
-        try:
-            connection.close()
-        except self.errors:
-            pass
-
-    def _close_all(self, _engine: Any = None) -> None:
-        with self._lock:
-            connections, self._open = self._open, []
-        for connection in connections:
-            try:
-                connection.close()
-            except self.errors:
-                pass
-        self._local = threading.local()
 
 
 class PinnedQuery:

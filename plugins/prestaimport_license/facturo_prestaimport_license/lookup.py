@@ -20,10 +20,10 @@ from datetime import datetime
 
 from sqlalchemy import Table, bindparam, func, select
 
-from facturo.plugin import Context
+from facturo.plugin import Context, PinnedConnections
 
 from .evaluation import AddonState, KeyState, LicenseState, LicenseStatus, ShopBinding
-from .fastdb import Converter, PinnedConnections, PinnedQuery
+from .fastdb import Converter, PinnedQuery
 from .migrations.prestaimport_license_0002_pv_state_version import (
     VERSION_TABLE,
     trigger_names,

@@ -1,10 +1,10 @@
 """Core statements compiled once and run on raw DB-API connections, for the validation hot path.
 
 :class:`~facturo.plugin.PinnedConnections` (the core's) keeps one connection per thread (the
-event loop's, in a web process) in autocommit mode, on which :class:`PinnedQuery` runs: no pool checkout or pre-ping, no
-SQLAlchemy execution context and no transaction per request, and every SELECT still sees the
-latest committed data. The connections are closed when the engine is disposed. :class:`FastInsert` writes many rows with one
-``executemany`` in one transaction.
+event loop's, in a web process) in autocommit mode, on which :class:`PinnedQuery` runs: no pool
+checkout or pre-ping, no SQLAlchemy execution context and no transaction per request, and every
+SELECT still sees the latest committed data. The connections are closed when the engine is
+disposed. :class:`FastInsert` writes many rows with one ``executemany`` in one transaction.
 """
 
 from __future__ import annotations

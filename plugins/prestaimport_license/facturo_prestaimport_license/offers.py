@@ -6,9 +6,10 @@ offer for it: the amount with tax of its renewal proforma (made or reused throug
 valid ``offer_link_days`` and the EPC QR payload of a transfer paying it.
 
 Cost on the validation path: :func:`wants_offers` is pure and answers False unless an add-on
-billed by a service (the state query reads which are) is near its expiry; only then :func:`renewal_offers` runs one indexed query (add-ons by
-``(licence_id, supplier_id)``, their links by ``(licence_id, addon_id, expires_at)``). A link
-(and, the first time, the proforma) is written only when no live link exists.
+billed by a service (the state query reads which are) is near its expiry; only then
+:func:`renewal_offers` runs one indexed query (add-ons by ``(licence_id, supplier_id)``, their
+links by ``(licence_id, addon_id, expires_at)``). A link (and, the first time, the proforma) is
+written only when no live link exists.
 
 Tokens are ``<link id>.<HMAC>``: derived from the row, never stored; a link is spent by one
 conditional UPDATE when its page is opened.

@@ -17,8 +17,9 @@ TRIES = 9
 TOLERANCE = 0.25
 #: The machine is shared: a round may be disturbed by others' load, so a comparison gets a few
 #: rounds and passes when one of them is within the tolerance. A real difference (an argon2
-#: check on one side only: ~100 ms against ~3 ms) fails every round.
-ROUNDS = 3
+#: check on one side only: ~100 ms against ~3 ms) fails every round; noise flips sides (one CI
+#: run under load saw 10.4/7.3, 11.1/6.0, then 7.3/10.7 ms for a password reset).
+ROUNDS = 5
 #: What is measured is the cost of argon2; the rest of the suite hashes cheaply.
 pytestmark = pytest.mark.usefixtures("production_hashing")
 

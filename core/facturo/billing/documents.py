@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from facturo import audit
 from facturo.billing import (
@@ -434,26 +434,6 @@ def customer_documents(
         query = query.where(Document.status == status)
     if limit is not None:
         query = query.limit(limit).offset(offset)
-    return list(session.scalars(query))
-
-
-def recent_documents(session: Session, customer_id: int, limit: int = 10) -> list[Document]:
-    """A customer's first ``limit`` documents in :func:`customer_documents`' order (unpaid
-    first, then newest first), read with a LIMIT and without the snapshot columns a list does
-    not show (touching one raises instead of loading it row by row)."""
-    query = (
-        select(Document)
-        .where(Document.customer_id == customer_id)
-        .options(
-            selectinload(Document.credit_notes),
-            defer(Document.seller, raiseload=True),
-            defer(Document.customer_data, raiseload=True),
-            defer(Document.tax_breakdown, raiseload=True),
-            defer(Document.legends, raiseload=True),
-        )
-        .order_by(case((Document.status == "unpaid", 0), else_=1), Document.id.desc())
-        .limit(limit)
-    )
     return list(session.scalars(query))
 
 

@@ -167,9 +167,10 @@ DOCUMENTS_QUERY = (
 
 def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
     """The overview of ``customer_id`` (None when there is no such customer): services in
-    :func:`ordered_services` order, documents in :func:`recent_documents`' order. Run it and
-    anything that must agree with it through one :class:`~facturo.db.reader.SessionReader` of
-    a ``Database.snapshot_session``."""
+    :func:`ordered_services` order, the first documents in the order of
+    :func:`~facturo.billing.documents.customer_documents`. Run it and anything that must agree
+    with it through one :class:`~facturo.db.reader.SessionReader` of a
+    ``Database.snapshot_session``."""
     params = {"customer_id": customer_id}
     rows = reader.rows(SERVICES_QUERY, params)
     if not rows:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import String, bindparam, literal_column, select, update
 
 from facturo.billing.overview import DOCUMENTS_QUERY, SERVICES_QUERY, read_overview
 from facturo.context import Context
+from facturo.db.libpq import numbered
 from facturo.db.reader import PinnedReader, SessionReader
-from facturo.models import Service
+from facturo.models import Customer, Service
 from facturo.testing import make_catalog, make_customer
 
 
@@ -67,3 +69,42 @@ def test_the_pinned_reader_closes_its_connections_with_the_engine(ctx: Context) 
     assert len(reader.connections._open) == 1
     ctx.db.dispose()
     assert reader.connections._open == []
+
+
+def test_placeholders_are_numbered_once_per_name() -> None:
+    sql = "SELECT %(a)s, %(b)s, %(a)s, 'x%%'"
+    assert numbered(sql) == ("SELECT $1, $2, $1, 'x%'", ["a", "b"])
+    assert numbered("SELECT %s + %s") == ("SELECT $1 + $2", 2)
+    assert numbered("SELECT 1") == ("SELECT 1", 0)
+
+
+def test_a_failed_read_raises_and_the_next_one_reads(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = ctx.db.pinned_reader()
+    connections = reader.connections
+    with pytest.raises(connections.errors):
+        connections.fetch("SELECT no_such_column FROM customers")
+    percent = select(literal_column("'a%b'")).where(Customer.id == bindparam("id"))
+    assert reader.rows(percent, {"id": customer_id}) == [("a%b",)]
+    overview = read_overview(reader, customer_id)
+    assert overview is not None and overview.customer.id == customer_id
+
+
+def test_the_pinned_reader_survives_a_lost_connection(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = ctx.db.pinned_reader()
+    assert read_overview(reader, customer_id) is not None
+    for connection in list(reader.connections._open):
+        connection.close()  # as a database restart leaves it
+    overview = read_overview(reader, customer_id)
+    assert overview is not None and overview.services[0].price == Decimal("149.00")
+
+
+def test_a_null_parameter_reads_as_sql_null(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = ctx.db.pinned_reader()
+    by_company = select(Customer.id).where(
+        (Customer.id == bindparam("id")) & (bindparam("company", type_=String) == None)  # noqa: E711
+    )
+    assert reader.rows(by_company, {"id": customer_id, "company": None}) == [(customer_id,)]
+    assert reader.rows(by_company, {"id": customer_id, "company": "x"}) == []

@@ -11,7 +11,8 @@ the typed rows of a Core SELECT built once at import. Two readers give the same 
   compiled once per statement and the column types' own result processing: no pool
   checkout, no transaction, no SQLAlchemy execution context. It is meant for the event
   loop's thread, where an indexed read is cheaper than a hop to the threadpool. Statements
-  must not use expanding (``IN``) parameters.
+  must not use expanding (``IN``) parameters. On PostgreSQL each statement is prepared once
+  per connection and run through libpq (:mod:`facturo.db.libpq`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine, Select, event
 from sqlalchemy.orm import Session
+
+from facturo.db.libpq import PreparedStatements
 
 Row = tuple[Any, ...]
 
@@ -110,6 +113,8 @@ class PinnedConnections:
         self.errors: tuple[type[BaseException], ...] = (engine.dialect.loaded_dbapi.Error,)
         self._local = threading.local()
         self._open: list[Any] = []
+        #: On PostgreSQL, each connection's statements run as prepared through libpq.
+        self._prepared: dict[int, PreparedStatements] = {}
         self._lock = threading.Lock()
         for owner in {id(e): e for e in (engine, *dispose_with)}.values():
             event.listen(owner, "engine_disposed", self._close_all)
@@ -126,6 +131,12 @@ class PinnedConnections:
         for attempt in (1, 2):
             connection = self._connection()
             try:
+                prepared = self._prepared.get(id(connection))
+                if prepared is not None:
+                    rows, columns = prepared.fetch(sql, arguments)
+                    if described is not None:
+                        described(columns)
+                    return rows  # type: ignore[return-value]
                 cursor = connection.cursor()
                 cursor.execute(sql, arguments)
                 if described is not None:
@@ -148,6 +159,7 @@ class PinnedConnections:
             connection.rollback()
             if self.engine.dialect.name == "postgresql":
                 connection.autocommit = True
+                self._prepared[id(connection)] = PreparedStatements(connection)
             elif self.engine.dialect.name == "sqlite":
                 connection.isolation_level = None  # no implicit BEGIN: each SELECT on its own
             with self._lock:
@@ -160,6 +172,7 @@ class PinnedConnections:
         with self._lock:
             if connection in self._open:
                 self._open.remove(connection)
+            self._prepared.pop(id(connection), None)
         try:
             connection.close()
         except self.errors:
@@ -168,6 +181,7 @@ class PinnedConnections:
     def _close_all(self, _engine: Any = None) -> None:
         with self._lock:
             connections, self._open = self._open, []
+            self._prepared = {}
         for connection in connections:
             try:
                 connection.close()

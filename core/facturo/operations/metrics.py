@@ -3,7 +3,8 @@
 Two kinds of figure:
 
 * **per process**: the latency of every request by method, route template and status class
-  (``facturo_http_request_duration_seconds``). With several web processes on one machine set
+  (``facturo_http_request_duration_seconds``) and how often a kept page was served without
+  rendering (``facturo_page_cache_lookups_total``, by page and ``hit``/``miss``). With several web processes on one machine set
   ``PROMETHEUS_MULTIPROC_DIR`` (an empty folder, before the processes start): the client's
   multiprocess mode then adds up every process's samples in whichever process answers the
   scrape. Without it each process reports only its own requests.
@@ -20,7 +21,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -36,6 +37,12 @@ REQUEST_SECONDS = Histogram(
     ("method", "route", "status"),
     registry=None,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+PAGE_CACHE_LOOKUPS = Counter(
+    "facturo_page_cache_lookups",
+    "Lookups of a kept rendered page, by page and result (hit: served without rendering).",
+    ("page", "result"),
+    registry=None,
 )
 
 
@@ -129,8 +136,8 @@ def _plugin_families(samples: list[Any]) -> Iterator[Metric]:
 
 
 def metrics_registry(ctx: Context) -> CollectorRegistry:
-    """The registry ``/metrics`` exposes: request latency (all processes' in multiprocess
-    mode) and the database figures."""
+    """The registry ``/metrics`` exposes: request latency and kept-page lookups (all
+    processes' in multiprocess mode) and the database figures."""
     registry = CollectorRegistry(auto_describe=False)
     folder = multiprocess_dir()
     if folder:
@@ -139,6 +146,7 @@ def metrics_registry(ctx: Context) -> CollectorRegistry:
         multiprocess.MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     else:
         registry.register(REQUEST_SECONDS)
+        registry.register(PAGE_CACHE_LOOKUPS)
     registry.register(DatabaseCollector(ctx))
     return registry
 

@@ -54,7 +54,7 @@ def pages_of(request: Request) -> PageCache:
     state = request.app.state
     pages = getattr(state, "dashboard_pages", None)
     if pages is None:
-        pages = state.dashboard_pages = PageCache()
+        pages = state.dashboard_pages = PageCache("client_dashboard")
     return pages
 
 

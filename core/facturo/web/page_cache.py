@@ -18,6 +18,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
+from facturo.operations.metrics import PAGE_CACHE_LOOKUPS
+
 #: Stands for the CSRF token in a stored page: random per process, so no data can forge it.
 PLACEHOLDER = "csrf-" + secrets.token_hex(16)
 _PLACEHOLDER_BYTES = PLACEHOLDER.encode("ascii")
@@ -29,14 +31,17 @@ def fill(body: bytes, csrf_token: str) -> bytes:
 
 
 class PageCache:
-    """At most ``slots`` pages, least recently used dropped first; safe across threads."""
+    """At most ``slots`` pages, least recently used dropped first; safe across threads. Its
+    hits and misses are counted, and reported by ``/metrics`` under the page's ``name``."""
 
-    def __init__(self, slots: int = 1024) -> None:
+    def __init__(self, name: str, slots: int = 1024) -> None:
         self.slots = slots
         self._pages: OrderedDict[Hashable, tuple[object, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._hit = PAGE_CACHE_LOOKUPS.labels(name, "hit")
+        self._miss = PAGE_CACHE_LOOKUPS.labels(name, "miss")
 
     def get(self, slot: Hashable, key: object) -> bytes | None:
         """The page stored in ``slot`` if it was rendered from a key equal to ``key``."""
@@ -44,9 +49,11 @@ class PageCache:
             found = self._pages.get(slot)
             if found is None or found[0] != key:
                 self.misses += 1
+                self._miss.inc()
                 return None
             self._pages.move_to_end(slot)
             self.hits += 1
+            self._hit.inc()
             return found[1]
 
     def put(self, slot: Hashable, key: object, body: bytes) -> None:

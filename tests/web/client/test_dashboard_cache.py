@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
 from facturo.contributions import Panel
 from facturo.models import Customer, Document, Product, Service
+from facturo.operations.metrics import exposition, metrics_registry
 from facturo.plugin import hookimpl
 from facturo.testing import AppClient, logged_in_cookies, make_catalog, session_cookie
 from facturo.testing_flows import pay
@@ -86,6 +87,26 @@ def pages_of_site(site: Site) -> Any:
         app = site.app
 
     return pages_of(Request())  # type: ignore[arg-type]
+
+
+def lookups(site: Site, result: str) -> float:
+    """The ``/metrics`` count of the dashboard's kept-page lookups with ``result``."""
+    text = exposition(metrics_registry(site.ctx)).decode()
+    sample = f'facturo_page_cache_lookups_total{{page="client_dashboard",result="{result}"}} '
+    lines = [line for line in text.splitlines() if line.startswith(sample)]
+    return float(lines[0].removeprefix(sample)) if lines else 0.0
+
+
+def test_metrics_count_the_pages_served_kept_and_rendered(site: Site) -> None:
+    customer = make_customer(site.ctx, language="en")
+    client = browser(site, customer)
+    hits, misses = lookups(site, "hit"), lookups(site, "miss")
+    dashboard(client)
+    dashboard(client)
+    proforma(site, customer.id)
+    dashboard(client)
+    assert lookups(site, "hit") == hits + 1
+    assert lookups(site, "miss") == misses + 2
 
 
 def test_documents_and_payments_show_on_the_next_request(site: Site) -> None:

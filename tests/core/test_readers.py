@@ -12,7 +12,7 @@ from sqlalchemy import String, bindparam, literal_column, select, update
 from facturo.billing.overview import DOCUMENTS_QUERY, SERVICES_QUERY, read_overview
 from facturo.context import Context
 from facturo.db.libpq import numbered
-from facturo.db.reader import PinnedReader, SessionReader
+from facturo.db.reader import PinnedReader, RecordingReader, SessionReader
 from facturo.models import Customer, Service
 from facturo.testing import make_catalog, make_customer
 
@@ -108,3 +108,29 @@ def test_a_null_parameter_reads_as_sql_null(ctx: Context) -> None:
     )
     assert reader.rows(by_company, {"id": customer_id, "company": None}) == [(customer_id,)]
     assert reader.rows(by_company, {"id": customer_id, "company": "x"}) == []
+
+
+def test_a_prefetch_answers_as_the_reads_would_in_one_go(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    params = {"customer_id": customer_id}
+    recording = RecordingReader(ctx.db.pinned_reader())
+    expected = read_overview(recording, customer_id)
+    assert [statement for statement, _ in recording.reads] == [SERVICES_QUERY, DOCUMENTS_QUERY]
+    prefetched = ctx.db.pinned_reader().prefetched(recording.reads)
+    with ctx.db.transaction() as session:  # after the prefetch: not in its answers
+        session.execute(update(Service).values(status="suspended"))
+    assert read_overview(prefetched, customer_id) == expected
+    assert prefetched.answers == []
+    live = read_overview(prefetched, customer_id)  # each answer is given once
+    assert live is not None and live.services[0].status == "suspended"
+    other = ctx.db.pinned_reader().prefetched([(SERVICES_QUERY, {"customer_id": 0})])
+    assert other.rows(SERVICES_QUERY, params) == ctx.db.pinned_reader().rows(SERVICES_QUERY, params)
+
+
+def test_a_failed_prefetch_raises_and_the_next_read_works(ctx: Context) -> None:
+    customer_id = seeded(ctx)
+    reader = ctx.db.pinned_reader()
+    broken = select(literal_column("no_such_column")).select_from(Customer)
+    with pytest.raises(reader.connections.errors):
+        reader.prefetched([(SERVICES_QUERY, {"customer_id": customer_id}), (broken, {})])
+    assert read_overview(reader, customer_id) is not None

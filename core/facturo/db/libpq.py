@@ -23,6 +23,10 @@ from psycopg import Connection, OperationalError, errors, pq
 from psycopg.adapt import PyFormat, Transformer
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+#: A statement's parameters: a mapping for named placeholders, a sequence for ``%s``.
+Arguments = Mapping[str, Any] | Sequence[Any]
+#: A statement's rows and each column's name and type OID.
+Fetched = tuple[list[tuple[Any, ...]], list[tuple[str, int]]]
 
 
 def numbered(sql: str) -> tuple[str, list[str] | int]:
@@ -73,12 +77,37 @@ class PreparedStatements:
         self._dumper = Transformer(connection)
         self._prepared: dict[str, _Prepared] = {}
 
-    def fetch(
-        self, sql: str, arguments: Mapping[str, Any] | Sequence[Any] = ()
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[str, int]]]:
+    def fetch(self, sql: str, arguments: Arguments = ()) -> Fetched:
         """The rows of ``sql`` run with ``arguments`` (a mapping for named placeholders, a
         sequence for ``%s``), and each column's name and type OID. Database errors are
         raised as psycopg raises them."""
+        name, params = self._bound(sql, arguments)
+        result = self.pgconn.exec_prepared(name, params)
+        return self._loaded(result)
+
+    def fetch_many(self, queries: Sequence[tuple[str, Arguments]]) -> list[Fetched]:
+        """What :meth:`fetch` gives for each of ``queries``, all sent in one round trip
+        (libpq's pipeline mode), each statement run on its own as in autocommit. The first
+        statement's error is raised once every answer is read; after any other error the
+        connection must be discarded."""
+        bound = [self._bound(sql, arguments) for sql, arguments in queries]
+        pgconn = self.pgconn
+        pgconn.enter_pipeline_mode()
+        for name, params in bound:
+            pgconn.send_query_prepared(name, params)
+        pgconn.pipeline_sync()
+        results = []
+        for _ in bound:
+            results.append(pgconn.get_result())
+            while pgconn.get_result() is not None:  # each query's results end with a NULL
+                pass
+        self._check(pgconn.get_result(), pq.ExecStatus.PIPELINE_SYNC)
+        pgconn.exit_pipeline_mode()
+        return [self._loaded(result) for result in results]
+
+    def _bound(self, sql: str, arguments: Arguments) -> tuple[bytes, list[Any] | None]:
+        """The prepared statement's name for ``sql`` and its parameters as libpq takes them
+        (a None is sent as NULL: psycopg's own calls pass them, its type stub omits it)."""
         prepared = self._prepared.get(sql) or self._prepare(sql)
         order = prepared.order
         values: Sequence[Any]
@@ -87,12 +116,15 @@ class PreparedStatements:
             values = [named[name] for name in order]
         else:
             values = arguments  # type: ignore[assignment]
-        params = (
-            self._dumper.dump_sequence(values, [PyFormat.TEXT] * len(values)) if values else None
+        if not values:
+            return prepared.name, None
+        return prepared.name, list(
+            self._dumper.dump_sequence(values, [PyFormat.TEXT] * len(values))
         )
-        # libpq sends a None as NULL (psycopg's own calls pass them; its stub omits None).
-        result = self.pgconn.exec_prepared(prepared.name, params)  # type: ignore[arg-type]
+
+    def _loaded(self, result: pq.abc.PGresult | None) -> Fetched:
         self._check(result, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
+        assert result is not None
         loader = self._loader
         loader.set_pgresult(result)
         columns = [

@@ -27,6 +27,10 @@ from sqlalchemy.orm import Session
 from facturo.db.libpq import PreparedStatements
 
 Row = tuple[Any, ...]
+#: A read: a Core SELECT and its parameters.
+Read = tuple[Select[Any], dict[str, Any]]
+#: A statement's raw rows and their description (each column's name and type code first).
+Fetched = tuple[list[Sequence[Any]], Sequence[Sequence[Any]]]
 
 
 class RowReader(Protocol):
@@ -128,27 +132,48 @@ class PinnedConnections:
         """Run ``sql`` on this thread's connection and return every row (``described`` is
         given the cursor's description first); on a database error the connection is replaced
         and the statement tried once more before the error is raised."""
+        rows, description = self._retried(
+            lambda connection: [self._run(connection, sql, arguments)]
+        )[0]
+        if described is not None:
+            described(description)
+        return rows
+
+    def fetch_many(self, queries: Sequence[tuple[str, Any]]) -> list[Fetched]:
+        """Each of ``queries`` (SQL and arguments) run as :meth:`fetch` runs it: its rows and
+        their description. On PostgreSQL all are sent in one round trip."""
+
+        def run(connection: Any) -> list[Fetched]:
+            prepared = self._prepared.get(id(connection))
+            if prepared is not None:
+                return prepared.fetch_many(queries)  # type: ignore[return-value]
+            return [self._run(connection, sql, arguments) for sql, arguments in queries]
+
+        return self._retried(run)
+
+    def _retried(self, run: Callable[[Any], list[Fetched]]) -> list[Fetched]:
+        """``run`` on this thread's connection; on a database error the connection is
+        replaced and ``run`` tried once more before the error is raised."""
         for attempt in (1, 2):
             connection = self._connection()
             try:
-                prepared = self._prepared.get(id(connection))
-                if prepared is not None:
-                    rows, columns = prepared.fetch(sql, arguments)
-                    if described is not None:
-                        described(columns)
-                    return rows  # type: ignore[return-value]
-                cursor = connection.cursor()
-                cursor.execute(sql, arguments)
-                if described is not None:
-                    described(cursor.description)
-                fetched: list[Sequence[Any]] = cursor.fetchall()
-                cursor.close()
-                return fetched
+                return run(connection)
             except self.errors:
                 self._discard(connection)
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _run(self, connection: Any, sql: str, arguments: Any) -> Fetched:
+        prepared = self._prepared.get(id(connection))
+        if prepared is not None:
+            return prepared.fetch(sql, arguments)  # type: ignore[return-value]
+        cursor = connection.cursor()
+        cursor.execute(sql, arguments)
+        description = cursor.description
+        rows: list[Sequence[Any]] = cursor.fetchall()
+        cursor.close()
+        return rows, description
 
     def _connection(self) -> Any:
         connection: Any = getattr(self._local, "connection", None)
@@ -201,9 +226,67 @@ class PinnedReader:
 
     def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
         """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
-        compiled = self._compiled.get(id(statement))
-        if compiled is None:
-            compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
+        compiled = self._compiled_for(statement)
         describe = compiled.describe if compiled.processed is None else None
         fetched = self.connections.fetch(compiled.sql, compiled.arguments(params), describe)
         return compiled.convert(fetched)
+
+    def prefetched(self, reads: Sequence[Read]) -> Prefetched:
+        """A reader that answers each of ``reads`` (statement and parameters) from one round
+        trip made now (on PostgreSQL; one read after another elsewhere), and any other read
+        when it is asked for. Each answer is as fresh as the request that asks for it: a
+        prefetch is made at the start of the request that uses it."""
+        compiled = [self._compiled_for(statement) for statement, _ in reads]
+        fetched = self.connections.fetch_many(
+            [
+                (each.sql, each.arguments(params))
+                for each, (_, params) in zip(compiled, reads, strict=True)
+            ]
+        )
+        answers = []
+        for each, (statement, params), (raw, description) in zip(
+            compiled, reads, fetched, strict=True
+        ):
+            if each.processed is None:
+                each.describe(description)
+            answers.append((statement, params, each.convert(raw)))
+        return Prefetched(self, answers)
+
+    def _compiled_for(self, statement: Select[Any]) -> _Compiled:
+        compiled = self._compiled.get(id(statement))
+        if compiled is None:
+            compiled = self._compiled[id(statement)] = _Compiled(self.engine, statement)
+        return compiled
+
+
+class Prefetched:
+    """Rows read ahead by :meth:`PinnedReader.prefetched`; each answer is given once, to a
+    read of the same statement with equal parameters, and other reads go to ``reader``."""
+
+    def __init__(
+        self, reader: RowReader, answers: list[tuple[Select[Any], dict[str, Any], list[Row]]]
+    ) -> None:
+        self.reader = reader
+        self.answers = answers
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
+        for index, (read, read_params, rows) in enumerate(self.answers):
+            if read is statement and read_params == params:
+                del self.answers[index]
+                return rows
+        return self.reader.rows(statement, params)
+
+
+class RecordingReader:
+    """A reader that notes each statement and parameters it is asked for (``reads``: what
+    to prefetch next time) and reads them through ``reader``."""
+
+    def __init__(self, reader: RowReader) -> None:
+        self.reader = reader
+        self.reads: list[Read] = []
+
+    def rows(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        """The rows of ``statement`` with ``params`` (see :class:`RowReader`)."""
+        self.reads.append((statement, dict(params)))
+        return self.reader.rows(statement, params)

@@ -4,7 +4,8 @@ The page is kept rendered per customer, language and impersonation (see
 :mod:`facturo.web.page_cache`) under its key: the core's overview
 (:func:`facturo.billing.overview.read_overview`, two Core queries), every panel plugin's
 ``client_dashboard_panel_key`` and the layout's menu and footer links. Each request reads the
-key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data); an
+key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data; the
+reads the stored page's key was made of are sent at once, one round trip on PostgreSQL); an
 equal key answers the stored page with this session's CSRF token, without leaving the loop.
 Otherwise the page is rendered in the threadpool from one snapshot, which the key is read
 from again and the page stored under: a page is only ever stored under the key of the data
@@ -29,7 +30,7 @@ from starlette.routing import Route
 
 from facturo.billing.overview import Overview, ordered_services, read_overview
 from facturo.context import Context
-from facturo.db.reader import RowReader, SessionReader
+from facturo.db.reader import RecordingReader, RowReader, SessionReader
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
 from facturo.web.page_cache import PLACEHOLDER, PageCache, fill
@@ -102,10 +103,13 @@ async def dashboard(request: Request) -> Response:
     lang = request_language(request)
     slot = (customer.id, lang, impersonated(request))
     if not request.session.get("flash"):
-        reader = ctx_of(request).db.pinned_reader()
+        pages = pages_of(request)
+        pinned = ctx_of(request).db.pinned_reader()
+        plan = pages.plan(slot)  # the reads the stored page's key was made of
+        reader: RowReader = pinned.prefetched(plan) if plan else pinned
         key = page_key(request, reader, customer.id, lang)
         if key is not None:
-            body = pages_of(request).get(slot, key)
+            body = pages.get(slot, key)
             if body is not None:
                 return HTMLResponse(fill(body, csrf_token(request.session)))
     return await run_in_threadpool(render_dashboard, request, slot)
@@ -117,7 +121,7 @@ def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
     ctx = ctx_of(request)
     customer_id, lang = slot[0], slot[1]
     with ctx.db.snapshot_session() as session:
-        reader = SessionReader(session)
+        reader = RecordingReader(SessionReader(session))
         overview = read_overview(reader, customer_id)
         if overview is None:  # the guard saw the customer a moment ago
             raise LookupError(f"customer {customer_id} vanished")
@@ -130,7 +134,7 @@ def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
     if key is None:
         return response
     body = bytes(response.body)
-    pages_of(request).put(slot, key, body)
+    pages_of(request).put(slot, key, body, tuple(reader.reads))
     return HTMLResponse(fill(body, csrf_token(request.session)))
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
@@ -349,3 +350,26 @@ def test_each_web_process_checks_its_copy_against_the_database(site: Site) -> No
     assert document.reference in dashboard(second)
     for client in other.opened:
         client.close()
+
+
+def test_a_kept_page_reads_its_key_in_one_go(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = make_customer(site.ctx, language="en")
+    proforma(site, customer.id)
+    client = browser(site, customer)
+    first = dashboard(client)
+    connections = type(site.ctx.db.pinned_reader().connections)
+    calls: list[str] = []
+    for name in ("fetch", "fetch_many"):
+        original = getattr(connections, name)
+        monkeypatch.setattr(
+            connections,
+            name,
+            lambda self, *args, _name=name, _original=original: (
+                calls.append(_name) or _original(self, *args)
+            ),
+        )
+    assert dashboard(client) == first
+    assert calls == ["fetch", "fetch_many"]  # the session, then every read of the key
+    second = proforma(site, customer.id)
+    assert second.display_number in dashboard(client)
+    assert second.display_number not in first

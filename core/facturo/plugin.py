@@ -37,6 +37,7 @@ from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
 from facturo.billing.vat_recheck import recheck_pending
 from facturo.bootstrap import create_context
+from facturo.builtin.pdf_blocks import QrBlock, qr_block_html
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
@@ -176,7 +177,9 @@ __all__ = [
     "PluginSettings",
     "Product",
     "ProductPrice",
+    "qr_block_html",
     "qr_image",
+    "QrBlock",
     "QrImage",
     "Quote",
     "quote_order",

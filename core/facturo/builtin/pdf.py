@@ -126,8 +126,8 @@ def user_agent_css() -> str:
     """The stylesheet documents are converted with in place of xhtml2pdf's own: a trimmed
     user-agent stylesheet (xhtml2pdf's has rules for tables of contents, forms and lists in
     every script) followed by the documents' rules; parsed once per process (see
-    :mod:`facturo.builtin.pdf_css`)."""
-    from facturo.builtin.pdf_css import cache_stylesheet
+    :mod:`facturo.builtin.pdf_engine`)."""
+    from facturo.builtin.pdf_engine import cache_stylesheet
     from facturo.templating import CORE_TEMPLATES
 
     folder = CORE_TEMPLATES / "invoice"

@@ -1,0 +1,59 @@
+"""Blocks of a document PDF that ReportLab draws directly: a QR code with its captions.
+
+xhtml2pdf lays out every element through its CSS cascade and paragraph machinery, some
+thousands of Python calls each; a QR code took an ``<img>`` (a PNG encoded, base64-coded,
+decoded again), two ``<br>`` and two runs of text. Here it is one ReportLab flowable that
+draws the captions and the code's bitmap. Plugins ask for one through :func:`qr_block_html`,
+which writes an empty ``<pdf:facturo data="…">`` element carrying the block's description
+(JSON, base64): the HTML still says everything the PDF shows, and the element becomes the
+flowable when xhtml2pdf meets it (:mod:`facturo.builtin.pdf_engine` registers the tag,
+:mod:`facturo.builtin.pdf_flowables` draws it). This module imports neither xhtml2pdf nor
+ReportLab, so plugins may build blocks at no import cost.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: The element the blocks are written as (xhtml2pdf's ``pdf:`` namespace for its own tags).
+BLOCK_TAG = "pdf:facturo"
+
+
+@dataclass(frozen=True)
+class QrBlock:
+    """A QR code with a caption above and one below (either may be empty), centred in the
+    width it is given. Its size is ``side_pt`` points square with its quiet zone, or, when
+    ``code_side_pt`` is given instead, the code alone is that wide (the quiet zone adds its
+    share). The caption below wraps to the width; each caption line is ``font_size`` points,
+    bold or not, in ``color``."""
+
+    text: str
+    side_pt: float = 0.0
+    code_side_pt: float = 0.0
+    border: int = 4
+    pixels_per_module: int = 2
+    above: str = ""
+    below: str = ""
+    font_size: float = 9.0
+    bold: bool = False
+    color: str = "#1f2933"
+    #: Space between the code and a caption, in points.
+    gap_pt: float = 0.0
+
+
+def qr_block_html(block: QrBlock) -> str:
+    """``block`` as the element xhtml2pdf turns into its flowable."""
+    from facturo.builtin.pdf_engine import require_blocks
+
+    require_blocks()
+    data = base64.urlsafe_b64encode(json.dumps(asdict(block)).encode("utf-8")).decode("ascii")
+    return f'<{BLOCK_TAG} data="{data}"></{BLOCK_TAG}>'
+
+
+def parse_block(data: str) -> QrBlock:
+    """The block an element written by :func:`qr_block_html` describes (its ``data``)."""
+    fields: dict[str, Any] = json.loads(base64.urlsafe_b64decode(data.encode("ascii")))
+    return QrBlock(**fields)

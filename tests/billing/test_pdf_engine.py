@@ -129,13 +129,13 @@ def test_xhtml2pdf_draws_a_block_element_as_its_flowable() -> None:
     import zxingcpp
     from xhtml2pdf import parser as xhtml2pdf_parser
 
-    from facturo.builtin.pdf_blocks import QrBlock, qr_block_html
+    from facturo.builtin.pdf_blocks import QrBlock, pdf_block_html
     from facturo.builtin.pdf_flowables import block_flowable
     from facturo.pdftesting import drawn_images, image_sizes, qr_texts
 
     text = "BCD\n002\n1\nSCT\n\nÑandú Electrónica S.L.\nES9121000418450200051332\nEUR309.76"
     block = QrBlock(text, side_pt=86.0, above="Arriba", below="Escanea el código", bold=True)
-    html = f"<html><body><table><tr><td>{qr_block_html(block)}</td></tr></table></body></html>"
+    html = f"<html><body><table><tr><td>{pdf_block_html(block)}</td></tr></table></body></html>"
     assert pdf_engine.install_blocks(), "xhtml2pdf's tag lookup changed: blocks are not drawn"
     handler = getattr(xhtml2pdf_parser, pdf_engine.TAG_HANDLER)
     assert handler.__module__ == pdf_engine.__name__
@@ -147,7 +147,7 @@ def test_xhtml2pdf_draws_a_block_element_as_its_flowable() -> None:
     page_text = pages_text(produced)[0]
     assert "Arriba" in page_text and "Escanea el código" in page_text
     # the flowable's own bitmap is level M, 2 pixels a module plus 4 quiet modules a side
-    flowable = block_flowable(qr_block_html(block).split('"')[1])
+    flowable = block_flowable(pdf_block_html(block).split('"')[1])
     (read,) = zxingcpp.read_barcodes(flowable.bitmap.image)
     assert read.ec_level == "M" and size[0] == 2 * (flowable.bitmap.modules + 8)
 
@@ -155,8 +155,22 @@ def test_xhtml2pdf_draws_a_block_element_as_its_flowable() -> None:
 def test_a_block_cannot_be_written_when_xhtml2pdf_would_drop_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from facturo.builtin.pdf_blocks import QrBlock, qr_block_html
+    from facturo.builtin.pdf_blocks import QrBlock, pdf_block_html
 
     monkeypatch.setattr(pdf_engine, "_blocks_installed", [False])
     with pytest.raises(RuntimeError, match="tag lookup changed"):
-        qr_block_html(QrBlock("x", side_pt=50.0))
+        pdf_block_html(QrBlock("x", side_pt=50.0))
+
+
+def test_a_details_block_prints_its_lines_note_and_qr() -> None:
+    from facturo.builtin.pdf_blocks import DetailsBlock, QrBlock, parse_block, pdf_block_html
+    from facturo.pdftesting import qr_texts
+
+    code = QrBlock("BCD\n002\n1\nSCT\n\nAna\nES9121000418450200051332\nEUR1.00", side_pt=86.0)
+    block = DetailsBlock((("Titular", "Ana & Cía <S.L.>"), ("IBAN", "ES91")), "Nota", code)
+    markup = pdf_block_html(block)
+    assert parse_block(markup.split('"')[1]) == block
+    produced = html_to_pdf(f"<html><body><div>{markup}</div></body></html>", user_agent_css())
+    text = pages_text(produced)[0]
+    assert "Titular: Ana & Cía <S.L.>" in text and "IBAN: ES91" in text and "Nota" in text
+    assert qr_texts(produced) == [code.text]

@@ -1,9 +1,12 @@
-"""Blocks of a document PDF that ReportLab draws directly: a QR code with its captions.
+"""Blocks of a document PDF that ReportLab draws directly: a QR code with its captions, and
+label/value lines with a note beside such a code (payment details).
 
 xhtml2pdf lays out every element through its CSS cascade and paragraph machinery, some
 thousands of Python calls each; a QR code took an ``<img>`` (a PNG encoded, base64-coded,
 decoded again), two ``<br>`` and two runs of text. Here it is one ReportLab flowable that
-draws the captions and the code's bitmap. Plugins ask for one through :func:`qr_block_html`,
+draws the captions and the code's bitmap; payment details (seven label/value lines, a note, the
+QR) took some twenty elements and a flex row, and are one flowable with two ReportLab
+paragraphs. Plugins ask for a block through :func:`pdf_block_html`,
 which writes an empty ``<pdf:facturo data="…">`` element carrying the block's description
 (JSON, base64): the HTML still says everything the PDF shows, and the element becomes the
 flowable when xhtml2pdf meets it (:mod:`facturo.builtin.pdf_engine` registers the tag,
@@ -44,16 +47,43 @@ class QrBlock:
     gap_pt: float = 0.0
 
 
-def qr_block_html(block: QrBlock) -> str:
+@dataclass(frozen=True)
+class DetailsBlock:
+    """Lines of ``label: value`` (the label in ``label_color``), then ``note`` in smaller type
+    and the label colour, with ``qr`` (if any) beside them on the right, ``qr_share`` of the
+    width, its top level with the first line."""
+
+    rows: tuple[tuple[str, str], ...]
+    note: str = ""
+    qr: QrBlock | None = None
+    qr_share: float = 0.24
+    font_size: float = 9.0
+    note_size: float = 7.5
+    color: str = "#1f2933"
+    label_color: str = "#627d98"
+
+
+Block = QrBlock | DetailsBlock
+
+
+def pdf_block_html(block: Block) -> str:
     """``block`` as the element xhtml2pdf turns into its flowable."""
     from facturo.builtin.pdf_engine import require_blocks
 
     require_blocks()
-    data = base64.urlsafe_b64encode(json.dumps(asdict(block)).encode("utf-8")).decode("ascii")
+    fields = {"kind": type(block).__name__, **asdict(block)}
+    data = base64.urlsafe_b64encode(json.dumps(fields).encode("utf-8")).decode("ascii")
     return f'<{BLOCK_TAG} data="{data}"></{BLOCK_TAG}>'
 
 
-def parse_block(data: str) -> QrBlock:
-    """The block an element written by :func:`qr_block_html` describes (its ``data``)."""
+def parse_block(data: str) -> Block:
+    """The block an element written by :func:`pdf_block_html` describes (its ``data``)."""
     fields: dict[str, Any] = json.loads(base64.urlsafe_b64decode(data.encode("ascii")))
-    return QrBlock(**fields)
+    kind = fields.pop("kind")
+    if kind == "QrBlock":
+        return QrBlock(**fields)
+    if kind == "DetailsBlock":
+        qr = fields.pop("qr")
+        rows = tuple((label, value) for label, value in fields.pop("rows"))
+        return DetailsBlock(rows, qr=QrBlock(**qr) if qr else None, **fields)
+    raise ValueError(f"unknown PDF block {kind!r}")

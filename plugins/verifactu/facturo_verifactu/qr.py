@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from facturo.plugin import Context, Document, QrBlock, qr_block_html, qr_image
+from facturo.plugin import Context, Document, QrBlock, pdf_block_html, qr_image
 
 from .build import cents
 from .hashing import qr_url
@@ -55,7 +55,7 @@ def qr_block(ctx: Context, document: Document, fmt: str = "pdf") -> list[str]:
             font_size=9.0,
             bold=True,
         )
-        return [qr_block_html(block)]
+        return [pdf_block_html(block)]
     code = qr_image(url, scale=QR_PIXELS_PER_MODULE, border=QR_BORDER_MODULES)
     side_pt = QR_SIDE_MM * _POINTS_PER_MM * (code.modules + 2 * code.border) / code.modules
     html = (

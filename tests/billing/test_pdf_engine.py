@@ -174,3 +174,27 @@ def test_a_details_block_prints_its_lines_note_and_qr() -> None:
     text = pages_text(produced)[0]
     assert "Titular: Ana & Cía <S.L.>" in text and "IBAN: ES91" in text and "Nota" in text
     assert qr_texts(produced) == [code.text]
+
+
+def test_a_lines_block_prints_every_cell_and_keeps_the_descriptions_line_breaks() -> None:
+    from facturo.builtin.pdf_blocks import LinesBlock, parse_block, pdf_block_html
+
+    rows = (
+        (
+            "Licencia <A&B>\nsegunda línea",
+            "Periodo: 02/03/2026 – 01/03/2027",
+            "1",
+            "9,90 €",
+            "21 %",
+            "9,90 €",
+        ),
+        ("Soporte", "", "2", "5,00 €", "0 %", "10,00 €"),
+    )
+    block = LinesBlock(("Descripción", "Cant.", "Precio", "IVA", "Importe"), rows)
+    markup = pdf_block_html(block)
+    assert parse_block(markup.split('"')[1]) == block
+    text = pages_text(html_to_pdf(f"<html><body>{markup}</body></html>", user_agent_css()))[0]
+    lines = text.splitlines()
+    assert "Licencia <A&B>" in lines and "segunda línea" in lines
+    for cell in ("Descripción", "Importe", "Periodo: 02/03/2026 – 01/03/2027", "10,00 €", "0 %"):
+        assert cell in text

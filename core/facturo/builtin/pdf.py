@@ -66,7 +66,37 @@ def document_context(
         "zone": ctx.settings.zone,
         "paid_on": paid_on(ctx, document, lang),
         "page_count": PAGE_COUNT_MARK,
+        "lines_pdf": lines_block_html(document, lang, translations.gettext) if fmt == "pdf" else "",
     }
+
+
+def lines_block_html(document: Document, language: str, gettext: Any) -> str:
+    """The PDF's lines table as one block ReportLab draws (see
+    :class:`facturo.builtin.pdf_blocks.LinesBlock`), its cells written as the HTML's are."""
+    from facturo.builtin.pdf_blocks import LinesBlock, pdf_block_html
+    from facturo.templating import date_filter, money_filter
+
+    currency = document.currency
+    rows = []
+    for line in document.lines:
+        period = ""
+        if line.period_start:
+            start, end = (
+                date_filter(day, language) for day in (line.period_start, line.period_end)
+            )
+            period = f"{gettext('Period')}: {start} – {end}"
+        rows.append(
+            (
+                line.description,
+                period,
+                plain_number(line.quantity, language),
+                money_filter(line.unit_price, currency, language),
+                f"{plain_number(line.tax_rate, language)} %",
+                money_filter(line.amount, currency, language),
+            )
+        )
+    headings = ("Description", "Qty", "Unit price", "VAT", "Amount")
+    return pdf_block_html(LinesBlock(tuple(gettext(title) for title in headings), tuple(rows)))
 
 
 def paid_on(ctx: Context, document: Document, language: str) -> str:

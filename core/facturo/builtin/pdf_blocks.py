@@ -63,7 +63,19 @@ class DetailsBlock:
     label_color: str = "#627d98"
 
 
-Block = QrBlock | DetailsBlock
+@dataclass(frozen=True)
+class LinesBlock:
+    """A document's lines table: the column ``headings`` (the first column left-aligned, the
+    others right) and per line its description, the period under it (or ""), quantity, unit
+    price, tax rate and amount, in columns ``widths`` shares of the width. The heading row is
+    repeated on every page the table runs onto. Core's own: plugins have no use for it."""
+
+    headings: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...] = (0.52, 0.07, 0.16, 0.09, 0.16)
+
+
+Block = QrBlock | DetailsBlock | LinesBlock
 
 
 def pdf_block_html(block: Block) -> str:
@@ -86,4 +98,10 @@ def parse_block(data: str) -> Block:
         qr = fields.pop("qr")
         rows = tuple((label, value) for label, value in fields.pop("rows"))
         return DetailsBlock(rows, qr=QrBlock(**qr) if qr else None, **fields)
+    if kind == "LinesBlock":
+        return LinesBlock(
+            tuple(fields["headings"]),
+            tuple(tuple(row) for row in fields["rows"]),
+            tuple(fields["widths"]),
+        )
     raise ValueError(f"unknown PDF block {kind!r}")

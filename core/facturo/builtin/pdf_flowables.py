@@ -12,7 +12,7 @@ from reportlab.pdfbase.pdfmetrics import getAscentDescent
 from reportlab.platypus import Flowable
 
 from facturo.billing.qr import QrBitmap, qr_bitmap
-from facturo.builtin.pdf_blocks import DetailsBlock, QrBlock, parse_block
+from facturo.builtin.pdf_blocks import DetailsBlock, LinesBlock, QrBlock, parse_block
 
 #: Line height as a multiple of the font size: the documents' ``line-height: 1.3``.
 LINE_HEIGHT = 1.3
@@ -23,6 +23,8 @@ def block_flowable(data: str) -> Flowable:
     block = parse_block(data)
     if isinstance(block, DetailsBlock):
         return DetailsFlowable(block)
+    if isinstance(block, LinesBlock):
+        return lines_table(block)
     return QrFlowable(block)
 
 
@@ -145,3 +147,80 @@ class DetailsFlowable(Flowable):  # type: ignore[misc]  # ReportLab is untyped
         self.text.drawOn(self.canv, 0, self.height - self.text.height + self._raise)
         if self.qr is not None:
             self.qr.drawOn(self.canv, self._text_width, self.height - self.qr.height)
+
+
+#: The documents' colours and sizes (``invoice/document.css``): text, muted text, the column
+#: headings' colour and the rules under the headings and under each line.
+TEXT, MUTED, HEADING = "#1f2933", "#627d98", "#486581"
+HEADING_RULE, LINE_RULE = "#102a43", "#d9e2ec"
+TEXT_SIZE, HEADING_SIZE, SMALL_SIZE = 9.0, 8.0, 7.5
+#: Cell padding (``.lines th`` and ``.line td``: 4 pt all round).
+PADDING = 4.0
+
+
+def _raise(size: float) -> float:
+    """How much higher a ReportLab paragraph of ``size`` type is drawn to sit where xhtml2pdf
+    set it: ReportLab puts the first baseline a type size below the top, xhtml2pdf the
+    font's ascent."""
+    return size - float(getAscentDescent("Helvetica", size)[0])
+
+
+def lines_table(block: LinesBlock) -> Flowable:
+    """A :class:`LinesBlock` as a ReportLab table of paragraphs, styled as the documents'
+    ``.lines`` table: bold muted headings over a dark rule, a light rule under each line,
+    the period in small muted type under the description. It splits between lines across
+    pages, repeating the headings."""
+    from html import escape
+
+    from reportlab.lib.enums import TA_RIGHT
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    def style(name: str, size: float, color: str, **more: object) -> ParagraphStyle:
+        more.setdefault("fontName", "Helvetica")
+        return ParagraphStyle(
+            name,
+            fontSize=size,
+            leading=size * LINE_HEIGHT,
+            textColor=HexColor(color),
+            **more,
+        )
+
+    heading = style("th", HEADING_SIZE, HEADING, fontName="Helvetica-Bold")
+    heading_num = style(
+        "th-num", HEADING_SIZE, HEADING, fontName="Helvetica-Bold", alignment=TA_RIGHT
+    )
+    text = style("td", TEXT_SIZE, TEXT)
+    number = style("td-num", TEXT_SIZE, TEXT, alignment=TA_RIGHT)
+    data: list[list[Paragraph]] = [
+        [
+            Paragraph(escape(title), heading if n == 0 else heading_num)
+            for n, title in enumerate(block.headings)
+        ]
+    ]
+    for description, period, *numbers in block.rows:
+        # The HTML's cell keeps the description's own line breaks (white-space: pre-line).
+        markup = "<br/>".join(escape(part) for part in description.split("\n"))
+        if period:
+            markup += f'<br/><font size="{SMALL_SIZE}" color="{MUTED}">{escape(period)}</font>'
+        data.append(
+            [Paragraph(markup, text), *(Paragraph(escape(value), number) for value in numbers)]
+        )
+    head_raise, line_raise = _raise(HEADING_SIZE), _raise(TEXT_SIZE)
+    table = Table(data, colWidths=[f"{share * 100:g}%" for share in block.widths], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+                ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
+                ("TOPPADDING", (0, 0), (-1, 0), PADDING - head_raise),
+                ("BOTTOMPADDING", (0, 0), (-1, 0), PADDING + head_raise),
+                ("TOPPADDING", (0, 1), (-1, -1), PADDING - line_raise),
+                ("BOTTOMPADDING", (0, 1), (-1, -1), PADDING + line_raise),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, HexColor(HEADING_RULE)),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.5, HexColor(LINE_RULE)),
+            ]
+        )
+    )
+    return table

@@ -198,3 +198,14 @@ def test_a_lines_block_prints_every_cell_and_keeps_the_descriptions_line_breaks(
     assert "Licencia <A&B>" in lines and "segunda línea" in lines
     for cell in ("Descripción", "Importe", "Periodo: 02/03/2026 – 01/03/2027", "10,00 €", "0 %"):
         assert cell in text
+
+
+def test_html_with_blocks_is_not_converted_when_xhtml2pdf_would_drop_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from facturo.builtin.pdf_blocks import QrBlock, pdf_block_html
+
+    html = f"<html><body>{pdf_block_html(QrBlock('x', side_pt=50.0))}</body></html>"
+    monkeypatch.setattr(pdf_engine, "_blocks_installed", [False])
+    with pytest.raises(RuntimeError, match="tag lookup changed"):
+        html_to_pdf(html, user_agent_css())

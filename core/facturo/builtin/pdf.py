@@ -9,6 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from facturo.billing.presentation import address_lines, load_logo
+from facturo.builtin.pdf_blocks import BLOCK_TAG
 from facturo.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 #: Stands for the page count in the footer ("1/2"); replaced before xhtml2pdf sees the HTML.
 PAGE_COUNT_MARK = "__FACTURO_PAGE_COUNT__"
 _PAGES = re.compile(rb"/Count (\d+) /Kids \[[^\]]*\] /Type /Pages")
+#: How a block ReportLab draws starts (see :mod:`facturo.builtin.pdf_blocks`).
+BLOCK_MARK = f"<{BLOCK_TAG} "
 #: Line breaks between two tags: whitespace xhtml2pdf would walk as text nodes for nothing.
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 #: Page counts seen per document layout (see ``layout_key``): the first guess of the next one.
@@ -172,6 +175,10 @@ def html_to_pdf(html: str, default_css: str | None = None) -> bytes:
     ``default_css`` is given); raise RuntimeError if it reports errors."""
     from xhtml2pdf import pisa
 
+    if BLOCK_MARK in html:  # written in another process, perhaps: xhtml2pdf must know the tag
+        from facturo.builtin.pdf_engine import require_blocks
+
+        require_blocks()
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8", default_css=default_css)
     if result.err:

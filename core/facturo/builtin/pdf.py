@@ -175,10 +175,11 @@ def html_to_pdf(html: str, default_css: str | None = None) -> bytes:
     ``default_css`` is given); raise RuntimeError if it reports errors."""
     from xhtml2pdf import pisa
 
-    if BLOCK_MARK in html:  # written in another process, perhaps: xhtml2pdf must know the tag
+    if BLOCK_MARK in html:
         from facturo.builtin.pdf_engine import require_blocks
+        from facturo.builtin.pdf_flowables import block_flowable
 
-        require_blocks()
+        require_blocks(block_flowable)
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8", default_css=default_css)
     if result.err:

@@ -80,9 +80,6 @@ Block = QrBlock | DetailsBlock | LinesBlock
 
 def pdf_block_html(block: Block) -> str:
     """``block`` as the element xhtml2pdf turns into its flowable."""
-    from facturo.builtin.pdf_engine import require_blocks
-
-    require_blocks()
     fields = {"kind": type(block).__name__, **asdict(block)}
     data = base64.urlsafe_b64encode(json.dumps(fields).encode("utf-8")).decode("ascii")
     return f'<{BLOCK_TAG} data="{data}"></{BLOCK_TAG}>'

@@ -17,15 +17,17 @@ xhtml2pdf alone when they are not there; the tests say so loudly.
 **Blocks.** xhtml2pdf's tree walk looks an element's handler up by name among
 ``xhtml2pdf.parser``'s globals (``pisaTag`` and the tag name, upper case, without the colon),
 and hands it the DOM node. :func:`install_blocks` adds ``pisaTagPDFFACTURO`` there: its element
-becomes the flowable :func:`facturo.builtin.pdf_flowables.block_flowable` builds. When the lookup
-is not what this module knows, :func:`require_blocks` raises, so a document is never
-converted with its QR code silently left out.
+becomes the flowable the given function builds from its ``data``
+(:func:`facturo.builtin.pdf_flowables.block_flowable`). When the lookup is not what this module
+knows, :func:`require_blocks` raises, so a document is never converted with its QR code or its
+lines silently left out.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 #: What may not appear in a cached stylesheet: anything that acts on the conversion itself.
@@ -92,18 +94,19 @@ def _install() -> bool:
     return True
 
 
-def install_blocks() -> bool:
-    """Register the ``<pdf:facturo>`` element with xhtml2pdf (once); False when its tag lookup
-    is not the one this module knows."""
+def install_blocks(flowable: Callable[[str], Any]) -> bool:
+    """Register the ``<pdf:facturo>`` element with xhtml2pdf (once): its ``data`` becomes the
+    flowable ``flowable`` builds. False when xhtml2pdf's tag lookup is not the one this module
+    knows."""
     with _lock:
         if not _blocks_installed:
-            _blocks_installed.append(_install_blocks())
+            _blocks_installed.append(_install_blocks(flowable))
         return _blocks_installed[0]
 
 
-def require_blocks() -> None:
+def require_blocks(flowable: Callable[[str], Any]) -> None:
     """Raise RuntimeError unless xhtml2pdf will turn ``<pdf:facturo>`` into its block."""
-    if not install_blocks():
+    if not install_blocks(flowable):
         raise RuntimeError("xhtml2pdf's tag lookup changed: <pdf:facturo> blocks cannot be drawn")
 
 
@@ -111,7 +114,7 @@ def require_blocks() -> None:
 TAG_HANDLER = "pisaTagPDFFACTURO"
 
 
-def _install_blocks() -> bool:
+def _install_blocks(flowable: Callable[[str], Any]) -> bool:
     import inspect
 
     from xhtml2pdf import parser
@@ -125,10 +128,8 @@ def _install_blocks() -> bool:
         """``<pdf:facturo data="…">``: the block its data describes, as one flowable."""
 
         def start(self, c: Any) -> None:
-            from facturo.builtin.pdf_flowables import block_flowable
-
             c.addPara()
-            c.addStory(block_flowable(self.node.getAttribute("data")))
+            c.addStory(flowable(self.node.getAttribute("data")))
 
     setattr(parser, TAG_HANDLER, pisaTagPDFFACTURO)
     return True

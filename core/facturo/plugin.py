@@ -37,6 +37,7 @@ from facturo.billing.retax import reprice_unpaid
 from facturo.billing.services import change_status
 from facturo.billing.vat_recheck import recheck_pending
 from facturo.bootstrap import create_context
+from facturo.builtin.pdf_blocks import DetailsBlock, QrBlock, pdf_block_html
 from facturo.config import ConfigError, load_settings
 from facturo.context import Context
 from facturo.contributions import (
@@ -126,6 +127,7 @@ __all__ = [
     "csv_response",
     "current_customer",
     "Customer",
+    "DetailsBlock",
     "Document",
     "document_pdf",
     "DocumentLine",
@@ -167,6 +169,7 @@ __all__ = [
     "PaymentMethod",
     "PaymentOption",
     "PaymentOutcome",
+    "pdf_block_html",
     "PendingAttempt",
     "period_end_instant",
     "period_for",
@@ -177,6 +180,7 @@ __all__ = [
     "Product",
     "ProductPrice",
     "qr_image",
+    "QrBlock",
     "QrImage",
     "Quote",
     "quote_order",

@@ -9,6 +9,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from facturo.billing.presentation import address_lines, load_logo
+from facturo.builtin.pdf_blocks import BLOCK_TAG
 from facturo.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 #: Stands for the page count in the footer ("1/2"); replaced before xhtml2pdf sees the HTML.
 PAGE_COUNT_MARK = "__FACTURO_PAGE_COUNT__"
 _PAGES = re.compile(rb"/Count (\d+) /Kids \[[^\]]*\] /Type /Pages")
+#: How a block ReportLab draws starts (see :mod:`facturo.builtin.pdf_blocks`).
+BLOCK_MARK = f"<{BLOCK_TAG} "
 #: Line breaks between two tags: whitespace xhtml2pdf would walk as text nodes for nothing.
 _BETWEEN_TAGS = re.compile(r">\s*\n\s*<")
 #: Page counts seen per document layout (see ``layout_key``): the first guess of the next one.
@@ -66,7 +69,37 @@ def document_context(
         "zone": ctx.settings.zone,
         "paid_on": paid_on(ctx, document, lang),
         "page_count": PAGE_COUNT_MARK,
+        "lines_pdf": lines_block_html(document, lang, translations.gettext) if fmt == "pdf" else "",
     }
+
+
+def lines_block_html(document: Document, language: str, gettext: Any) -> str:
+    """The PDF's lines table as one block ReportLab draws (see
+    :class:`facturo.builtin.pdf_blocks.LinesBlock`), its cells written as the HTML's are."""
+    from facturo.builtin.pdf_blocks import LinesBlock, pdf_block_html
+    from facturo.templating import date_filter, money_filter
+
+    currency = document.currency
+    rows = []
+    for line in document.lines:
+        period = ""
+        if line.period_start:
+            start, end = (
+                date_filter(day, language) for day in (line.period_start, line.period_end)
+            )
+            period = f"{gettext('Period')}: {start} – {end}"
+        rows.append(
+            (
+                line.description,
+                period,
+                plain_number(line.quantity, language),
+                money_filter(line.unit_price, currency, language),
+                f"{plain_number(line.tax_rate, language)} %",
+                money_filter(line.amount, currency, language),
+            )
+        )
+    headings = ("Description", "Qty", "Unit price", "VAT", "Amount")
+    return pdf_block_html(LinesBlock(tuple(gettext(title) for title in headings), tuple(rows)))
 
 
 def paid_on(ctx: Context, document: Document, language: str) -> str:
@@ -126,8 +159,8 @@ def user_agent_css() -> str:
     """The stylesheet documents are converted with in place of xhtml2pdf's own: a trimmed
     user-agent stylesheet (xhtml2pdf's has rules for tables of contents, forms and lists in
     every script) followed by the documents' rules; parsed once per process (see
-    :mod:`facturo.builtin.pdf_css`)."""
-    from facturo.builtin.pdf_css import cache_stylesheet
+    :mod:`facturo.builtin.pdf_engine`)."""
+    from facturo.builtin.pdf_engine import cache_stylesheet
     from facturo.templating import CORE_TEMPLATES
 
     folder = CORE_TEMPLATES / "invoice"
@@ -142,6 +175,11 @@ def html_to_pdf(html: str, default_css: str | None = None) -> bytes:
     ``default_css`` is given); raise RuntimeError if it reports errors."""
     from xhtml2pdf import pisa
 
+    if BLOCK_MARK in html:
+        from facturo.builtin.pdf_engine import require_blocks
+        from facturo.builtin.pdf_flowables import block_flowable
+
+        require_blocks(block_flowable)
     out = io.BytesIO()
     result = pisa.CreatePDF(html, dest=out, encoding="utf-8", default_css=default_css)
     if result.err:

@@ -255,6 +255,10 @@ def test_a_proforma_with_transfer_instructions_and_qr_fits_on_one_page(
     (page,) = pages_text(pdf)
     assert "Página 1/1" in page and "Cómo pagar" in page
     assert "ES91 2100 0418 4502 0005 1332" in page and reference in page
+    for label in ("Titular:", "IBAN:", "BIC/SWIFT:", "Importe exacto:", "Concepto (obligatorio):"):
+        assert label in page
+    assert "Indica el concepto exactamente" in page and "Escanea el código" in page
     (payload,) = qr_texts(pdf, 0)
     decoded = epc.decode(payload)
     assert decoded.iban == IBAN and decoded.amount == total
+    assert reference in (decoded.reference or decoded.text)

@@ -1,24 +1,33 @@
-"""Parse the documents' stylesheet once per process instead of on every xhtml2pdf conversion.
+"""The one module on xhtml2pdf's private API: the documents' stylesheet parsed once per process,
+and the ``<pdf:facturo>`` element that stands for a block ReportLab draws directly.
 
-xhtml2pdf parses its user-agent stylesheet (the ``default_css`` it is given) on every call:
-about 1.5 ms a document for Facturo's, several percent of a PDF. The parsed stylesheet is a
+**Stylesheet.** xhtml2pdf parses its user-agent stylesheet (the ``default_css`` it is given)
+on every call: about 1.5 ms a document for Facturo's, several percent of a PDF. The parsed stylesheet is a
 set of rulesets that the cascade only reads, so one parse can serve every conversion whose
 ``default_css`` is the same text, provided that text has no at-rules, ``url()``, ``var()`` or
 custom properties (those act on the conversion they are parsed in: ``@page`` builds its page
 templates, ``@font-face`` registers fonts). Texts are cached only when registered with
 :func:`cache_stylesheet`; every other conversion, the stock call included, parses as before.
 
-This is the one place that relies on xhtml2pdf's private API: ``pisaContext._parseCSSSource``
-(called by ``parseCSS`` for each stylesheet, with ``parser.DEFAULT_CSS_SOURCE`` as the name of
-the user-agent one) and the ``pisaContext`` name ``xhtml2pdf.document`` builds its contexts
-from. :func:`install` checks both and leaves xhtml2pdf alone when they are not there; the
-tests say so loudly.
+It relies on ``pisaContext._parseCSSSource`` (called by ``parseCSS`` for each stylesheet, with
+``parser.DEFAULT_CSS_SOURCE`` as the name of the user-agent one) and the ``pisaContext`` name
+``xhtml2pdf.document`` builds its contexts from. :func:`install` checks both and leaves
+xhtml2pdf alone when they are not there; the tests say so loudly.
+
+**Blocks.** xhtml2pdf's tree walk looks an element's handler up by name among
+``xhtml2pdf.parser``'s globals (``pisaTag`` and the tag name, upper case, without the colon),
+and hands it the DOM node. :func:`install_blocks` adds ``pisaTagPDFFACTURO`` there: its element
+becomes the flowable the given function builds from its ``data``
+(:func:`facturo.builtin.pdf_flowables.block_flowable`). When the lookup is not what this module
+knows, :func:`require_blocks` raises, so a document is never converted with its QR code or its
+lines silently left out.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 #: What may not appear in a cached stylesheet: anything that acts on the conversion itself.
@@ -27,6 +36,7 @@ _cacheable: set[str] = set()
 _parsed: dict[str, Any] = {}
 _lock = threading.Lock()
 _installed: list[bool] = []
+_blocks_installed: list[bool] = []
 
 
 def cache_stylesheet(css: str) -> str:
@@ -81,6 +91,47 @@ def _install() -> bool:
             return parsed
 
     document.pisaContext = StylesheetCachingContext
+    return True
+
+
+def install_blocks(flowable: Callable[[str], Any]) -> bool:
+    """Register the ``<pdf:facturo>`` element with xhtml2pdf (once): its ``data`` becomes the
+    flowable ``flowable`` builds. False when xhtml2pdf's tag lookup is not the one this module
+    knows."""
+    with _lock:
+        if not _blocks_installed:
+            _blocks_installed.append(_install_blocks(flowable))
+        return _blocks_installed[0]
+
+
+def require_blocks(flowable: Callable[[str], Any]) -> None:
+    """Raise RuntimeError unless xhtml2pdf will turn ``<pdf:facturo>`` into its block."""
+    if not install_blocks(flowable):
+        raise RuntimeError("xhtml2pdf's tag lookup changed: <pdf:facturo> blocks cannot be drawn")
+
+
+#: The name xhtml2pdf's tree walk looks the ``<pdf:facturo>`` handler up by.
+TAG_HANDLER = "pisaTagPDFFACTURO"
+
+
+def _install_blocks(flowable: Callable[[str], Any]) -> bool:
+    import inspect
+
+    from xhtml2pdf import parser
+    from xhtml2pdf.tags import pisaTag
+
+    walk = inspect.getsource(parser.pisaLoop)
+    if 'globals().get("pisaTag%s" % node.tagName.replace(":", "").upper()' not in walk:
+        return False
+
+    class pisaTagPDFFACTURO(pisaTag):  # type: ignore[misc]
+        """``<pdf:facturo data="…">``: the block its data describes, as one flowable."""
+
+        def start(self, c: Any) -> None:
+            c.addPara()
+            c.addStory(flowable(self.node.getAttribute("data")))
+
+    setattr(parser, TAG_HANDLER, pisaTagPDFFACTURO)
     return True
 
 

@@ -8,8 +8,10 @@ taken and creates nothing.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -146,7 +148,9 @@ def create_renewals(
     try:
         # One worker reads and drafts the next batch while this thread writes the current
         # one: the database works without the GIL (SQLite's C code, PostgreSQL's socket).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool:
+        with _no_cycle_collection(), ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="renewal-draft"
+        ) as pool:
             ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
             while (batch := ahead.take()) is not None:
                 with ctx.db.transaction() as session:
@@ -155,6 +159,27 @@ def create_renewals(
                     progress(len(batch.chunk))
     finally:
         chunks.close()
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused meanwhile (reference counting still frees
+    everything else), then one young collection.
+
+    A batch makes about 30,000 rows, dicts and tuples that live until its commit, so the
+    collector ran about 3,200 times per 100,000 services, most of them full collections
+    over every object of the process: 2.4-4 s of a 10-12 s run on SQLite. The run makes
+    little cyclic garbage (its peak memory is the same without the collector). Nested or
+    concurrent runs leave the collector as the outermost found it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect(0)
 
 
 @dataclass

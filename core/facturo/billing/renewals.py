@@ -148,9 +148,10 @@ def create_renewals(
     try:
         # One worker reads and drafts the next batch while this thread writes the current
         # one: the database works without the GIL (SQLite's C code, PostgreSQL's socket).
-        with _no_cycle_collection(), ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="renewal-draft"
-        ) as pool:
+        with (
+            _no_cycle_collection(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
+        ):
             ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
             while (batch := ahead.take()) is not None:
                 with ctx.db.transaction() as session:

@@ -53,8 +53,9 @@ def claim_periods(
     ``FOR UPDATE``, then claims) *before* it writes a claim. Claiming first would hold the
     period's unique key while the foreign-key check waits for that service: a deadlock.
     """
-    sids = [r.id for r in chunk]
     if is_postgres(session):
+        # The arrays go as array literals: psycopg's list dumper took 0.7 s per 100,000 claims.
+        sids = _array_literal([r.id for r in chunk])
         session.execute(text(f"SET CONSTRAINTS {DOCUMENT_LINK} DEFERRED"))
         session.execute(
             text(
@@ -72,8 +73,8 @@ def claim_periods(
             ),
             {
                 "sids": sids,
-                "starts": [r.due for r in chunk],
-                "docs": [document_of[sid] for sid in sids],
+                "starts": _array_literal([r.due for r in chunk]),
+                "docs": _array_literal([document_of[r.id] for r in chunk]),
             },
         )
         return set(claimed)
@@ -99,6 +100,11 @@ def claim_periods(
     won = set(claimed)
     session.execute(text("DROP TABLE temp.renewal_plan_claims"))
     return won
+
+
+def _array_literal(values: Sequence[int | date]) -> str:
+    """``values`` as a PostgreSQL array literal (integers or dates: nothing to quote)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 # --- the batch's plan tables ------------------------------------------------------------------

@@ -53,6 +53,13 @@ class DocPlan:
     customer: Any
 
 
+@dataclass
+class _Balance:
+    """A customer's credit balance as read ahead, spent by a draft that is thrown away."""
+
+    credit_balance: Decimal
+
+
 @dataclass(frozen=True)
 class Treatment:
     """A tax treatment with what a run derives from it, computed once per run."""
@@ -90,6 +97,7 @@ class RunPlanner:
         #: the fields whose markers some rendered template holds (the others need no replace)
         self.used: set[str] = set()
         self.next_email = 1
+        self._message_ids: list[str] = []
 
     def draft(self, groups: list[Group], customers: Mapping[int, Any]) -> list[DocPlan | None]:
         """The documents of ``groups`` as far as they can be decided ahead of the batch's
@@ -99,9 +107,28 @@ class RunPlanner:
         Runs in a worker thread while the previous batch is written: it must not touch a
         database session nor run at the same time as another method of this planner."""
         now = self.ctx.now()
-        return [
+        drafts = [
             self._document(None, group, customers[group[0]], None, 0, "", now) for group in groups
         ]
+        self._warm_credit_emails(groups, customers, now)
+        return drafts
+
+    def _warm_credit_emails(
+        self, groups: list[Group], customers: Mapping[int, Any], now: datetime
+    ) -> None:
+        """Render, here in the worker, the email templates of the documents that customers
+        with credit would get if their balance is still the one read ahead: :meth:`plan`
+        redoes those documents in the transaction (after locking the balance) and then finds
+        their templates rendered (about 400 per 100,000 services, 1 ms each). The documents
+        made here are thrown away; a balance changed meanwhile only costs a render later."""
+        balances: dict[int, _Balance] = {}
+        for group in groups:
+            customer = customers[group[0]]
+            if customer.credit_balance <= 0:
+                continue
+            holder = balances.setdefault(customer.id, _Balance(customer.credit_balance))
+            if holder.credit_balance > 0:
+                self._document(None, group, customer, holder, 0, "", now)  # type: ignore[arg-type]
 
     def plan(
         self,
@@ -133,7 +160,7 @@ class RunPlanner:
             made = drafts[index] if drafts is not None else None
             if (
                 made is None
-                or made.customer != customer
+                or (made.customer is not customer and tuple(made.customer) != tuple(customer))
                 or customer_id in holders
                 or not _fillable_reference(reference)
             ):
@@ -226,8 +253,15 @@ class RunPlanner:
             if email is None:
                 return None
             row["email_id"] = email["id"]
-            row["message_id"] = new_message_ids(self.ctx, 1)[0]
+            row["message_id"] = self._message_id()
         return DocPlan(row, lines, email, treatment, customer)
+
+    def _message_id(self) -> str:
+        """A fresh Message-ID, as :func:`new_message_ids` makes them, 256 made at a time."""
+        if not self._message_ids:
+            self._message_ids = new_message_ids(self.ctx, 256)
+            self._message_ids.reverse()
+        return self._message_ids.pop()
 
     def _treatment(self, session: Session, customer: Any) -> Treatment:
         key = (customer.country, customer.tax_id, customer.postal_code)

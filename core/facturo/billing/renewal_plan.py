@@ -23,7 +23,7 @@ from facturo.billing.money import ZERO, to_money
 from facturo.billing.renewal_sql import DueService, Plan
 from facturo.billing.taxes import TaxTreatment
 from facturo.billing.totals import Totals, compute_totals
-from facturo.billing.vat import legends_of, treatment_of
+from facturo.billing.vat import checkable, legends_of, treatment_of
 from facturo.delivery.messages import EmailStamp, new_message_ids
 from facturo.models import Customer, Document
 
@@ -102,7 +102,8 @@ class RunPlanner:
     def draft(self, groups: list[Group], customers: Mapping[int, Any]) -> list[DocPlan | None]:
         """The documents of ``groups`` as far as they can be decided ahead of the batch's
         transaction (no ids, references or credit yet; see :meth:`plan`). None for those
-        that need the transaction: a tax treatment not yet known, an email filled row by row.
+        that need the transaction: a tax treatment that needs a VAT-number check not yet
+        made, an email filled row by row.
 
         Runs in a worker thread while the previous batch is written: it must not touch a
         database session nor run at the same time as another method of this planner."""
@@ -200,8 +201,8 @@ class RunPlanner:
         key = (customer.country, customer.tax_id, customer.postal_code)
         known = self.treatments.get(key)
         if known is None:
-            if session is None:
-                return None
+            if session is None and checkable(customer.country, customer.tax_id):
+                return None  # the VAT-number check needs the transaction
             known = self._treatment(session, customer)
         treatment = known.treatment
         name_index = 1 if customer.language == "en" else 0
@@ -263,7 +264,7 @@ class RunPlanner:
             self._message_ids.reverse()
         return self._message_ids.pop()
 
-    def _treatment(self, session: Session, customer: Any) -> Treatment:
+    def _treatment(self, session: Session | None, customer: Any) -> Treatment:
         key = (customer.country, customer.tax_id, customer.postal_code)
         known = self.treatments.get(key)
         if known is None:

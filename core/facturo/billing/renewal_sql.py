@@ -9,13 +9,27 @@ differ per document.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, bindparam, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    column,
+    insert,
+    text,
+)
+from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import TextClause
@@ -40,6 +54,40 @@ class DueService(NamedTuple):
     product_id: int
 
 
+DUE_COLUMNS = ("id", "customer_id", "due", "cycle", "price", "label", "product_id")
+#: SQLite: the run's due services, copied in the query's order (columns without affinity, so
+#: every value is kept as the query gave it)
+_DUE = sql_table("renewal_due", *(column(name) for name in DUE_COLUMNS), schema="temp")
+
+
+def stream_due(
+    engine: Engine, query: Select[*tuple[Any, ...]], sqlite: bool
+) -> Generator[Sequence[Any], None, None]:
+    """The rows of ``query`` (the due services, in billing order), streamed so that memory
+    stays flat: a server-side cursor on PostgreSQL. SQLite first copies them into a temporary
+    table and ends its read transaction, then streams that table: a statement left open on the
+    services for the whole run would hold its snapshot, and no checkpoint could copy the
+    run's commits into the database file until the end (the WAL grew to about 260 MB, then
+    one checkpoint copied it all). A temporary table is the connection's own, outside the WAL.
+    """
+    with engine.connect() as connection:
+        if not sqlite:
+            yield from connection.execute(query.execution_options(yield_per=5000))
+            return
+        names = ", ".join(DUE_COLUMNS)
+        connection.exec_driver_sql(f"CREATE TEMP TABLE renewal_due ({names})")
+        try:
+            connection.execute(insert(_DUE).from_select(list(DUE_COLUMNS), query))
+            connection.commit()
+            yield from connection.execution_options(yield_per=5000).exec_driver_sql(
+                f"SELECT {names} FROM temp.renewal_due ORDER BY rowid"
+            )
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("DROP TABLE temp.renewal_due")
+            connection.commit()
+
+
 def claim_periods(
     session: Session, chunk: Sequence[DueService], document_of: Mapping[int, int]
 ) -> set[int]:
@@ -53,8 +101,9 @@ def claim_periods(
     ``FOR UPDATE``, then claims) *before* it writes a claim. Claiming first would hold the
     period's unique key while the foreign-key check waits for that service: a deadlock.
     """
-    sids = [r.id for r in chunk]
     if is_postgres(session):
+        # The arrays go as array literals: psycopg's list dumper took 0.7 s per 100,000 claims.
+        sids = _array_literal([r.id for r in chunk])
         session.execute(text(f"SET CONSTRAINTS {DOCUMENT_LINK} DEFERRED"))
         session.execute(
             text(
@@ -72,8 +121,8 @@ def claim_periods(
             ),
             {
                 "sids": sids,
-                "starts": [r.due for r in chunk],
-                "docs": [document_of[sid] for sid in sids],
+                "starts": _array_literal([r.due for r in chunk]),
+                "docs": _array_literal([document_of[r.id] for r in chunk]),
             },
         )
         return set(claimed)
@@ -99,6 +148,11 @@ def claim_periods(
     won = set(claimed)
     session.execute(text("DROP TABLE temp.renewal_plan_claims"))
     return won
+
+
+def _array_literal(values: Sequence[int | date]) -> str:
+    """``values`` as a PostgreSQL array literal (integers or dates: nothing to quote)."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 # --- the batch's plan tables ------------------------------------------------------------------

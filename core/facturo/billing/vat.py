@@ -21,13 +21,22 @@ if TYPE_CHECKING:
     from facturo.models import Customer
 
 
+def checkable(country: str, tax_id: str) -> bool:
+    """True when ``tax_id`` is an EU VAT number valid in format outside Spain: the only kind
+    :func:`vat_check` asks the plugins about (for any other the treatment needs no session)."""
+    country = country.upper()
+    return (
+        bool(tax_id)
+        and country != "ES"
+        and country in EU_COUNTRIES
+        and valid_eu_vat_number(country, tax_id)
+    )
+
+
 def vat_check(ctx: Context, session: Session | None, country: str, tax_id: str) -> VatCheck | None:
     """Ask the ``check_vat_number`` plugins about an EU VAT number valid in format; None when
     nothing needs checking (no number, Spain, outside the EU) or no plugin answers."""
-    country = country.upper()
-    if not tax_id or country == "ES" or country not in EU_COUNTRIES:
-        return None
-    if not valid_eu_vat_number(country, tax_id):
+    if not checkable(country, tax_id):
         return None
     answer = ctx.hook.check_vat_number(ctx=ctx, session=session, country=country, number=tax_id)
     if answer is None or isinstance(answer, VatCheck):

@@ -7,6 +7,7 @@ given. About twenty times faster than ORM ``add_all`` on both databases.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, func, select, text
@@ -51,8 +52,9 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         _sqlite_executemany(session, table, rows)
         return
     columns = list(rows[0])
-    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
+    as_json = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     names = ", ".join(f'"{name}"' for name in columns)
+    pick = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     raw = session.connection().connection.driver_connection
     assert raw is not None
     # JSON values go as text (the server parses them, as it would psycopg's Json); a value
@@ -70,11 +72,14 @@ def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
     with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         write = copy.write_row
+        if not as_json:  # the values as they are, picked in C
+            for row in rows:
+                write(pick(row))
+            return
         for row in rows:
-            values = [row[name] for name in columns]
-            for index, is_json in enumerate(as_json):
-                if is_json:
-                    values[index] = dumped(values[index])
+            values = list(pick(row))
+            for index in as_json:
+                values[index] = dumped(values[index])
             write(values)
 
 

@@ -22,7 +22,7 @@ DB_DIR = Path(__file__).resolve().parent
 CORE_VERSIONS = DB_DIR / "versions"
 #: The newest core revision: what a plugin's first migration should ``depends_on`` (exported
 #: by :mod:`facturo.plugin`; a test keeps it equal to :func:`core_head`).
-CORE_HEAD = "0014_deferrable_period_link"
+CORE_HEAD = "0015_statement_line_insert_guard"
 
 
 class MigrationError(Exception):

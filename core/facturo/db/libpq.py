@@ -10,6 +10,11 @@ exactly as a cursor gives them. Measured on the dashboard's four key reads: 90�
 CPU against 242–307 µs through cursors, and the server skips parsing and planning.
 :meth:`PreparedStatements.fetch_many` sends several in one round trip (libpq's pipeline mode).
 
+Prepared statements live in the server session: behind a pooler in transaction mode
+(PgBouncer before 1.21, or without ``max_prepared_statements``) they are lost between
+statements, as psycopg's own automatic preparing (after five runs) already required of the
+deployment. A statement that fails that way replaces the connection (see ``PinnedConnections``).
+
 The SQL is what SQLAlchemy compiles for psycopg (``%(name)s`` placeholders, ``%%`` for a
 percent sign) or plain positional ``%s``; it is rewritten to ``$n`` once per text.
 """

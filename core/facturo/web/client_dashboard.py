@@ -5,8 +5,9 @@ The page is kept rendered per customer, language and impersonation (see
 (:func:`facturo.billing.overview.read_overview`, two Core queries), every panel plugin's
 ``client_dashboard_panel_key`` and the layout's menu and footer links. Each request reads the
 key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data; the
-reads the stored page's key was made of are sent at once, one round trip on PostgreSQL); an
-equal key answers the stored page with this session's CSRF token, without leaving the loop.
+session's and the key's reads go in one round trip once this session has asked for the page,
+see :mod:`facturo.web.request_reads`); an equal key answers the stored page with this
+session's CSRF token, without leaving the loop.
 Otherwise the page is rendered in the threadpool from one snapshot, which the key is read
 from again and the page stored under: a page is only ever stored under the key of the data
 it shows. A request with one-shot messages, or with a panel plugin that gives no key, is
@@ -30,11 +31,12 @@ from starlette.routing import Route
 
 from facturo.billing.overview import Overview, ordered_services, read_overview
 from facturo.context import Context
-from facturo.db.reader import RecordingReader, RowReader, SessionReader
+from facturo.db.reader import RowReader, SessionReader
 from facturo.models import Customer, Service
 from facturo.web.client_common import ctx_of, me
 from facturo.web.page_cache import PLACEHOLDER, PageCache, fill
 from facturo.web.rendering import client_chrome, impersonated, render, request_language
+from facturo.web.request_reads import reader_of, remember
 from facturo.web.security import csrf_token
 
 
@@ -103,13 +105,10 @@ async def dashboard(request: Request) -> Response:
     lang = request_language(request)
     slot = (customer.id, lang, impersonated(request))
     if not request.session.get("flash"):
-        pages = pages_of(request)
-        pinned = ctx_of(request).db.pinned_reader()
-        plan = pages.plan(slot)  # the reads the stored page's key was made of
-        reader: RowReader = pinned.prefetched(plan) if plan else pinned
-        key = page_key(request, reader, customer.id, lang)
+        key = page_key(request, reader_of(request), customer.id, lang)
+        remember(request)  # the session's and the key's reads: one round trip next time
         if key is not None:
-            body = pages.get(slot, key)
+            body = pages_of(request).get(slot, key)
             if body is not None:
                 return HTMLResponse(fill(body, csrf_token(request.session)))
     return await run_in_threadpool(render_dashboard, request, slot)
@@ -121,7 +120,7 @@ def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
     ctx = ctx_of(request)
     customer_id, lang = slot[0], slot[1]
     with ctx.db.snapshot_session() as session:
-        reader = RecordingReader(SessionReader(session))
+        reader = SessionReader(session)
         overview = read_overview(reader, customer_id)
         if overview is None:  # the guard saw the customer a moment ago
             raise LookupError(f"customer {customer_id} vanished")
@@ -134,7 +133,7 @@ def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
     if key is None:
         return response
     body = bytes(response.body)
-    pages_of(request).put(slot, key, body, tuple(reader.reads))
+    pages_of(request).put(slot, key, body)
     return HTMLResponse(fill(body, csrf_token(request.session)))
 
 

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from facturo.accounts import sessions
 from facturo.context import Context
 from facturo.models import AuthSession, Customer, StaffUser
+from facturo.web.request_reads import reader_of
 
 COOKIE_KEYS = {"customer": "customer_session", "staff": "staff_session"}
 DEVICE_COOKIE = "facturo_device"
@@ -137,13 +138,14 @@ def current(request: Request, kind: str, pending: bool = False) -> Login | None:
 
 async def current_on_loop(request: Request, kind: str) -> Login | None:
     """:func:`current` (fully verified sessions) for the section guard, which runs on the event
-    loop: the lookup on this thread's pinned connection (one indexed read, no hop to the
-    threadpool), the once-a-minute write of ``last_seen_at`` in the threadpool."""
+    loop: the lookup through the request's reader (:mod:`facturo.web.request_reads`: this
+    thread's pinned connection, one indexed read, no hop to the threadpool), the once-a-minute
+    write of ``last_seen_at`` in the threadpool."""
     token = token_of(request, kind)
     if not token:
         return None
     ctx: Context = request.app.state.ctx
-    found = sessions.find_live_read(ctx.db.pinned_reader(), ctx, kind, token)
+    found = sessions.find_live_read(reader_of(request, token), ctx, kind, token)
     if found is None:
         request.session.pop(COOKIE_KEYS[kind], None)
         return None

@@ -17,7 +17,6 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any
 
 from facturo.operations.metrics import PAGE_CACHE_LOOKUPS
 
@@ -37,7 +36,7 @@ class PageCache:
 
     def __init__(self, name: str, slots: int = 1024) -> None:
         self.slots = slots
-        self._pages: OrderedDict[Hashable, tuple[object, bytes, tuple[Any, ...]]] = OrderedDict()
+        self._pages: OrderedDict[Hashable, tuple[object, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -57,18 +56,10 @@ class PageCache:
             self._hit.inc()
             return found[1]
 
-    def plan(self, slot: Hashable) -> tuple[Any, ...]:
-        """What was stored with the page in ``slot`` as the way to read its key (empty when
-        there is no page)."""
+    def put(self, slot: Hashable, key: object, body: bytes) -> None:
+        """Store ``body``, rendered from ``key``, in ``slot`` (replacing what was there)."""
         with self._lock:
-            found = self._pages.get(slot)
-            return found[2] if found is not None else ()
-
-    def put(self, slot: Hashable, key: object, body: bytes, plan: tuple[Any, ...] = ()) -> None:
-        """Store ``body``, rendered from ``key``, in ``slot`` (replacing what was there), with
-        the ``plan`` to read its key next time (for the caller: the cache only keeps it)."""
-        with self._lock:
-            self._pages[slot] = (key, body, plan)
+            self._pages[slot] = (key, body)
             self._pages.move_to_end(slot)
             while len(self._pages) > self.slots:
                 self._pages.popitem(last=False)

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 
 from facturo.billing.documents import LineSpec, create_credit_note, create_proforma
 from facturo.contributions import Panel
-from facturo.models import Customer, Document, Product, Service
+from facturo.models import AuthSession, Customer, Document, Product, Service
 from facturo.operations.metrics import exposition, metrics_registry
 from facturo.plugin import hookimpl
 from facturo.testing import AppClient, logged_in_cookies, make_catalog, session_cookie
@@ -248,6 +248,16 @@ def test_a_logged_out_session_gets_no_page(site: Site) -> None:
     assert client.get("/client/").status_code == 303
 
 
+def test_a_session_revoked_elsewhere_gets_no_page_though_its_reads_go_ahead(site: Site) -> None:
+    customer = make_customer(site.ctx, language="en")
+    client = browser(site, customer)
+    dashboard(client)
+    dashboard(client)  # this session's reads are now sent ahead, the session's own first
+    with site.ctx.db.transaction() as session:
+        session.execute(update(AuthSession).values(revoked_at=site.ctx.now()))
+    assert client.get("/client/").status_code == 303
+
+
 class Counter:
     """A panel plugin: its panel shows ``value``; ``calls`` counts the renders."""
 
@@ -369,7 +379,7 @@ def test_a_kept_page_reads_its_key_in_one_go(site: Site, monkeypatch: pytest.Mon
             ),
         )
     assert dashboard(client) == first
-    assert calls == ["fetch", "fetch_many"]  # the session, then every read of the key
+    assert calls == ["fetch_many"]  # the session and every read of the key, at once
     second = proforma(site, customer.id)
     assert second.display_number in dashboard(client)
     assert second.display_number not in first

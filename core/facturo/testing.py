@@ -44,6 +44,7 @@ from facturo.testing_support import (  # noqa: F401 (re-exported for tests)
     in_threads,
     launch_chromium,
     save_document_artifact,
+    save_screenshot,
     screenshot_path,
     serve_in_thread,
     share_compiled_statements,

@@ -206,6 +206,19 @@ def screenshot_path(name: str) -> str:
     return str(SCREENSHOTS_DIR / f"{name}.png")
 
 
+def save_screenshot(page: Any, path: str, full_page: bool = True) -> None:
+    """Save a Playwright page's screenshot at ``path``, trying once more after a moment when
+    Chromium refuses the capture ("Unable to capture screenshot": an intermittent refusal of
+    full-page captures by the headless browser, not a fault of the page)."""
+    try:
+        page.screenshot(path=path, full_page=full_page)
+    except Exception as error:  # Playwright's Error; this module does not import Playwright
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        page.wait_for_timeout(250)
+        page.screenshot(path=path, full_page=full_page)
+
+
 def save_document_artifact(name: str, pdf: bytes) -> Path:
     """Keep a rendered PDF as ``test-artifacts/documents/<name>.pdf`` for people to look at."""
     DOCUMENTS_DIR.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from facturo.testing import (
     drain,
     free_port,
     make_catalog,
+    save_screenshot,
     serve_in_thread,
     stop_server,
 )
@@ -73,9 +74,7 @@ class Shots:
 
     def __call__(self, page: Page, name: str) -> None:
         self.count += 1
-        page.screenshot(
-            path=str(SHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True
-        )
+        save_screenshot(page, str(SHOTS / f"{self.prefix}-{self.count:02d}-{name}.png"))
 
 
 def _register(page: Page, live: Live, shot: Shots, email: str, language: str) -> None:

@@ -14,6 +14,7 @@ from facturo.testing import (
     free_port,
     launch_chromium,
     logged_in_cookies,
+    save_screenshot,
     screenshot_path,
     serve_in_thread,
     stop_server,
@@ -48,14 +49,10 @@ def test_reports_and_declaration_pages(make_context: Callable[..., Context], clo
                 expect(page.locator("table").first).to_contain_text(
                     "217,99" if language == "es" else "217.99"
                 )
-                page.screenshot(
-                    path=screenshot_path(f"admin-vat-reports-{language}"), full_page=True
-                )
+                save_screenshot(page, screenshot_path(f"admin-vat-reports-{language}"))
                 page.get_by_role("link", name="Declaración responsable").first.click()
                 expect(page.locator("h1")).to_contain_text("DECLARACIÓN RESPONSABLE")
-                page.screenshot(
-                    path=screenshot_path(f"admin-verifactu-declaration-{language}"), full_page=True
-                )
+                save_screenshot(page, screenshot_path(f"admin-verifactu-declaration-{language}"))
                 page.close()
             browser.close()
     finally:

@@ -18,6 +18,7 @@ from facturo.models import AuthSession, Passkey
 from facturo.testing import (
     free_port,
     launch_chromium,
+    save_screenshot,
     screenshot_path,
     serve_in_thread,
     stop_server,
@@ -88,7 +89,7 @@ def test_customer_registers_and_uses_a_passkey(live: Live) -> None:
         page.fill("#passkey-name", "Test laptop")
         page.click("button[data-passkey=register]")
         page.wait_for_selector("text=Test laptop")
-        page.screenshot(path=screenshot_path("security-passkey-registered"), full_page=True)
+        save_screenshot(page, screenshot_path("security-passkey-registered"))
         with live.ctx.db.read_session() as session:
             [key] = session.scalars(select(Passkey))
             assert key.customer_id == customer.id and key.name == "Test laptop"
@@ -98,12 +99,12 @@ def test_customer_registers_and_uses_a_passkey(live: Live) -> None:
         page.click("button[data-passkey=login]")
         page.wait_for_url(f"{live.url}/client/")
         assert "Log out" in page.content()
-        page.screenshot(path=screenshot_path("security-passkey-signed-in"), full_page=True)
+        save_screenshot(page, screenshot_path("security-passkey-signed-in"))
         # The password now leads to a second step, which the passkey also answers.
         page.click("nav form button")
         _password_login(page, live.url, customer.email, CUSTOMER_PASSWORD)
         page.wait_for_url(f"{live.url}/client/login/2fa**")
-        page.screenshot(path=screenshot_path("security-second-factor"), full_page=True)
+        save_screenshot(page, screenshot_path("security-second-factor"))
         page.click("button[data-passkey=second]")
         page.wait_for_url(f"{live.url}/client/")
         browser.close()
@@ -129,7 +130,7 @@ def test_staff_signs_in_with_a_passkey(live: Live) -> None:
         page.goto(f"{live.url}/admin/account")
         page.click("button[data-passkey=register]")
         page.wait_for_selector("text=My device")
-        page.screenshot(path=screenshot_path("security-staff-account"), full_page=True)
+        save_screenshot(page, screenshot_path("security-staff-account"))
         page.click("header form button")
         page.wait_for_url(f"{live.url}/admin/login")
         page.click("button[data-passkey=login]")

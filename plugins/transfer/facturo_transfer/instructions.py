@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 
 from stdnum import iban as stdnum_iban
@@ -54,7 +55,7 @@ QR_PIXELS_PER_MODULE = 2
 class TransferInstructions:
     """Bank details, amount and reference for one document, ready to render.
 
-    `qr_data_uri` is an EPC QR code (PNG) when the currency is EUR and the amount fits EPC
+    `qr_payload` is the EPC QR code's text when the currency is EUR and the amount fits EPC
     limits, else None. `labels` are in the requested language.
     """
 
@@ -68,9 +69,16 @@ class TransferInstructions:
     amount_display: str
     reference: str
     qr_payload: str | None
-    qr_data_uri: str | None
     language: str
     labels: Mapping[str, str]
+
+    @cached_property
+    def qr_data_uri(self) -> str | None:
+        """The EPC QR code as a PNG data URI (for web pages; the PDF draws it from
+        `qr_payload`), made on first use; None without a payload."""
+        if not self.qr_payload:
+            return None
+        return epc.qr_png_data_uri(self.qr_payload, scale=QR_PIXELS_PER_MODULE)
 
     def rows(self) -> list[tuple[str, str]]:
         """Return (label, value) pairs in display order, leaving out an empty bank name."""
@@ -121,7 +129,6 @@ def build_instructions(
         amount_display=format_money(amount, currency, lang),
         reference=reference,
         qr_payload=payload,
-        qr_data_uri=epc.qr_png_data_uri(payload, scale=QR_PIXELS_PER_MODULE) if payload else None,
         language=lang,
         labels=LABELS[lang],
     )

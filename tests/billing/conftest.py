@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from facturo.context import Context
-from facturo.models import Customer, Document, Product, Service
+from facturo.delivery.messages import render_email
+from facturo.models import Customer, Document, OutboxMessage, Product, Service
 from facturo.plugin import hookimpl
 from facturo.testing import TestDatabase, build_test_database, make_catalog
 
@@ -100,3 +102,20 @@ def active_service(
         session.add(service)
         session.flush()
         return service.id
+
+
+def as_rendered(
+    ctx: Context, session: Session, row: OutboxMessage
+) -> tuple[Customer, tuple[str, str, str]]:
+    """The customer a ``proforma_issued`` email went to, and the subject, text and HTML that
+    ``render_email`` writes for its document: what the bulk run must have stored."""
+    document = session.get(Document, row.attachments[0]["document_id"])
+    assert document is not None
+    who = session.get(Customer, document.customer_id)
+    assert who is not None
+    values = {
+        "document": document,
+        "customer": who,
+        "url": ctx.url(f"/client/documents/{document.id}"),
+    }
+    return who, render_email(ctx, "proforma_issued", who.language, values)

@@ -25,10 +25,9 @@ from sqlalchemy import select, text
 from facturo.billing.billing_run import billing_run
 from facturo.context import Context
 from facturo.db.base import metadata
-from facturo.delivery.messages import render_email
-from facturo.models import Customer, Document, OutboxMessage, Service
+from facturo.models import Customer, OutboxMessage, Service
 from facturo.testing import make_customer
-from tests.billing.conftest import Billing, active_service
+from tests.billing.conftest import Billing, active_service, as_rendered
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "renewal_run.json"
 RUN_DAY = date(2026, 3, 2)
@@ -174,18 +173,5 @@ def test_values_that_look_like_template_markers_are_filled_as_render_email_fills
         )
         assert len(rows) == 2
         for row in rows:
-            document = session.get(Document, row.attachments[0]["document_id"])
-            assert document is not None
-            who = session.get(Customer, document.customer_id)
-            assert who is not None
-            expected = render_email(
-                ctx,
-                "proforma_issued",
-                who.language,
-                {
-                    "document": document,
-                    "customer": who,
-                    "url": ctx.url(f"/client/documents/{document.id}"),
-                },
-            )
+            _, expected = as_rendered(ctx, session, row)
             assert (row.subject, row.text_body, row.html_body) == expected

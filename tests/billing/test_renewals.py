@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from facturo.billing.billing_run import billing_run
 from facturo.billing.documents import queue_document_email
 from facturo.billing.payments import record_payment
-from facturo.delivery.messages import render_email
 from facturo.models import (
     BilledPeriod,
     Customer,
@@ -20,7 +19,7 @@ from facturo.models import (
     Service,
 )
 from facturo.testing import Clock, drain, make_customer
-from tests.billing.conftest import Billing, active_service, at, reload
+from tests.billing.conftest import Billing, active_service, as_rendered, at, reload
 
 
 def count(ctx, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -107,20 +106,7 @@ def test_bulk_email_is_exactly_what_render_email_writes(billing: Billing) -> Non
     assert len(rows) == 2
     with ctx.db.read_session() as session:
         for row in rows:
-            document = session.get(Document, row.attachments[0]["document_id"])
-            assert document is not None
-            who = session.get(Customer, document.customer_id)
-            assert who is not None
-            expected = render_email(
-                ctx,
-                "proforma_issued",
-                who.language,
-                {
-                    "document": document,
-                    "customer": who,
-                    "url": ctx.url(f"/client/documents/{document.id}"),
-                },
-            )
+            who, expected = as_rendered(ctx, session, row)
             assert (row.subject, row.text_body, row.html_body) == expected
             assert row.to_address == who.email
 

@@ -119,3 +119,11 @@ def as_rendered(
         "url": ctx.url(f"/client/documents/{document.id}"),
     }
     return who, render_email(ctx, "proforma_issued", who.language, values)
+
+
+def rename(ctx: Context, customer: Customer, name: str, company: str) -> None:
+    """Give ``customer`` another name and company (text an email must carry as written)."""
+    with ctx.db.transaction() as session:
+        row = session.get(Customer, customer.id)
+        assert row is not None
+        row.name, row.company = name, company

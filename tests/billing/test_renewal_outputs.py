@@ -27,7 +27,7 @@ from facturo.context import Context
 from facturo.db.base import metadata
 from facturo.models import Customer, OutboxMessage, Service
 from facturo.testing import make_customer
-from tests.billing.conftest import Billing, active_service, as_rendered
+from tests.billing.conftest import Billing, active_service, as_rendered, rename
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "renewal_run.json"
 RUN_DAY = date(2026, 3, 2)
@@ -157,11 +157,7 @@ def test_values_that_look_like_template_markers_are_filled_as_render_email_fills
     ctx = billing.ctx
     eve = make_customer(ctx, email="eve@example.com")
     plain = make_customer(ctx, email="plain@example.com", language="en")
-    with ctx.db.transaction() as session:
-        customer = session.get(Customer, eve.id)
-        assert customer is not None
-        customer.name = "Eve QXFACTUROQREFERENCEQX <b>"
-        customer.company = "QXFACTUROQNAMEQX & Co"
+    rename(ctx, eve, "Eve QXFACTUROQREFERENCEQX <b>", "QXFACTUROQNAMEQX & Co")
     active_service(ctx, eve, billing.licence, RUN_DAY + timedelta(days=3))
     active_service(ctx, plain, billing.licence, RUN_DAY + timedelta(days=3))
     billing_run(ctx, RUN_DAY)

@@ -19,7 +19,7 @@ from facturo.models import (
     Service,
 )
 from facturo.testing import Clock, drain, make_customer
-from tests.billing.conftest import Billing, active_service, as_rendered, at, reload
+from tests.billing.conftest import Billing, active_service, as_rendered, at, reload, rename
 
 
 def count(ctx, model, *where) -> int:  # type: ignore[no-untyped-def]
@@ -94,11 +94,7 @@ def test_bulk_email_is_exactly_what_render_email_writes(billing: Billing) -> Non
     ctx = billing.ctx
     tricky = make_customer(ctx, email="o'brien@example.com")
     english = make_customer(ctx, email="en@example.com", language="en")
-    with ctx.db.transaction() as session:
-        customer = session.get(Customer, tricky.id)
-        assert customer is not None
-        customer.name = 'Ñandú <&> "O\'Brien"  Ürsula'
-        customer.company = "Acme & Sons"
+    rename(ctx, tricky, 'Ñandú <&> "O\'Brien"  Ürsula', "Acme & Sons")
     active_service(ctx, tricky, billing.licence, date(2026, 3, 10))
     active_service(ctx, english, billing.licence, date(2026, 3, 11), price="15.00")
     billing_run(ctx, date(2026, 3, 2))

@@ -165,17 +165,27 @@ DOCUMENTS_QUERY = (
 )
 
 
-def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
-    """The overview of ``customer_id`` (None when there is no such customer): services in
-    :func:`ordered_services` order, the first documents in the order of
-    :func:`~facturo.billing.documents.customer_documents`. Run it and anything that must agree
-    with it through one :class:`~facturo.db.reader.SessionReader` of a
-    ``Database.snapshot_session``."""
+#: What the overview is made from: the rows of :data:`SERVICES_QUERY` and
+#: :data:`DOCUMENTS_QUERY`. Equal rows make equal overviews, so the rows alone can key a page.
+OverviewRows = tuple[tuple[Any, ...], tuple[Any, ...]]
+
+
+def read_overview_rows(reader: RowReader, customer_id: int) -> OverviewRows | None:
+    """The rows :func:`overview_from` makes the overview of ``customer_id`` from (None when
+    there is no such customer); cheaper than the overview where only equality matters."""
     params = {"customer_id": customer_id}
-    rows = reader.rows(SERVICES_QUERY, params)
-    if not rows:
+    services = reader.rows(SERVICES_QUERY, params)
+    if not services:
         return None
-    first = rows[0]
+    return tuple(services), tuple(reader.rows(DOCUMENTS_QUERY, params))
+
+
+def overview_from(customer_id: int, rows: OverviewRows) -> Overview:
+    """The overview of ``customer_id`` made from its :func:`read_overview_rows`: services in
+    :func:`ordered_services` order, the first documents in the order of
+    :func:`~facturo.billing.documents.customer_documents`."""
+    service_rows, document_rows = rows
+    first = service_rows[0]
     customer = CustomerView(customer_id, first[0], first[1] or "", first[2])
     services = [
         ServiceView(
@@ -189,10 +199,18 @@ def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
             price=row[11],
             currency=row[12],
         )
-        for row in rows
+        for row in service_rows
         if row[3] is not None
     ]
-    return Overview(customer, tuple(ordered_services(services)), _documents(reader, params))
+    return Overview(customer, tuple(ordered_services(services)), _documents(document_rows))
+
+
+def read_overview(reader: RowReader, customer_id: int) -> Overview | None:
+    """The overview of ``customer_id`` (None when there is no such customer). Run it and
+    anything that must agree with it through one :class:`~facturo.db.reader.SessionReader`
+    of a ``Database.snapshot_session``."""
+    rows = read_overview_rows(reader, customer_id)
+    return None if rows is None else overview_from(customer_id, rows)
 
 
 def ordered_services(services: Iterable[S]) -> list[S]:
@@ -200,10 +218,10 @@ def ordered_services(services: Iterable[S]) -> list[S]:
     return sorted(services, key=lambda s: (s.parent_id or s.id, s.parent_id is not None, s.id))
 
 
-def _documents(reader: RowReader, params: dict[str, Any]) -> tuple[DocumentView, ...]:
+def _documents(rows: Iterable[tuple[Any, ...]]) -> tuple[DocumentView, ...]:
     documents: dict[int, tuple[Any, ...]] = {}
     notes: dict[int, list[CreditNoteView]] = {}
-    for row in reader.rows(DOCUMENTS_QUERY, params):
+    for row in rows:
         documents.setdefault(row[0], row)
         if row[9] is not None:
             notes.setdefault(row[0], []).append(CreditNoteView(row[9], True))

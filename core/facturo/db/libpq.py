@@ -63,11 +63,15 @@ def numbered(sql: str) -> tuple[str, list[str] | int]:
 class _Prepared:
     """One SQL text prepared on one connection: its name and parameter order."""
 
-    __slots__ = ("name", "order")
+    __slots__ = ("name", "order", "columns")
 
     def __init__(self, name: bytes, order: list[str] | int) -> None:
         self.name = name
         self.order = order
+        #: Each result column's name and type OID, read from the first result: a prepared
+        #: statement's result shape cannot change (the server refuses to run it if its
+        #: tables change shape: "cached plan must not change result type").
+        self.columns: list[tuple[str, int]] | None = None
 
 
 class PreparedStatements:
@@ -87,9 +91,9 @@ class PreparedStatements:
         """The rows of ``sql`` run with ``arguments`` (a mapping for named placeholders, a
         sequence for ``%s``), and each column's name and type OID. Database errors are
         raised as psycopg raises them."""
-        name, params = self._bound(sql, arguments)
-        result = self.pgconn.exec_prepared(name, params)
-        return self._loaded(result)
+        prepared, params = self._bound(sql, arguments)
+        result = self.pgconn.exec_prepared(prepared.name, params)
+        return self._loaded(result, prepared)
 
     def fetch_many(self, queries: Sequence[tuple[str, Arguments]]) -> list[Fetched]:
         """What :meth:`fetch` gives for each of ``queries``, all sent in one round trip
@@ -99,8 +103,8 @@ class PreparedStatements:
         bound = [self._bound(sql, arguments) for sql, arguments in queries]
         pgconn = self.pgconn
         pgconn.enter_pipeline_mode()
-        for name, params in bound:
-            pgconn.send_query_prepared(name, params)
+        for prepared, params in bound:
+            pgconn.send_query_prepared(prepared.name, params)
         pgconn.pipeline_sync()
         results = []
         for _ in bound:
@@ -109,10 +113,13 @@ class PreparedStatements:
                 pass
         self._check(pgconn.get_result(), pq.ExecStatus.PIPELINE_SYNC)
         pgconn.exit_pipeline_mode()
-        return [self._loaded(result) for result in results]
+        return [
+            self._loaded(result, prepared)
+            for result, (prepared, _) in zip(results, bound, strict=True)
+        ]
 
-    def _bound(self, sql: str, arguments: Arguments) -> tuple[bytes, list[Any] | None]:
-        """The prepared statement's name for ``sql`` and its parameters as libpq takes them
+    def _bound(self, sql: str, arguments: Arguments) -> tuple[_Prepared, list[Any] | None]:
+        """The prepared statement for ``sql`` and its parameters as libpq takes them
         (a None is sent as NULL: psycopg's own calls pass them, its type stub omits it)."""
         prepared = self._prepared.get(sql) or self._prepare(sql)
         order = prepared.order
@@ -123,20 +130,20 @@ class PreparedStatements:
         else:
             values = arguments  # type: ignore[assignment]
         if not values:
-            return prepared.name, None
-        return prepared.name, list(
-            self._dumper.dump_sequence(values, [PyFormat.TEXT] * len(values))
-        )
+            return prepared, None
+        return prepared, list(self._dumper.dump_sequence(values, [PyFormat.TEXT] * len(values)))
 
-    def _loaded(self, result: pq.abc.PGresult | None) -> Fetched:
+    def _loaded(self, result: pq.abc.PGresult | None, prepared: _Prepared) -> Fetched:
         self._check(result, pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK)
         assert result is not None
         loader = self._loader
         loader.set_pgresult(result)
-        columns = [
-            (bytes(result.fname(index) or b"").decode(self.encoding), result.ftype(index))
-            for index in range(result.nfields)
-        ]
+        columns = prepared.columns
+        if columns is None:
+            columns = prepared.columns = [
+                (bytes(result.fname(index) or b"").decode(self.encoding), result.ftype(index))
+                for index in range(result.nfields)
+            ]
         rows = loader.load_rows(0, result.ntuples, tuple)
         loader.set_pgresult(None)
         result.clear()

@@ -2,7 +2,8 @@
 
 The page is kept rendered per customer, language and impersonation (see
 :mod:`facturo.web.page_cache`) under its key: the core's overview
-(:func:`facturo.billing.overview.read_overview`, two Core queries), every panel plugin's
+(the rows of :func:`facturo.billing.overview.read_overview_rows`, two Core queries), every
+panel plugin's
 ``client_dashboard_panel_key`` and the layout's menu and footer links. Each request reads the
 key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data; the
 session's and the key's reads go in one round trip once this session has asked for the page,
@@ -29,7 +30,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from facturo.billing.overview import Overview, ordered_services, read_overview
+from facturo.billing.overview import (
+    Overview,
+    OverviewRows,
+    ordered_services,
+    overview_from,
+    read_overview_rows,
+)
 from facturo.context import Context
 from facturo.db.reader import RowReader, SessionReader
 from facturo.models import Customer, Service
@@ -83,17 +90,18 @@ def panel_keys(
 
 def page_key(
     request: Request, reader: RowReader, customer_id: int, language: str
-) -> tuple[Overview, tuple[Any, ...], tuple[Any, ...]] | None:
-    """What the page shows, read through ``reader``: the overview, the panels' keys and the
-    layout's links; None when the page cannot be cached (or the customer is gone)."""
+) -> tuple[OverviewRows, tuple[Any, ...], tuple[Any, ...]] | None:
+    """What the page shows, read through ``reader``: the rows of the overview, the panels'
+    keys and the layout's links; None when the page cannot be cached (or the customer is
+    gone)."""
     ctx = ctx_of(request)
-    overview = read_overview(reader, customer_id)
-    if overview is None:
+    rows = read_overview_rows(reader, customer_id)
+    if rows is None:
         return None
     keys = panel_keys(ctx, reader, customer_id, language)
     if keys is None:
         return None
-    return overview, keys, client_chrome(request, language)
+    return rows, keys, client_chrome(request, language)
 
 
 async def dashboard(request: Request) -> Response:
@@ -121,14 +129,15 @@ def render_dashboard(request: Request, slot: tuple[Any, ...]) -> Response:
     customer_id, lang = slot[0], slot[1]
     with ctx.db.snapshot_session() as session:
         reader = SessionReader(session)
-        overview = read_overview(reader, customer_id)
-        if overview is None:  # the guard saw the customer a moment ago
+        rows = read_overview_rows(reader, customer_id)
+        if rows is None:  # the guard saw the customer a moment ago
             raise LookupError(f"customer {customer_id} vanished")
+        overview = overview_from(customer_id, rows)
         key = None
         if not request.session.get("flash"):
             keys = panel_keys(ctx, reader, customer_id, lang)
             if keys is not None:
-                key = (overview, keys, client_chrome(request, lang))
+                key = (rows, keys, client_chrome(request, lang))
         response = render_page(request, ctx, session, overview, lang, cached=key is not None)
     if key is None:
         return response

@@ -295,12 +295,14 @@ def _bill_chunk(
     # Each (customer, due date) gets its document id before the claims, so that a claim is
     # written with its link; a group that loses every claim leaves its id unused.
     reserved = reserve_ids(session, DOCUMENTS, len(candidates))
-    document_of = {
-        item.id: doc_id
-        for (_, items), doc_id in zip(candidates, reserved, strict=True)
-        for item in items
-    }
-    won = claim_periods(session, chunk, document_of)
+    won = claim_periods(
+        session,
+        [
+            (item.id, due, doc_id)
+            for ((_, due), items), doc_id in zip(candidates, reserved, strict=True)
+            for item in items
+        ],
+    )
     groups: list[Group] = []
     ids: list[int] = []
     everything = len(won) == len(chunk)

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from facturo.billing import renewals
-
 from facturo.billing.billing_run import billing_run
 from facturo.billing.documents import queue_document_email
 from facturo.billing.payments import record_payment

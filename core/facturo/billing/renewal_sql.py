@@ -223,6 +223,8 @@ PLAN_EMAILS = Table(
     **_TEMP,
 )
 PLAN_TABLES = (PLAN_DOCUMENTS, PLAN_LINES, PLAN_EMAILS)
+
+
 @dataclass
 class Plan:
     """What one batch writes, as rows of the plan tables (dicts keyed by column name)."""

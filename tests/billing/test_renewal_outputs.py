@@ -20,8 +20,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
+from facturo.billing import renewals
 from facturo.billing.billing_run import billing_run
 from facturo.context import Context
 from facturo.db.base import metadata
@@ -147,6 +149,35 @@ def test_run_writes_the_recorded_rows(billing: Billing) -> None:
         assert len(got[name]) == len(expected[name]), name
         for row, want in zip(got[name], expected[name], strict=True):
             assert row == want, name
+
+
+def test_small_batches_write_the_same_documents(
+    billing: Billing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In batches of 2, 3, 4, 5, 5… customers the run bills every service once, into the
+    recorded documents, lines, periods and emails. (The rows a settled proforma adds, its
+    invoice's among them, then come between batches, so serial ids differ from the snapshot,
+    recorded in one batch.)"""
+    ctx = billing.ctx
+    monkeypatch.setattr(renewals, "FIRST_BATCH_CUSTOMERS", 2)
+    monkeypatch.setattr(renewals, "CUSTOMERS_PER_BATCH", 5)
+    _fixture(billing)
+    before = _last_ids(ctx)
+    billing_run(ctx, RUN_DAY)
+    got = _dump(ctx, before)
+    assert billing_run(ctx, RUN_DAY).renewal_count == 0
+    expected = json.loads(SNAPSHOT.read_text())["sqlite" if ctx.db.is_sqlite else "postgresql"]
+    for name in TABLES:
+        assert len(got[name]) == len(expected[name]), name
+    assert got["customers"] == expected["customers"]  # credit balances
+
+    def proformas(rows: list[dict[str, str]]) -> list[tuple[str, ...]]:
+        fields = ("reference", "customer_id", "due_date", "total", "credit_applied", "status")
+        return sorted(
+            tuple(row[f] for f in fields) for row in rows if row["kind"].endswith("proforma")
+        )
+
+    assert proformas(got["documents"]) == proformas(expected["documents"])
 
 
 def test_values_that_look_like_template_markers_are_filled_as_render_email_fills_them(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select
 
+from facturo.billing import renewals
 from facturo.billing.billing_run import billing_run
 from facturo.billing.documents import queue_document_email
 from facturo.billing.payments import record_payment
@@ -105,6 +107,34 @@ def test_bulk_email_is_exactly_what_render_email_writes(billing: Billing) -> Non
             who, expected = as_rendered(ctx, session, row)
             assert (row.subject, row.text_body, row.html_body) == expected
             assert row.to_address == who.email
+
+
+def test_a_period_claimed_meanwhile_is_left_out_of_its_document(
+    billing: Billing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim lost between the run's read of the due services and its claims (here taken in
+    the run's transaction just before) leaves that service out; the rest of its group is
+    billed, its lines numbered from 0."""
+    ctx = billing.ctx
+    ana = make_customer(ctx)
+    a1 = active_service(ctx, ana, billing.licence, date(2026, 3, 10))
+    a2 = active_service(ctx, ana, billing.addons[0], date(2026, 3, 10), price="39.00")
+    a3 = active_service(ctx, ana, billing.addons[1], date(2026, 3, 10), price="29.00")
+    claim = renewals.claim_periods
+
+    def taken_first(session, *args):  # type: ignore[no-untyped-def]
+        session.execute(insert(BilledPeriod).values(service_id=a2, period_start=date(2026, 3, 10)))
+        return claim(session, *args)
+
+    monkeypatch.setattr(renewals, "claim_periods", taken_first)
+    report = billing_run(ctx, date(2026, 3, 2))
+    assert report.renewal_count == 1 and report.services_billed == 2
+    with ctx.db.read_session() as session:
+        document = session.scalars(select(Document)).one()
+        assert [(line.service_id, line.position) for line in document.lines] == [(a1, 0), (a3, 1)]
+        assert document.total == Decimal("215.38")
+        periods = {p.service_id: p.document_id for p in session.scalars(select(BilledPeriod))}
+        assert periods == {a1: document.id, a2: None, a3: document.id}
 
 
 def test_dry_run_changes_nothing(billing: Billing) -> None:

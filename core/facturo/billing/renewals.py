@@ -42,7 +42,10 @@ from facturo.models import (
 if TYPE_CHECKING:
     from facturo.context import Context
 
-CUSTOMERS_PER_BATCH = 1000
+#: customers per batch: the first batch small, so that the worker's first draft (which the
+#: run waits for) is short, then growing up to CUSTOMERS_PER_BATCH (see _batch_sizes)
+FIRST_BATCH_CUSTOMERS = 250
+CUSTOMERS_PER_BATCH = 4000
 DOCUMENTS = cast(Table, Document.__table__)
 EVIDENCE = cast(Table, TaxEvidence.__table__)
 
@@ -72,7 +75,7 @@ def count_due_services(ctx: Context, day: date) -> int:
 
 
 def _customer_chunks(ctx: Context, day: date) -> Generator[list[DueService], None, None]:
-    """The due services in customer order, CUSTOMERS_PER_BATCH customers at a time.
+    """The due services in customer order, in batches of :func:`_batch_sizes` customers.
 
     One query, streamed by a connection of its own (see
     :func:`~facturo.billing.renewal_sql.stream_due`), so memory stays flat however many
@@ -100,13 +103,15 @@ def _customer_chunks(ctx: Context, day: date) -> Generator[list[DueService], Non
     chunk: list[DueService] = []
     customers = 0
     previous: int | None = None
+    sizes = _batch_sizes()
+    size = next(sizes)
     due_rows = stream_due(ctx.db.read_engine, query, ctx.db.is_sqlite)
     try:
         for sid, customer_id, due, cycle, price, label, product_id in due_rows:
             if customer_id != previous:
-                if customers == CUSTOMERS_PER_BATCH:
+                if customers == size:
                     yield chunk
-                    chunk, customers = [], 0
+                    chunk, customers, size = [], 0, next(sizes)
                 customers += 1
                 previous = customer_id
             day_due = dates.get(due)
@@ -122,6 +127,21 @@ def _customer_chunks(ctx: Context, day: date) -> Generator[list[DueService], Non
         due_rows.close()
     if chunk:
         yield chunk
+
+
+def _batch_sizes() -> Iterator[int]:
+    """FIRST_BATCH_CUSTOMERS, then half as many again each time, up to CUSTOMERS_PER_BATCH.
+
+    Fewer, larger batches cost less per row (the temporary tables, the reads by customer id,
+    a join over the customers, the commit): per 100,000 services, 11 batches instead of 20
+    of 1,000 took 0.1-0.2 s less of the main thread's CPU on SQLite, and on PostgreSQL
+    0.2 s less of this process's and 0.3-0.4 s less of the server's. The run waits for the
+    first batch's draft (0.55 s for 4,000 customers), so it is small; a batch twice the
+    size of the one being written kept the run waiting for the worker again."""
+    size = FIRST_BATCH_CUSTOMERS
+    while True:
+        yield size
+        size = min(size * 3 // 2, CUSTOMERS_PER_BATCH)
 
 
 def create_renewals(
@@ -295,12 +315,14 @@ def _bill_chunk(
     # Each (customer, due date) gets its document id before the claims, so that a claim is
     # written with its link; a group that loses every claim leaves its id unused.
     reserved = reserve_ids(session, DOCUMENTS, len(candidates))
-    document_of = {
-        item.id: doc_id
-        for (_, items), doc_id in zip(candidates, reserved, strict=True)
-        for item in items
-    }
-    won = claim_periods(session, chunk, document_of)
+    won = claim_periods(
+        session,
+        [
+            (item.id, due, doc_id)
+            for ((_, due), items), doc_id in zip(candidates, reserved, strict=True)
+            for item in items
+        ],
+    )
     groups: list[Group] = []
     ids: list[int] = []
     everything = len(won) == len(chunk)

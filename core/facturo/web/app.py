@@ -10,7 +10,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -31,6 +30,7 @@ from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import UnguardedRoute, guard_routes
 from facturo.web.security import SecurityHeadersMiddleware, security_headers
+from facturo.web.session_cookie import SessionCookieMiddleware
 
 LOG = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def create_app(
         Middleware(TrustedProxyMiddleware, trusted=ctx.settings.security.trusted_proxies),
         Middleware(SecurityHeadersMiddleware, headers=security_headers(ctx)),
         Middleware(
-            SessionMiddleware,
+            SessionCookieMiddleware,
             secret_key=ctx.settings.secret_key,
             session_cookie=SESSION_COOKIE,
             max_age=cookie_max_age(ctx),

@@ -106,9 +106,11 @@ def create_app(
         indexed_mount("/api", section_routes(ctx, "api")),
         indexed_mount("/public", section_routes(ctx, "public")),
     ]
+    trusted = ctx.settings.security.trusted_proxies
     middleware = [
         Middleware(RequestMetricsMiddleware),
-        Middleware(TrustedProxyMiddleware, trusted=ctx.settings.security.trusted_proxies),
+        # Without trusted proxies the middleware would pass every request on unchanged.
+        *([Middleware(TrustedProxyMiddleware, trusted=trusted)] if trusted else []),
         Middleware(SecurityHeadersMiddleware, headers=security_headers(ctx)),
         Middleware(
             SessionCookieMiddleware,

@@ -95,13 +95,15 @@ def sign_bytes(
     context: str = LEASE_CONTEXT,
 ) -> dict[str, str]:
     """Sign an already serialised payload and return the envelope ``{alg, kid, payload, sig}``."""
+    _check_kid(key_id)
     return _envelope(payload_json, private_key.sign, key_id, context)
 
 
 def _envelope(
     payload_json: bytes, sign_message: Callable[[bytes], bytes], key_id: str, context: str
 ) -> dict[str, str]:
-    _check_kid(key_id)
+    """The envelope of a payload signed by ``sign_message`` under ``key_id`` (checked by the
+    caller: a keyring checks its ids once, when it is built)."""
     payload_b64 = b64url_encode(payload_json)
     signature = sign_message(signing_input(payload_b64, context))
     return {

@@ -23,13 +23,13 @@ from facturo.operations.health import ReadinessProbe
 from facturo.plugin_resources import STATIC_PREFIX, static_dirs
 from facturo.plugins import PluginError, contributions_by_plugin
 from facturo.web import admin, api, client, operations, public
+from facturo.web.answers import AnswerMiddleware
 from facturo.web.errors import facturo_error, http_exception, server_error
-from facturo.web.operations import RequestMetricsMiddleware
 from facturo.web.proxies import TrustedProxyMiddleware
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import UnguardedRoute, guard_routes
-from facturo.web.security import SecurityHeadersMiddleware, security_headers
+from facturo.web.security import security_headers
 from facturo.web.session_cookie import SessionCookieMiddleware
 
 LOG = logging.getLogger(__name__)
@@ -108,10 +108,9 @@ def create_app(
     ]
     trusted = ctx.settings.security.trusted_proxies
     middleware = [
-        Middleware(RequestMetricsMiddleware),
+        Middleware(AnswerMiddleware, headers=security_headers(ctx)),
         # Without trusted proxies the middleware would pass every request on unchanged.
         *([Middleware(TrustedProxyMiddleware, trusted=trusted)] if trusted else []),
-        Middleware(SecurityHeadersMiddleware, headers=security_headers(ctx)),
         Middleware(
             SessionCookieMiddleware,
             secret_key=ctx.settings.secret_key,

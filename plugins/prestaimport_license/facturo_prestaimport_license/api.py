@@ -244,11 +244,8 @@ async def validate(request: Request) -> Response:
             "app_version": body["app_version"],
         }
     )
-    return Response(
-        json_bytes(envelope),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
+    # The section guard adds Cache-Control: no-store to every API answer.
+    return Response(json_bytes(envelope), media_type="application/json")
 
 
 def request_for(key: str, body: dict[str, Any]) -> ValidationRequest:

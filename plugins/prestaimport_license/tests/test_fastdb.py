@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Table
 
 from facturo.plugin import Context
@@ -30,3 +31,10 @@ def test_prepared_rows_are_the_compiled_statements_parameters(lctx: Context) -> 
         expected = writer.compiled.arguments({name: row[name] for name in writer.columns})
         assert writer.prepare(row) == expected
     writer.insert_many([row])
+
+
+def test_naive_instants_are_still_refused(lctx: Context) -> None:
+    writer = FastInsert(lctx.db.engine, LOG_TABLE)
+    row = dict.fromkeys(writer.columns, "x") | {"at": datetime(2026, 7, 1, 10, 0)}
+    with pytest.raises(ValueError, match="timezone-aware"):
+        writer.prepare(row)

@@ -124,3 +124,16 @@ def test_the_server_is_uvicorn_on_uvloop_and_httptools_with_an_app_factory() -> 
     assert arguments["factory"] is True and arguments["workers"] == 1
     with pytest.raises(ValueError):
         uvicorn_arguments("x:y", ServerOptions(workers=0))
+
+
+def test_a_web_process_freezes_what_start_up_left_alive() -> None:
+    import gc
+
+    from facturo.web.server import freeze_startup_heap
+
+    assert gc.get_freeze_count() == 0
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -24,13 +23,14 @@ from facturo.operations.health import ReadinessProbe
 from facturo.plugin_resources import STATIC_PREFIX, static_dirs
 from facturo.plugins import PluginError, contributions_by_plugin
 from facturo.web import admin, api, client, operations, public
+from facturo.web.answers import AnswerMiddleware
 from facturo.web.errors import facturo_error, http_exception, server_error
-from facturo.web.operations import RequestMetricsMiddleware
 from facturo.web.proxies import TrustedProxyMiddleware
 from facturo.web.ratelimit import RateLimiter
 from facturo.web.routing import IndexedRouter, indexed_mount
 from facturo.web.sections import UnguardedRoute, guard_routes
-from facturo.web.security import SecurityHeadersMiddleware, security_headers
+from facturo.web.security import security_headers
+from facturo.web.session_cookie import SessionCookieMiddleware
 
 LOG = logging.getLogger(__name__)
 
@@ -106,12 +106,13 @@ def create_app(
         indexed_mount("/api", section_routes(ctx, "api")),
         indexed_mount("/public", section_routes(ctx, "public")),
     ]
+    trusted = ctx.settings.security.trusted_proxies
     middleware = [
-        Middleware(RequestMetricsMiddleware),
-        Middleware(TrustedProxyMiddleware, trusted=ctx.settings.security.trusted_proxies),
-        Middleware(SecurityHeadersMiddleware, headers=security_headers(ctx)),
+        Middleware(AnswerMiddleware, headers=security_headers(ctx)),
+        # Without trusted proxies the middleware would pass every request on unchanged.
+        *([Middleware(TrustedProxyMiddleware, trusted=trusted)] if trusted else []),
         Middleware(
-            SessionMiddleware,
+            SessionCookieMiddleware,
             secret_key=ctx.settings.secret_key,
             session_cookie=SESSION_COOKIE,
             max_age=cookie_max_age(ctx),

@@ -1,18 +1,18 @@
 """Operations endpoints: ``/healthz`` (alive), ``/readyz`` (ready to serve), ``/metrics``
-(Prometheus), and the middleware that times every request by route template."""
+(Prometheus), and the request durations by route template (observed by
+:class:`facturo.web.answers.AnswerMiddleware`)."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
 import os
-import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from facturo.context import Context
 from facturo.operations.health import ReadinessProbe
@@ -67,32 +67,12 @@ def routes() -> list[Route]:
     ]
 
 
-class RequestMetricsMiddleware:
-    """Observe each HTTP request's duration under its route template (``/client/documents/
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """Count an HTTP request's duration under its route template (``/client/documents/
     {id:int}``, never the concrete path, so the number of series stays bounded)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            REQUEST_SECONDS.labels(
-                scope.get("method", ""), route_template(scope), f"{status // 100}xx"
-            ).observe(time.perf_counter() - started)
+    REQUEST_SECONDS.labels(
+        scope.get("method", ""), route_template(scope), f"{status // 100}xx"
+    ).observe(seconds)
 
 
 def route_template(scope: Scope) -> str:

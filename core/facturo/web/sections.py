@@ -16,8 +16,9 @@ declare a Content-Length (else 411) of at most the endpoint's ``facturo_max_body
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -131,12 +132,15 @@ def api_error(status: int, code: str, detail: str, field: str | None = None) -> 
     )
 
 
-def multipart_refusal(request: Request, limit: int) -> Response | None:
+def multipart_refusal(
+    request: Request, limit: int, content_type: str | None = None
+) -> Response | None:
     """411 for a multipart request without a Content-Length, 413 when it declares more than
-    ``limit`` bytes (or an unreadable length); None when the body may be read."""
-    if request.method not in UNSAFE_METHODS or not request.headers.get(
-        "content-type", ""
-    ).lower().startswith("multipart/"):
+    ``limit`` bytes (or an unreadable length); None when the body may be read.
+    ``content_type`` is the request's Content-Type header when the caller has read it."""
+    if content_type is None:
+        content_type = request.headers.get("content-type", "")
+    if request.method not in UNSAFE_METHODS or not content_type.lower().startswith("multipart/"):
         return None
 
     declared = request.headers.get("content-length")
@@ -159,10 +163,12 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
     needs_write = getattr(endpoint, "facturo_write", False)
     is_async = inspect.iscoroutinefunction(endpoint)
     body_limit: int = getattr(endpoint, "facturo_max_body", DEFAULT_MAX_BODY)
+    parses_forms = section in ("client", "admin")
 
-    async def call(request: Request) -> Response:
-        result = await endpoint(request) if is_async else await run_in_threadpool(endpoint, request)
-        return result  # type: ignore[no-any-return]
+    # The endpoint itself when it is a coroutine function (no frame of our own per request).
+    call: Callable[[Request], Awaitable[Response]] = (
+        endpoint if is_async else functools.partial(run_in_threadpool, endpoint)  # type: ignore[call-arg]
+    )
 
     async def guarded(request: Request) -> Response:
         try:
@@ -178,10 +184,11 @@ def guard(section: str, endpoint: Endpoint, https: bool = False) -> Callable[[Re
     async def checked(request: Request) -> Response:
         if ids_out_of_range(request.path_params):
             return not_found(request, section)
-        refusal = multipart_refusal(request, body_limit)
+        content_type = request.headers.get("content-type", "")
+        refusal = multipart_refusal(request, body_limit, content_type)
         if refusal is not None:
             return refusal
-        if await carries_nul(request, parse_form=section in ("client", "admin")):
+        if await carries_nul(request, parse_form=parses_forms, content_type=content_type):
             return nul_refusal(request, section)
         if section == "public":
             return await call(request)
@@ -253,19 +260,21 @@ NUL_MARKERS = (b"\x00", b"\\u0000", b"%00")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-async def carries_nul(request: Request, parse_form: bool) -> bool:
+async def carries_nul(request: Request, parse_form: bool, content_type: str | None = None) -> bool:
     """True when the query string or a text field of the body holds a NUL character.
 
     No text column accepts NUL (PostgreSQL refuses it outright), so such input is refused at
     the door instead of failing deep inside a query. File parts of uploads are not looked at.
     Raw bodies (JSON, gateway callbacks) are read once and cached for the handler.
+    ``content_type`` is the request's Content-Type header when the caller has read it.
     """
     query: bytes = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         return True
     if request.method not in UNSAFE_METHODS:
         return False
-    content_type = request.headers.get("content-type", "")
+    if content_type is None:
+        content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         if not parse_form:
             return False
@@ -275,7 +284,7 @@ async def carries_nul(request: Request, parse_form: bool) -> bool:
         form = await request.form()
         return any(isinstance(value, str) and "\x00" in value for _, value in form.multi_items())
     body = await request.body()
-    return any(marker in body for marker in NUL_MARKERS)
+    return b"\x00" in body or b"\\u0000" in body or b"%00" in body  # NUL_MARKERS, unrolled
 
 
 def nul_refusal(request: Request, section: str) -> Response:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from typing import Any
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -51,31 +50,23 @@ def security_headers(ctx: Any) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-class SecurityHeadersMiddleware:
-    """Add the security headers (CSP without inline scripts, nosniff, …) to every response."""
+class SecurityHeaders:
+    """The security headers every answer gets (``security_headers``' list, by default
+    ``HEADERS``); :class:`facturo.web.answers.AnswerMiddleware` adds them."""
 
-    def __init__(self, app: ASGIApp, headers: list[tuple[bytes, bytes]] | None = None) -> None:
-        self.app = app
+    def __init__(self, headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self.headers = headers if headers is not None else HEADERS
         self.names = frozenset(name for name, _ in self.headers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if any(name.lower() in self.names for name, _ in headers):
-                    existing = {name.lower() for name, _ in headers}
-                    headers.extend((n, v) for n, v in self.headers if n not in existing)
-                else:  # the usual case: the response sets none of them itself
-                    headers.extend(self.headers)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def added_to(self, headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """An answer's headers with the security headers it does not set itself."""
+        found = list(headers)
+        if any(name.lower() in self.names for name, _ in found):
+            existing = {name.lower() for name, _ in found}
+            found.extend((n, v) for n, v in self.headers if n not in existing)
+        else:  # the usual case: the response sets none of them itself
+            found.extend(self.headers)
+        return found
 
 
 def csrf_token(session: dict[str, Any]) -> str:

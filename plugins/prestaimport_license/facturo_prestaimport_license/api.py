@@ -25,6 +25,7 @@ from facturo.plugin import Context, open_page
 
 from .client import KeyFormatError, Shop
 from .evaluation import ValidationAnswer, ValidationRequest, evaluate
+from .frozen import frozen_instance
 from .keys import key_hint, lookup_hmac, normalize_key
 from .lookup import find
 from .models import ShopBindingRow
@@ -243,21 +244,21 @@ async def validate(request: Request) -> Response:
             "app_version": body["app_version"],
         }
     )
-    return Response(
-        json_bytes(envelope),
-        media_type="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
+    # The section guard adds Cache-Control: no-store to every API answer.
+    return Response(json_bytes(envelope), media_type="application/json")
 
 
 def request_for(key: str, body: dict[str, Any]) -> ValidationRequest:
     """The evaluation request for a parsed body and its normalised key."""
-    return ValidationRequest(
-        key=key,
-        shop=body["shop"],
-        install_id=body["install_id"],
-        nonce=body["nonce"],
-        require_addons=body["require_addons"],
+    return frozen_instance(
+        ValidationRequest,
+        {
+            "key": key,
+            "shop": body["shop"],
+            "install_id": body["install_id"],
+            "nonce": body["nonce"],
+            "require_addons": body["require_addons"],
+        },
     )
 
 

@@ -9,7 +9,7 @@ licence. :meth:`ValidationAnswer.to_payload` builds the JSON the server signs.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -26,6 +26,7 @@ from .client import (
     key_hash,
     normalize_shop,
 )
+from .frozen import frozen_instance
 
 __all__ = [
     "AddonAnswer",
@@ -253,9 +254,7 @@ def addon_status(
     """
     period = timedelta(days=addon.grace_days) if addon.grace_days is not None else grace
     grace_until = (
-        addon.expires_at + period
-        if addon.expires_at is not None and period > timedelta(0)
-        else None
+        addon.expires_at + period if addon.expires_at is not None and period > _NO_TIME else None
     )
     if not addon.active:
         return AddonStatus.INACTIVE, grace_until
@@ -290,23 +289,11 @@ def evaluate(
     except ShopError:
         shop = None
 
-    addons: list[AddonAnswer] = []
-    if license is not None:
-        for addon in license.addons:
-            status, grace_until = addon_status(addon, now, grace)
-            addons.append(
-                AddonAnswer(
-                    code=addon.code,
-                    status=status,
-                    valid=status in USABLE_ADDON_STATUSES,
-                    active=addon.active,
-                    starts_at=addon.starts_at,
-                    expires_at=addon.expires_at,
-                    grace_until=grace_until,
-                    supplier_id=addon.supplier_id,
-                    name=addon.name,
-                )
-            )
+    statuses = (
+        [(addon, *addon_status(addon, now, grace)) for addon in license.addons]
+        if license is not None
+        else []
+    )
 
     binds = False
     binding = license.binding if license is not None else None
@@ -331,34 +318,56 @@ def evaluate(
             binding = ShopBinding(
                 shop_fp=shop.fp, shop_host=shop.host, bound_at=now, platform=shop.platform
             )
-        usable = {addon.code for addon in addons if addon.valid}
+        usable = {addon.code for addon, status, _ in statuses if status in USABLE_ADDON_STATUSES}
         wanted = dict.fromkeys(request.require_addons)
         missing = tuple(addon_code for addon_code in wanted if addon_code not in usable)
         code = LicenseCode.ADDONS_MISSING if missing else LicenseCode.VALID
 
     valid = code is LicenseCode.VALID
-    if not valid:
-        addons = [replace(addon, valid=False) for addon in addons]
     detail = DETAILS[code]
     if missing:
         detail = f"{detail}: {', '.join(missing)}"
-    return ValidationAnswer(
-        code=code,
-        valid=valid,
-        detail=detail,
-        issued_at=now,
-        refresh_after=now + refresh_after,
-        lease_expires_at=now + lease_ttl,
-        key_hash=key_hash(request.key),
-        shop=shop,
-        install_id=request.install_id,
-        nonce=request.nonce,
-        binds=binds,
-        license=license,
-        binding=binding,
-        addons=tuple(addons),
-        missing_addons=missing,
+    # The same objects as through __init__, without its call per field (see .frozen).
+    addons = tuple(
+        frozen_instance(
+            AddonAnswer,
+            {
+                "code": addon.code,
+                "status": status,
+                "valid": valid and status in USABLE_ADDON_STATUSES,
+                "active": addon.active,
+                "starts_at": addon.starts_at,
+                "expires_at": addon.expires_at,
+                "grace_until": grace_until,
+                "supplier_id": addon.supplier_id,
+                "name": addon.name,
+            },
+        )
+        for addon, status, grace_until in statuses
     )
+    return frozen_instance(
+        ValidationAnswer,
+        {
+            "code": code,
+            "valid": valid,
+            "detail": detail,
+            "issued_at": now,
+            "refresh_after": now + refresh_after,
+            "lease_expires_at": now + lease_ttl,
+            "key_hash": key_hash(request.key),
+            "shop": shop,
+            "install_id": request.install_id,
+            "nonce": request.nonce,
+            "binds": binds,
+            "license": license,
+            "binding": binding,
+            "addons": addons,
+            "missing_addons": missing,
+        },
+    )
+
+
+_NO_TIME = timedelta(0)
 
 
 def mask_host(host: str) -> str:

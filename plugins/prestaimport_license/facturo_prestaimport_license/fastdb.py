@@ -10,9 +10,10 @@ disposed. :class:`FastInsert` writes many rows with one ``executemany`` in one t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, insert
+from sqlalchemy import DateTime, Engine, Table, TypeDecorator, bindparam, insert
 
 from facturo.plugin import PinnedConnections
 
@@ -76,6 +77,39 @@ class PinnedQuery:
         return convert
 
 
+#: Instants a quicker processor must write exactly as SQLAlchemy's before it is used.
+_PROBES = (
+    datetime(2026, 12, 1, 18, 47, 0, tzinfo=UTC),
+    datetime(2026, 12, 1, 18, 47, 0, 1, tzinfo=UTC),
+    datetime(999, 1, 2, 3, 4, 5, 999_999, tzinfo=timezone(timedelta(hours=-5))),
+)
+
+
+def _quicker(
+    column_type: Any, engine: Engine, process: Callable[[Any], Any] | None
+) -> Callable[[Any], Any] | None:
+    """``process``, or an equivalent that is quicker: on SQLite a decorated DATETIME column's
+    bind processor formats the naive instant with a ``%``-format of nine fields (~2.1 µs);
+    ``isoformat(" ", "microseconds")`` writes the same text in a fifth of the time. Used only
+    when it gives SQLAlchemy's text for every probe instant (and SQLAlchemy's processor is
+    kept for anything that is not a datetime once decorated)."""
+    if (
+        process is None
+        or engine.dialect.name != "sqlite"
+        or not isinstance(column_type, TypeDecorator)
+        or not isinstance(column_type.impl, DateTime)
+    ):
+        return process
+    decorate, dialect, plain = column_type.process_bind_param, engine.dialect, datetime
+
+    def quicker(value: Any) -> Any:
+        naive = decorate(value, dialect)
+        return naive.isoformat(" ", "microseconds") if type(naive) is plain else process(value)
+
+    same = all(quicker(probe) == process(probe) for probe in _PROBES)
+    return quicker if same and quicker(None) == process(None) else process
+
+
 class FastInsert:
     """An INSERT of every column but the id, compiled once.
 
@@ -98,10 +132,27 @@ class FastInsert:
         self.sqlite = engine.dialect.name == "sqlite" and self.compiled.positional
         head, values, tail = self.compiled.sql.rpartition("VALUES")
         self._head, self._group = head + values, tail.strip()
+        binds = self.compiled.binds
+        #: (column, its bind processor or None) in the statement's parameter order.
+        self._plan = [
+            (name, _quicker(table.columns[name].type, engine, binds.get(name)))
+            for name in (self.compiled.order if self.compiled.positional else self.columns)
+        ]
 
     def prepare(self, row: dict[str, Any]) -> Any:
-        """The DB-API parameters of ``row`` (a dict keyed by column name)."""
-        return self.compiled.arguments({name: row[name] for name in self.columns})
+        """The DB-API parameters of ``row`` (a dict keyed by column name): what
+        ``compiled.arguments`` makes of its columns, in one pass over them."""
+        if self.compiled.positional:
+            return [
+                value if process is None else process(value)
+                for name, process in self._plan
+                for value in (row[name],)
+            ]
+        return {
+            name: value if process is None else process(value)
+            for name, process in self._plan
+            for value in (row[name],)
+        }
 
     def insert_prepared(self, prepared: list[Any]) -> None:
         """Insert rows made by :meth:`prepare` and commit."""

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from nacl.signing import SigningKey
+from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
 
 from .client import (
     ALGORITHM,
@@ -51,6 +51,8 @@ __all__ = [
     "verify_envelope",
 ]
 
+#: An Ed25519 signature's length; libsodium's combined mode puts it before the message.
+SIGNATURE_BYTES = 64
 _KID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -95,13 +97,15 @@ def sign_bytes(
     context: str = LEASE_CONTEXT,
 ) -> dict[str, str]:
     """Sign an already serialised payload and return the envelope ``{alg, kid, payload, sig}``."""
+    _check_kid(key_id)
     return _envelope(payload_json, private_key.sign, key_id, context)
 
 
 def _envelope(
     payload_json: bytes, sign_message: Callable[[bytes], bytes], key_id: str, context: str
 ) -> dict[str, str]:
-    _check_kid(key_id)
+    """The envelope of a payload signed by ``sign_message`` under ``key_id`` (checked by the
+    caller: a keyring checks its ids once, when it is built)."""
     payload_b64 = b64url_encode(payload_json)
     signature = sign_message(signing_input(payload_b64, context))
     return {
@@ -122,8 +126,9 @@ def libsodium_signer(private_key: Ed25519PrivateKey) -> Callable[[bytes], bytes]
         serialization.PrivateFormat.Raw,
         serialization.NoEncryption(),
     )
-    key = SigningKey(seed)
-    return lambda message: key.sign(message).signature
+    _public, secret = crypto_sign_seed_keypair(seed)  # libsodium's secret key: seed + public
+    # The binding itself, not SigningKey.sign: no SignedMessage (two more copies of the message).
+    return lambda message: crypto_sign(message, secret)[:SIGNATURE_BYTES]
 
 
 def generate_private_key() -> Ed25519PrivateKey:

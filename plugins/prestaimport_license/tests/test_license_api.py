@@ -49,7 +49,11 @@ def test_unknown_key_is_not_found_and_logged(live: Live) -> None:
 
 def test_first_check_binds_and_same_shop_is_idempotent(live: Live) -> None:
     seeded = seed_licence(live.ctx)
-    first = payload(live.validate(body(seeded.key)))
+    answer = live.validate(body(seeded.key))
+    assert answer.headers["cache-control"] == "no-store"  # no cache may keep a lease
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    first = payload(answer)
     assert first["code"] == "VALID" and first["valid"] is True
     assert first["binding"]["shop_host"] == "example-shop.com"
     assert first["binding"]["rebinds_left"] == 3

@@ -404,3 +404,29 @@ def test_invalid_shops_are_refused(shop: Shop) -> None:
 def test_mask_host() -> None:
     assert mask_host("example-shop.com") == "ex***.com"
     assert mask_host("localhost") == "lo***"
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_answers_are_the_objects_their_constructors_make(
+    licence: LicenseState, request_: ValidationRequest, valid: bool
+) -> None:
+    """evaluate() builds its frozen answers without __init__: equal to what the constructors
+    make, every field set, add-ons hashable, still frozen."""
+    from dataclasses import FrozenInstanceError, fields
+
+    from facturo_prestaimport_license.evaluation import AddonAnswer, ValidationAnswer
+
+    state = licence if valid else replace(licence, status=LicenseStatus.SUSPENDED)
+    answer = evaluate(state, request_, now=NOW, grace=GRACE)
+    rebuilt = ValidationAnswer(
+        **{f.name: getattr(answer, f.name) for f in fields(ValidationAnswer)},
+    )
+    assert answer == rebuilt
+    assert answer.valid is valid
+    for addon in answer.addons:
+        again = AddonAnswer(**{f.name: getattr(addon, f.name) for f in fields(AddonAnswer)})
+        assert addon == again and hash(addon) == hash(again)
+        assert vars(addon).keys() == {f.name for f in fields(AddonAnswer)}
+    assert [addon.valid for addon in answer.addons] == [valid, False]
+    with pytest.raises(FrozenInstanceError):
+        answer.valid = not valid  # type: ignore[misc]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -163,12 +164,23 @@ def _live_rows_query(kind: str) -> Select[Any]:
 _LIVE_ROWS = {kind: _live_rows_query(kind) for kind in ("customer", "staff")}
 
 
+#: Per model: how to make a bare instance, and the attribute names of its columns in order.
+_MAKERS: dict[type[Any], tuple[Callable[[], Any], tuple[str, ...]]] = {}
+
+
 def _detached(model: type[M], columns: list[tuple[str, Any]], values: Any) -> M:
     """An instance of ``model`` as a closed session leaves one it loaded with ``values``:
     detached, with its identity, every column loaded and nothing pending. Like the ORM's own
     loading, the values go straight into the instance's state (no attribute events)."""
-    instance = cast(M, inspect(model).class_manager.new_instance())
-    instance.__dict__.update(zip([key for key, _ in columns], values, strict=True))
+    maker = _MAKERS.get(model)
+    if maker is None:
+        maker = _MAKERS[model] = (
+            inspect(model).class_manager.new_instance,
+            tuple(key for key, _ in columns),
+        )
+    new_instance, keys = maker
+    instance = cast(M, new_instance())
+    instance.__dict__.update(zip(keys, values, strict=True))
     make_transient_to_detached(instance)
     return instance
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import pytest
+from itsdangerous import BadSignature, TimestampSigner
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import Session, SessionMiddleware
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from facturo.web.session_cookie import SessionCookieMiddleware
+from facturo.web.session_cookie import RememberingSigner, SessionCookieMiddleware
 
 
 async def ignore(request: Request) -> Response:
@@ -108,3 +109,46 @@ def test_same_answers_as_starlette(path: str, cookie: str) -> None:
     expected = answer(starlette, path, cookies)
     found = answer(ours, path, cookies)
     assert found == expected
+
+
+def cookie_of(set_cookie: str) -> str:
+    return set_cookie.removeprefix("set-cookie: facturo_session=").split(";")[0]
+
+
+def test_a_remembered_cookie_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1_800_000_000]
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: now[0])
+    asgi = Starlette(
+        routes=[Route("/read", read), Route("/write", write)],
+        middleware=[
+            Middleware(
+                SessionCookieMiddleware,
+                secret_key="s" * 32,
+                session_cookie="facturo_session",
+                max_age=60,
+            )
+        ],
+    )
+    signed = cookie_of(answer(asgi, "/write", {})[2][0])
+    now[0] += 10
+    assert answer(asgi, "/read", {"facturo_session": signed})[1] == "1"
+    assert answer(asgi, "/read", {"facturo_session": signed})[1] == "1"  # remembered now
+    now[0] += 51
+    assert answer(asgi, "/read", {"facturo_session": signed})[1] == "0"
+
+
+def test_only_valid_signatures_are_remembered_and_only_so_many() -> None:
+    signer = TimestampSigner("s" * 32)
+    remembering = RememberingSigner(signer, size=2)
+    with pytest.raises(BadSignature):
+        remembering.unsign(b"forged.value.sig", max_age=60)
+    signed = [signer.sign(f"payload {n}".encode()) for n in range(3)]
+    assert [remembering.unsign(value, max_age=60) for value in signed] == [
+        b"payload 0",
+        b"payload 1",
+        b"payload 2",
+    ]
+    assert list(remembering._verified) == signed[1:]
+    tampered = signed[2][:-1] + (b"A" if signed[2][-1:] != b"A" else b"B")
+    with pytest.raises(BadSignature):
+        remembering.unsign(tampered, max_age=60)

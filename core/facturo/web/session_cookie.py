@@ -69,7 +69,7 @@ class SessionCookieMiddleware(SessionMiddleware):
     """``SessionMiddleware`` that starts an empty session cheaply when no cookie was sent and
     verifies a cookie's signature once per web process."""
 
-    def __init__(self, app: ASGIApp, **options: Any) -> None:
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
         super().__init__(app, **options)
         self.signer = RememberingSigner(self.signer)  # type: ignore[assignment]
 

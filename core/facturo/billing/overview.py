@@ -2,8 +2,9 @@
 
 Two Core queries and no ORM objects: the customer with their services (and the products'
 names), and their ten most relevant documents (unpaid first, then newest) with the totals of
-their issued credit notes. The values are immutable and hashable, so the whole overview can
-stand as the key of a rendered page: two equal overviews render the same page.
+their issued credit notes. The overview is a function of those queries' rows alone, so the
+rows (:func:`read_overview_rows`) can stand as the key of a rendered page: equal rows make
+equal overviews, which render the same page; a hit then builds no view objects at all.
 
 The view objects carry the attribute names the client templates read from the ORM models
 (``service.product.name(lang)``, ``document.display_number``, ``document.credit_notes``…), so

@@ -1,9 +1,8 @@
 """The client dashboard: services, unpaid documents first, plugin panels.
 
 The page is kept rendered per customer, language and impersonation (see
-:mod:`facturo.web.page_cache`) under its key: the core's overview
-(the rows of :func:`facturo.billing.overview.read_overview_rows`, two Core queries), every
-panel plugin's
+:mod:`facturo.web.page_cache`) under its key: the rows the core's overview is made from
+(:func:`facturo.billing.overview.read_overview_rows`, two Core queries), every panel plugin's
 ``client_dashboard_panel_key`` and the layout's menu and footer links. Each request reads the
 key on the event loop (:class:`~facturo.db.reader.PinnedReader`, latest committed data; the
 session's and the key's reads go in one round trip once this session has asked for the page,

@@ -94,12 +94,16 @@ def answer(asgi: Starlette, path: str, cookies: dict[str, str]) -> tuple[int, st
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:]).decode(), found
 
 
+def cookie_of(set_cookie: str) -> str:
+    """The signed value a Set-Cookie header gives the session cookie."""
+    return set_cookie.removeprefix("set-cookie: facturo_session=").split(";")[0]
+
+
 @pytest.mark.parametrize("path", [f"/{name}" for name in ENDPOINTS])
 @pytest.mark.parametrize("cookie", ["none", "other", "session", "forged"])
 def test_same_answers_as_starlette(path: str, cookie: str) -> None:
     starlette, ours = app(SessionMiddleware), app(SessionCookieMiddleware)
-    set_cookie = answer(starlette, "/write", {})[2][0]
-    signed = set_cookie.removeprefix("set-cookie: facturo_session=").split(";")[0]
+    signed = cookie_of(answer(starlette, "/write", {})[2][0])
     cookies = {
         "none": {},
         "other": {"theme": "dark"},
@@ -109,10 +113,6 @@ def test_same_answers_as_starlette(path: str, cookie: str) -> None:
     expected = answer(starlette, path, cookies)
     found = answer(ours, path, cookies)
     assert found == expected
-
-
-def cookie_of(set_cookie: str) -> str:
-    return set_cookie.removeprefix("set-cookie: facturo_session=").split(";")[0]
 
 
 def test_a_remembered_cookie_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:

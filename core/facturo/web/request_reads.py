@@ -16,41 +16,26 @@ dropped first, under the session token's hash (never the token).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import Request
 
 from facturo.accounts.sessions import token_hash
 from facturo.db.reader import Read, RecordingReader
+from facturo.lru import LeastRecentlyUsed
 
 KEPT_PLANS = 4096
 
 
-class ReadPlans:
+class ReadPlans(LeastRecentlyUsed[tuple[str, str], tuple[Read, ...]]):
     """The reads to send ahead, per path and session; safe across threads."""
 
     def __init__(self, size: int = KEPT_PLANS) -> None:
-        self.size = size
-        self._plans: OrderedDict[tuple[str, str], tuple[Read, ...]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, key: tuple[str, str]) -> tuple[Read, ...]:
         """The reads kept for ``key`` (empty when none)."""
-        with self._lock:
-            plan = self._plans.get(key, ())
-            if plan:
-                self._plans.move_to_end(key)
-            return plan
-
-    def put(self, key: tuple[str, str], reads: tuple[Read, ...]) -> None:
-        """Keep ``reads`` for ``key`` (replacing what was kept)."""
-        with self._lock:
-            self._plans[key] = reads
-            self._plans.move_to_end(key)
-            while len(self._plans) > self.size:
-                self._plans.popitem(last=False)
+        return super().get(key) or ()
 
 
 def plans_of(request: Request) -> ReadPlans:

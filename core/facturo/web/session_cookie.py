@@ -16,12 +16,13 @@ per request.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from itsdangerous import TimestampSigner
 from starlette.middleware.sessions import Session, SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from facturo.lru import LeastRecentlyUsed
 
 #: How many verified cookies a web process remembers (the most recently seen ones).
 REMEMBERED_COOKIES = 4096
@@ -40,24 +41,19 @@ class RememberingSigner:
 
     def __init__(self, signer: TimestampSigner, size: int = REMEMBERED_COOKIES) -> None:
         self.signer = signer
-        self.size = size
-        self._verified: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
+        self._verified: LeastRecentlyUsed[bytes, tuple[bytes, int]] = LeastRecentlyUsed(size)
 
     def unsign(self, value: bytes, max_age: int | None = None) -> bytes:
         """The payload of the signed ``value``; raises ``BadSignature`` as the signer does."""
-        verified = self._verified
-        known = verified.get(value)
+        known = self._verified.get(value)
         if known is not None:
             payload, signed_at = known
             age = self.signer.get_timestamp() - signed_at
             if max_age is None or 0 <= age <= max_age:
-                verified.move_to_end(value)
                 return payload
-            del verified[value]
+            self._verified.forget(value)
         payload, when = self.signer.unsign(value, max_age=max_age, return_timestamp=True)
-        verified[value] = (payload, int(when.timestamp()))
-        if len(verified) > self.size:
-            verified.popitem(last=False)
+        self._verified.put(value, (payload, int(when.timestamp())))
         return payload
 
     def sign(self, value: bytes) -> bytes:

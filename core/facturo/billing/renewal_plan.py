@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -98,6 +99,8 @@ class RunPlanner:
         self.used: set[str] = set()
         self.next_email = 1
         self._message_ids: list[str] = []
+        #: held by whoever drafts or plans: the worker and the writer threads share the caches
+        self.lock = threading.Lock()
 
     def draft(self, groups: list[Group], customers: Mapping[int, Any]) -> list[DocPlan | None]:
         """The documents of ``groups`` as far as they can be decided ahead of the batch's

@@ -9,6 +9,7 @@ taken and creates nothing.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from facturo.billing.documents import settle
 from facturo.billing.money import to_money
 from facturo.billing.renewal_plan import TEMPLATE, DocPlan, Group, RunPlanner
 from facturo.billing.renewal_sql import DueService, claim_periods, stream_due, write_plan
+from facturo.billing.renewal_writers import write_in_parallel
 from facturo.billing.run_report import Progress, RunReport
 from facturo.db.bulk import bulk_insert, reserve_ids
 from facturo.db.wal import BackgroundCheckpoints
@@ -169,11 +171,17 @@ def create_renewals(
             if progress:
                 progress(len(chunk))
         return
+    if not ctx.db.is_sqlite:
+        try:
+            _write_in_parallel(ctx, day, chunks, planner, report, progress)
+        finally:
+            chunks.close()
+        return
     # SQLite: each commit's checkpoint runs in a thread of its own (see facturo.db.wal)
-    checkpoints = BackgroundCheckpoints(ctx.db.engine) if ctx.db.is_sqlite else None
+    checkpoints = BackgroundCheckpoints(ctx.db.engine)
     try:
         # One worker reads and drafts the next batch while this thread writes the current
-        # one: the database works without the GIL (SQLite's C code, PostgreSQL's socket).
+        # one: the database works without the GIL (SQLite's C code).
         with (
             _no_cycle_collection(),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
@@ -181,17 +189,54 @@ def create_renewals(
             ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
             while (batch := ahead.take()) is not None:
                 with ctx.db.transaction() as session:
-                    if checkpoints is not None:
-                        checkpoints.pause(session)
-                    _bill_chunk(session, ctx, day, batch, planner, report, ahead)
-                if checkpoints is not None:
-                    checkpoints.committed()
+                    checkpoints.pause(session)
+                    _bill_chunk(session, ctx, day, batch, planner, report, ahead.start)
+                checkpoints.committed()
                 if progress:
                     progress(len(batch.chunk))
     finally:
         chunks.close()
-        if checkpoints is not None:
-            checkpoints.close()
+        checkpoints.close()
+
+
+def _write_in_parallel(
+    ctx: Context,
+    day: date,
+    chunks: Iterator[list[DueService]],
+    planner: RunPlanner,
+    report: RunReport,
+    progress: Progress | None,
+) -> None:
+    """PostgreSQL: the batches written two at a time (see :mod:`.renewal_writers`), each
+    batch's document ids and proforma references reserved in batch order; the worker drafts
+    the next batch as soon as one is taken (the planner is locked while each uses it)."""
+    with (
+        _no_cycle_collection(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
+    ):
+        ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
+
+        def take() -> _Batch | None:
+            batch = ahead.take()
+            if batch is not None:
+                ahead.start()
+            return batch
+
+        def reserve(session: Session, batch: _Batch) -> _Reserved:
+            count = len(batch.candidates)
+            fmt = ctx.settings.billing.proforma_format
+            return _Reserved(
+                reserve_ids(session, DOCUMENTS, count),
+                numbering.allocate_block(session, "proforma", day.year, fmt, count),
+            )
+
+        def write(session: Session, batch: _Batch, reserved: _Reserved) -> None:
+            _bill_chunk(session, ctx, day, batch, planner, report, _drafting, reserved)
+            if progress:
+                with _COUNTING:
+                    progress(len(batch.chunk))
+
+        write_in_parallel(ctx, take, reserve, write)
 
 
 @contextmanager
@@ -226,6 +271,23 @@ class _Batch:
     drafts: list[DocPlan | None]
 
 
+@dataclass
+class _Reserved:
+    """A batch's document ids and proforma references, reserved before its transaction (one
+    per (customer, due date) group; those of groups whose every claim is lost go unused)."""
+
+    ids: list[int]
+    references: list[str]
+
+
+#: the report and the progress callback, shared by the writer threads
+_COUNTING = threading.Lock()
+
+
+def _drafting() -> None:
+    """Nothing to start: with writers in parallel the next draft starts when one is taken."""
+
+
 class _Ahead:
     """The next batch being drafted in the worker; :meth:`start` starts it (once), at the
     point of the current batch from which the planner is no longer used."""
@@ -258,7 +320,8 @@ def _draft_next(
     with ctx.db.read_session() as session:
         query = select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids))
         customers = {row.id: row for row in session.execute(query)}
-    drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
+    with planner.lock:
+        drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
     return _Batch(chunk, candidates, customers, drafts)
 
 
@@ -309,12 +372,19 @@ def _bill_chunk(
     batch: _Batch,
     planner: RunPlanner,
     report: RunReport,
-    ahead: _Ahead,
+    planned: Callable[[], None],
+    reservation: _Reserved | None = None,
 ) -> None:
+    """Bill ``batch`` in ``session``'s transaction; ``planned`` is called once the planner is
+    free for the next draft; ``reservation``: the batch's ids and references reserved
+    already (else reserved here, the references under the series lock to commit)."""
     chunk, candidates = batch.chunk, batch.candidates
     # Each (customer, due date) gets its document id before the claims, so that a claim is
     # written with its link; a group that loses every claim leaves its id unused.
-    reserved = reserve_ids(session, DOCUMENTS, len(candidates))
+    if reservation is None:
+        reserved = reserve_ids(session, DOCUMENTS, len(candidates))
+    else:
+        reserved = reservation.ids
     won = claim_periods(
         session,
         [
@@ -332,7 +402,7 @@ def _bill_chunk(
             groups.append((customer_id, due, kept))
             ids.append(doc_id)
     if not groups:
-        ahead.start()
+        planned()
         return
     customer_ids = sorted({customer_id for customer_id, _, _ in groups})
     customers = {
@@ -342,15 +412,19 @@ def _bill_chunk(
     holders = _credit_holders(
         session, ctx, [c.id for c in customers.values() if c.credit_balance > 0]
     )
-    references = numbering.allocate_block(
-        session, "proforma", day.year, ctx.settings.billing.proforma_format, len(groups)
-    )
+    if reservation is None:
+        references = numbering.allocate_block(
+            session, "proforma", day.year, ctx.settings.billing.proforma_format, len(groups)
+        )
+    else:  # those of lost groups go unused at the block's end, as ids of a sequence
+        references = reservation.references[: len(groups)]
     now = ctx.now()
     drafts = batch.drafts if everything else None
-    plan, evidence, settled = planner.plan(
-        session, groups, ids, references, customers, holders, now, drafts
-    )
-    markers = {name: planner.markers[name] for name in planner.used}
+    with planner.lock:
+        plan, evidence, settled = planner.plan(
+            session, groups, ids, references, customers, holders, now, drafts
+        )
+        markers = {name: planner.markers[name] for name in planner.used}
     if ctx.db.is_sqlite:  # its foreign keys are checked at commit (see claim_periods)
         bulk_insert(session, EVIDENCE, evidence)
     # The worker drafts the next batch while the database runs the statements: not during
@@ -365,11 +439,12 @@ def _bill_chunk(
             "now": now,
             "template": TEMPLATE,
         },
-        loaded=ahead.start,  # the planner is the worker's from here on
+        loaded=planned,  # the planner is the worker's from here on
     )
     if not ctx.db.is_sqlite:
         bulk_insert(session, EVIDENCE, evidence)  # one COPY
-    report.add_renewals(references, len(plan.lines))
+    with _COUNTING:
+        report.add_renewals(references, len(plan.lines))
     session.flush()  # the customers' credit balances
     for doc_id in settled:
         document = session.get(Document, doc_id)

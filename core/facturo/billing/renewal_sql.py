@@ -30,12 +30,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import table as sql_table
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import TextClause
 
 from facturo.db.bulk import bulk_insert, is_postgres
 from facturo.db.types import Money, Rate, UTCDateTime
+from facturo.delivery.messages import EmailStamp
 from facturo.models import BilledPeriod, Document, DocumentLine
 
 PERIODS = cast(Table, BilledPeriod.__table__)
@@ -91,6 +93,12 @@ def stream_due(
 
 
 Claim = tuple[int, date, int]  # service id, period start, the document id reserved for it
+_CLAIM_ON_POSTGRES = (
+    "INSERT INTO billed_periods (service_id, period_start, document_id) "
+    "SELECT * FROM unnest(CAST(:sids AS integer[]), CAST(:starts AS date[]), "
+    "CAST(:docs AS integer[]))"
+)
+UNIQUE_VIOLATION = "23505"  # SQLSTATE
 
 
 def claim_periods(session: Session, claims: Sequence[Claim]) -> set[int]:
@@ -116,18 +124,26 @@ def claim_periods(session: Session, claims: Sequence[Claim]) -> set[int]:
             ),
             {"sids": sids},
         )
+        values = {
+            "sids": sids,
+            "starts": _array_literal([c[1] for c in claims]),
+            "docs": _array_literal([c[2] for c in claims]),
+        }
+        try:
+            # Almost always every claim is won: a plain insert skips the speculative
+            # insertion of ON CONFLICT (an index probe, then a confirmation record per row).
+            with session.begin_nested():
+                session.execute(text(_CLAIM_ON_POSTGRES), values)
+            return {c[0] for c in claims}
+        except IntegrityError as error:
+            if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
         claimed = session.scalars(
             text(
-                "INSERT INTO billed_periods (service_id, period_start, document_id) "
-                "SELECT * FROM unnest(CAST(:sids AS integer[]), CAST(:starts AS date[]), "
-                "CAST(:docs AS integer[])) "
-                "ON CONFLICT (service_id, period_start) DO NOTHING RETURNING service_id"
+                _CLAIM_ON_POSTGRES + " ON CONFLICT (service_id, period_start) DO NOTHING"
+                " RETURNING service_id"
             ),
-            {
-                "sids": sids,
-                "starts": _array_literal([c[1] for c in claims]),
-                "docs": _array_literal([c[2] for c in claims]),
-            },
+            values,
         )
         return set(claimed)
     # SQLite checks every foreign key of this transaction at commit from here on
@@ -263,7 +279,10 @@ def write_plan(
         session.execute(CreateTable(table))
     bulk_insert(session, PLAN_DOCUMENTS, plan.documents)
     bulk_insert(session, PLAN_LINES, plan.lines)
-    bulk_insert(session, PLAN_EMAILS, plan.emails)
+    if postgres:
+        bulk_insert(session, PLAN_EMAILS, [_as_format(email, markers) for email in plan.emails])
+    else:
+        bulk_insert(session, PLAN_EMAILS, plan.emails)
     if loaded is not None:
         loaded()
     for statement in _statements(postgres, markers):
@@ -285,6 +304,12 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
             "company": "c.company",
             "docid": "CAST(d.id AS TEXT)",
         }
+        if postgres:  # the templates hold %n$s for the n-th field (see _as_format)
+            values = [
+                (_html_escaped(e) if html and name != "docid" else e) if name in markers else "''"
+                for name, e in fields.items()
+            ]
+            return f"CASE WHEN e.filled = 1 THEN {column} ELSE format({column}, {', '.join(values)}) END"
         out = column
         for name, expression in fields.items():
             if name not in markers:
@@ -347,6 +372,30 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
         s.bindparams(*[b for b in typed if f":{b.key}" in s.text])
         for s in (documents, lines, events, audits, emails)
     ]
+
+
+#: PostgreSQL: the fields' positions in format() (one call per part fills every marker: five
+#: nested replace() calls per part cost 0.5-0.7 s of the server's CPU per 87,000 emails)
+FORMAT_FIELDS = ("reference", "email", "name", "company", "docid")
+_TEMPLATE_PARTS = ("subject", "text_body", "html_body")
+
+
+def _as_format(email: dict[str, Any], markers: Mapping[str, str]) -> dict[str, Any]:
+    """The plan row of an email template for PostgreSQL's format(): ``%`` doubled, each
+    marker made ``%n$s`` (its field's position in FORMAT_FIELDS). Made once per template and
+    kept in it (a template serves many batches); a row filled already goes as it is."""
+    if email["filled"]:
+        return email
+    made = email.get("_format")
+    if made is None:
+        made = {"id": email["id"], "filled": 0}
+        for part in _TEMPLATE_PARTS:
+            value = email[part].replace("%", "%%")
+            for position, name in enumerate(FORMAT_FIELDS, 1):
+                value = value.replace(EmailStamp.marker(name), f"%{position}$s")
+            made[part] = value
+        email["_format"] = made  # two writers may both make it: the same value
+    return cast(dict[str, Any], made)
 
 
 def _html_escaped(expression: str) -> str:

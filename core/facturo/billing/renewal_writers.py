@@ -2,10 +2,11 @@
 
 The run is bound by the server's CPU (foreign-key checks, index entries, WAL), which one
 connection spends on one core. Two writer threads, each with its own connection and
-transaction, take the drafted batches in order; what must follow batch order (the document
-ids and the block of proforma references) is reserved by the taker in a short transaction of
-its own, committed before its batch is written, so the two batch transactions hold no lock
-in common but the invoice series' (only when credit settles a proforma, at their ends).
+transaction, take the drafted batches in order. What must follow batch order (the document
+ids and the block of proforma references) is reserved by the drafting worker in a short
+transaction of its own, committed before the batch is written, so the two batch transactions
+hold no lock in common but the invoice series' (only when credit settles a proforma, at
+their ends: the second waits for the first's commit).
 
 A proforma reference is not a legal number (only invoice numbers, allocated at payment, are
 gap-free), so a batch that fails or loses claims to a concurrent run leaves unused
@@ -29,22 +30,19 @@ if TYPE_CHECKING:
 WRITERS = 2
 
 B = TypeVar("B")
-R = TypeVar("R")
 
 
 def write_in_parallel(
     ctx: Context,
     take: Callable[[], B | None],
-    reserve: Callable[[Session, B], R],
-    write: Callable[[Session, B, R], None],
+    write: Callable[[Session, B], None],
     writers: int = WRITERS,
 ) -> None:
-    """Write every batch ``take`` gives (None: no more) in ``writers`` threads.
+    """Write every batch ``take`` gives (None: no more) in ``writers`` threads, each batch in
+    a transaction of its own, at the same time as the other writers'.
 
-    ``take`` and ``reserve`` (in a transaction committed at once) run one writer at a time,
-    so batches are reserved in the order they are taken; ``write`` runs the batch's own
-    transaction, at the same time as the other writers'. The first error stops the other
-    writers from taking more batches and is raised once they are done."""
+    ``take`` is called by one writer at a time. The first error stops the other writers
+    from taking more batches and is raised once they are done."""
     order = threading.Lock()
     failed = threading.Event()
 
@@ -52,15 +50,11 @@ def write_in_parallel(
         try:
             while not failed.is_set():
                 with order:
-                    if failed.is_set():
-                        return
-                    batch = take()
-                    if batch is None:
-                        return
-                    with ctx.db.transaction() as session:
-                        reserved = reserve(session, batch)
+                    batch = None if failed.is_set() else take()
+                if batch is None:
+                    return
                 with ctx.db.transaction() as session:
-                    write(session, batch, reserved)
+                    write(session, batch)
         except BaseException:
             failed.set()
             raise

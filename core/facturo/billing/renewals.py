@@ -207,14 +207,15 @@ def _write_in_parallel(
     report: RunReport,
     progress: Progress | None,
 ) -> None:
-    """PostgreSQL: the batches written two at a time (see :mod:`.renewal_writers`), each
-    batch's document ids and proforma references reserved in batch order; the worker drafts
-    the next batch as soon as one is taken (the planner is locked while each uses it)."""
+    """PostgreSQL: the batches written two at a time (see :mod:`.renewal_writers`). The
+    worker drafts the batches in order and reserves each one's document ids and proforma
+    references as it drafts it (so they follow batch order), the next draft starting as soon
+    as a writer takes one (the planner is locked while each uses it)."""
     with (
         _no_cycle_collection(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
     ):
-        ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
+        ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner, day))
 
         def take() -> _Batch | None:
             batch = ahead.take()
@@ -222,21 +223,13 @@ def _write_in_parallel(
                 ahead.start()
             return batch
 
-        def reserve(session: Session, batch: _Batch) -> _Reserved:
-            count = len(batch.candidates)
-            fmt = ctx.settings.billing.proforma_format
-            return _Reserved(
-                reserve_ids(session, DOCUMENTS, count),
-                numbering.allocate_block(session, "proforma", day.year, fmt, count),
-            )
-
-        def write(session: Session, batch: _Batch, reserved: _Reserved) -> None:
-            _bill_chunk(session, ctx, day, batch, planner, report, _drafting, reserved)
+        def write(session: Session, batch: _Batch) -> None:
+            _bill_chunk(session, ctx, day, batch, planner, report, _drafting)
             if progress:
                 with _COUNTING:
                     progress(len(batch.chunk))
 
-        write_in_parallel(ctx, take, reserve, write)
+        write_in_parallel(ctx, take, write)
 
 
 @contextmanager
@@ -269,6 +262,7 @@ class _Batch:
     candidates: list[tuple[tuple[int, date], list[DueService]]]
     customers: dict[int, Any]  # as read ahead; compared with the transaction's own read
     drafts: list[DocPlan | None]
+    reserved: _Reserved | None = None  # PostgreSQL: reserved as it was drafted
 
 
 @dataclass
@@ -309,9 +303,14 @@ class _Ahead:
 
 
 def _draft_next(
-    ctx: Context, chunks: Iterator[list[DueService]], planner: RunPlanner
+    ctx: Context,
+    chunks: Iterator[list[DueService]],
+    planner: RunPlanner,
+    reserve_on: date | None = None,
 ) -> _Batch | None:
-    """Read the next chunk and its customers and draft its documents (in the worker)."""
+    """Read the next chunk and its customers and draft its documents (in the worker); with
+    ``reserve_on`` (the run's day) also reserve its document ids and proforma references, in
+    a transaction committed at once."""
     chunk = next(chunks, None)
     if chunk is None:
         return None
@@ -322,7 +321,17 @@ def _draft_next(
         customers = {row.id: row for row in session.execute(query)}
     with planner.lock:
         drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
-    return _Batch(chunk, candidates, customers, drafts)
+    reserved = None
+    if reserve_on is not None:
+        fmt = ctx.settings.billing.proforma_format
+        with ctx.db.transaction() as session:
+            reserved = _Reserved(
+                reserve_ids(session, DOCUMENTS, len(candidates)),
+                numbering.allocate_block(
+                    session, "proforma", reserve_on.year, fmt, len(candidates)
+                ),
+            )
+    return _Batch(chunk, candidates, customers, drafts, reserved)
 
 
 def _candidates(chunk: list[DueService]) -> list[tuple[tuple[int, date], list[DueService]]]:
@@ -373,12 +382,11 @@ def _bill_chunk(
     planner: RunPlanner,
     report: RunReport,
     planned: Callable[[], None],
-    reservation: _Reserved | None = None,
 ) -> None:
     """Bill ``batch`` in ``session``'s transaction; ``planned`` is called once the planner is
-    free for the next draft; ``reservation``: the batch's ids and references reserved
-    already (else reserved here, the references under the series lock to commit)."""
-    chunk, candidates = batch.chunk, batch.candidates
+    free for the next draft. Its ids and references are reserved here (the references under
+    the series lock to commit) unless the worker reserved them already."""
+    chunk, candidates, reservation = batch.chunk, batch.candidates, batch.reserved
     # Each (customer, due date) gets its document id before the claims, so that a claim is
     # written with its link; a group that loses every claim leaves its id unused.
     if reservation is None:

@@ -37,7 +37,6 @@ from sqlalchemy.sql.elements import TextClause
 
 from facturo.db.bulk import bulk_insert, is_postgres
 from facturo.db.types import Money, Rate, UTCDateTime
-from facturo.delivery.messages import EmailStamp
 from facturo.models import BilledPeriod, Document, DocumentLine
 
 PERIODS = cast(Table, BilledPeriod.__table__)
@@ -279,10 +278,7 @@ def write_plan(
         session.execute(CreateTable(table))
     bulk_insert(session, PLAN_DOCUMENTS, plan.documents)
     bulk_insert(session, PLAN_LINES, plan.lines)
-    if postgres:
-        bulk_insert(session, PLAN_EMAILS, [_as_format(email, markers) for email in plan.emails])
-    else:
-        bulk_insert(session, PLAN_EMAILS, plan.emails)
+    bulk_insert(session, PLAN_EMAILS, plan.emails)
     if loaded is not None:
         loaded()
     for statement in _statements(postgres, markers):
@@ -304,12 +300,6 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
             "company": "c.company",
             "docid": "CAST(d.id AS TEXT)",
         }
-        if postgres:  # the templates hold %n$s for the n-th field (see _as_format)
-            values = [
-                (_html_escaped(e) if html and name != "docid" else e) if name in markers else "''"
-                for name, e in fields.items()
-            ]
-            return f"CASE WHEN e.filled = 1 THEN {column} ELSE format({column}, {', '.join(values)}) END"
         out = column
         for name, expression in fields.items():
             if name not in markers:
@@ -372,30 +362,6 @@ def _statements(postgres: bool, markers: Mapping[str, str]) -> list[TextClause]:
         s.bindparams(*[b for b in typed if f":{b.key}" in s.text])
         for s in (documents, lines, events, audits, emails)
     ]
-
-
-#: PostgreSQL: the fields' positions in format() (one call per part fills every marker: five
-#: nested replace() calls per part cost 0.5-0.7 s of the server's CPU per 87,000 emails)
-FORMAT_FIELDS = ("reference", "email", "name", "company", "docid")
-_TEMPLATE_PARTS = ("subject", "text_body", "html_body")
-
-
-def _as_format(email: dict[str, Any], markers: Mapping[str, str]) -> dict[str, Any]:
-    """The plan row of an email template for PostgreSQL's format(): ``%`` doubled, each
-    marker made ``%n$s`` (its field's position in FORMAT_FIELDS). Made once per template and
-    kept in it (a template serves many batches); a row filled already goes as it is."""
-    if email["filled"]:
-        return email
-    made = email.get("_format")
-    if made is None:
-        made = {"id": email["id"], "filled": 0}
-        for part in _TEMPLATE_PARTS:
-            value = email[part].replace("%", "%%")
-            for position, name in enumerate(FORMAT_FIELDS, 1):
-                value = value.replace(EmailStamp.marker(name), f"%{position}$s")
-            made[part] = value
-        email["_format"] = made  # two writers may both make it: the same value
-    return cast(dict[str, Any], made)
 
 
 def _html_escaped(expression: str) -> str:

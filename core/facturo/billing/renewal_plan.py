@@ -38,6 +38,8 @@ _to_money = lru_cache(maxsize=4096)(to_money)
 _PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9 ._/-]*")
 
 Group = tuple[int, date, list[DueService]]  # customer, due date, its services this run won
+#: groups drafted per hold of the planner's lock
+DRAFT_SLICE = 200
 #: Fields known only in the batch's transaction; :meth:`RunPlanner.plan` checks the reference.
 NUMBERED = frozenset(("reference", "docid"))
 
@@ -99,7 +101,8 @@ class RunPlanner:
         self.used: set[str] = set()
         self.next_email = 1
         self._message_ids: list[str] = []
-        #: held by whoever drafts or plans: the worker and the writer threads share the caches
+        #: held by whoever drafts or plans (the worker and the writer threads share the
+        #: caches): by :meth:`draft` itself, around :meth:`plan` by its caller
         self.lock = threading.Lock()
 
     def draft(self, groups: list[Group], customers: Mapping[int, Any]) -> list[DocPlan | None]:
@@ -108,13 +111,20 @@ class RunPlanner:
         that need the transaction: a tax treatment that needs a VAT-number check not yet
         made, an email filled row by row.
 
-        Runs in a worker thread while the previous batch is written: it must not touch a
-        database session nor run at the same time as another method of this planner."""
+        Runs in a worker thread while batches are written: it must not touch a database
+        session. It holds :attr:`lock` a slice of DRAFT_SLICE groups at a time, so that a
+        writer's :meth:`plan` (called under the lock) waits for a slice, not for the whole
+        draft (0.3-0.6 s for 4,000 customers)."""
         now = self.ctx.now()
-        drafts = [
-            self._document(None, group, customers[group[0]], None, 0, "", now) for group in groups
-        ]
-        self._warm_credit_emails(groups, customers, now)
+        drafts: list[DocPlan | None] = []
+        for start in range(0, len(groups), DRAFT_SLICE):
+            with self.lock:
+                drafts.extend(
+                    self._document(None, group, customers[group[0]], None, 0, "", now)
+                    for group in groups[start : start + DRAFT_SLICE]
+                )
+        with self.lock:
+            self._warm_credit_emails(groups, customers, now)
         return drafts
 
     def _warm_credit_emails(

@@ -349,8 +349,7 @@ def _draft_next(
     with ctx.db.read_session() as session:
         query = select(*CUSTOMER_FIELDS).where(Customer.id.in_(customer_ids))
         customers = {row.id: row for row in session.execute(query)}
-    with planner.lock:
-        drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
+    drafts = planner.draft([(c, due, items) for (c, due), items in candidates], customers)
     reserved = None
     if reserve_on is not None:
         fmt = ctx.settings.billing.proforma_format

@@ -177,13 +177,16 @@ def create_renewals(
     """One renewal proforma per (customer, due date) grouping that customer's due services.
 
     Works in batches of customers, each batch one transaction of set-based statements: claim
-    the periods (``INSERT … ON CONFLICT DO NOTHING RETURNING``: only what this run won is
-    billed), each with the id its document will have; reserve a block of proforma
-    references; then write documents, lines, ``invoice_created`` events, audit rows and the
-    ``proforma_issued`` emails (PDF attached when sent) by ``INSERT … SELECT`` from the
-    batch's plan (see :mod:`facturo.billing.renewal_plan`). Customer credit is applied; a
-    proforma it covers fully is settled at once. The next batch is read and drafted in a
-    worker thread meanwhile (see ``_bill_chunk``). ``progress`` is called with the number of
+    the periods (only what this run won is billed, see
+    :func:`~facturo.billing.renewal_sql.claim_periods`), each with the id its document will
+    have; reserve a block of proforma references; then write documents, lines,
+    ``invoice_created`` events, audit rows and the ``proforma_issued`` emails (PDF attached
+    when sent) by ``INSERT … SELECT`` from the batch's plan (see
+    :mod:`facturo.billing.renewal_plan`). Customer credit is applied; a proforma it covers
+    fully is settled at once. The next batch is read and drafted in a worker thread
+    meanwhile (see ``_bill_chunk``). On PostgreSQL two batches are written at once, their
+    ids and references reserved by the worker in batch order (see
+    :mod:`facturo.billing.renewal_writers`). ``progress`` is called with the number of
     services handled after each batch.
     """
     planner = RunPlanner(ctx, day, _product_names(ctx))

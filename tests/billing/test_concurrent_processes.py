@@ -127,3 +127,44 @@ def test_concurrent_billing_processes_bill_each_period_once(
             .where(OutboxMessage.template == "proforma_issued")
         )
         assert emails == sum(1 for d in documents if not d.number)
+
+
+def test_a_failing_batch_stops_the_run_and_the_next_run_bills_the_rest(
+    make_context: Callable[..., Context], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two writers, a batch that fails is rolled back, the other writer's batch still
+    commits, no further batch is taken, and the error is raised; the next run bills what was
+    left, each period once (the failed batch's references stay unused: a gap)."""
+    from facturo.billing import renewals
+    from facturo.billing.billing_run import billing_run
+
+    ctx = make_context()
+    licence, _addons = make_catalog(ctx)
+    for n in range(30):
+        customer = make_customer(ctx, email=f"f{n}@example.com")
+        active_service(ctx, customer, licence, RUN_DAY + timedelta(days=3))
+    monkeypatch.setattr(renewals, "FIRST_BATCH_CUSTOMERS", 2)
+    monkeypatch.setattr(renewals, "CUSTOMERS_PER_BATCH", 5)
+    bill = renewals._bill_chunk
+    calls = []
+
+    def third_fails(session, ctx, day, batch, *args):  # type: ignore[no-untyped-def]
+        calls.append(len(batch.chunk))
+        if len(calls) == 3:
+            raise RuntimeError("batch failed")
+        return bill(session, ctx, day, batch, *args)
+
+    monkeypatch.setattr(renewals, "_bill_chunk", third_fails)
+    with pytest.raises(RuntimeError, match="batch failed"):
+        billing_run(ctx, RUN_DAY)
+    with ctx.db.read_session() as session:
+        billed = session.scalar(select(func.count()).select_from(BilledPeriod))
+    assert 0 < (billed or 0) < 30
+    monkeypatch.setattr(renewals, "_bill_chunk", bill)
+    report = billing_run(ctx, RUN_DAY)
+    assert report.renewal_count == 30 - (billed or 0)
+    with ctx.db.read_session() as session:
+        periods = list(session.scalars(select(BilledPeriod)))
+        assert len(periods) == 30 and len({p.service_id for p in periods}) == 30
+        references = list(session.scalars(select(Document.reference)))
+        assert len(references) == len(set(references)) == 30

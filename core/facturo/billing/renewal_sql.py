@@ -75,7 +75,11 @@ def stream_due(
     """
     with engine.connect() as connection:
         if not sqlite:
-            yield from connection.execute(query.execution_options(yield_per=5000))
+            rows = connection.execute(query.execution_options(yield_per=5000))
+            try:
+                yield from rows
+            finally:  # a run stopped by an error leaves the server-side cursor open otherwise
+                rows.close()
             return
         names = ", ".join(DUE_COLUMNS)
         connection.exec_driver_sql(f"CREATE TEMP TABLE renewal_due ({names})")

@@ -8,11 +8,9 @@ taken and creates nothing.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,6 +28,7 @@ from facturo.billing.renewal_plan import TEMPLATE, DocPlan, Group, RunPlanner
 from facturo.billing.renewal_sql import DueService, claim_periods, stream_due, write_plan
 from facturo.billing.renewal_writers import write_in_parallel
 from facturo.billing.run_report import Progress, RunReport
+from facturo.billing.run_settings import run_settings
 from facturo.db.bulk import bulk_insert, reserve_ids
 from facturo.db.wal import BackgroundCheckpoints
 from facturo.models import (
@@ -216,7 +215,7 @@ def create_renewals(
         # One worker reads and drafts the next batch while this thread writes the current
         # one: the database works without the GIL (SQLite's C code).
         with (
-            _no_cycle_collection(),
+            run_settings(),
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
         ):
             ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner))
@@ -245,7 +244,7 @@ def _write_in_parallel(
     references as it drafts it (so they follow batch order), the next draft starting as soon
     as a writer takes one (the planner is locked while each uses it)."""
     with (
-        _no_cycle_collection(),
+        run_settings(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="renewal-draft") as pool,
     ):
         ahead = _Ahead(lambda: pool.submit(_draft_next, ctx, chunks, planner, day))
@@ -263,28 +262,6 @@ def _write_in_parallel(
                     progress(len(batch.chunk))
 
         write_in_parallel(ctx, take, write)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused meanwhile (reference counting still frees
-    everything else), then one young collection.
-
-    A batch makes about 30,000 rows, dicts and tuples that live until its commit, so the
-    collector ran about 3,200 times per 100,000 services, and its full collections (over
-    every object of the process) took most of the 2.4-4 s it cost a 10-12 s run on SQLite.
-    The run makes little cyclic garbage: its peak memory is the same without the collector.
-    A run that starts while another run of this process has paused it leaves the resuming
-    to that one.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-            gc.collect(0)
 
 
 @dataclass

@@ -164,21 +164,23 @@ def _live_rows_query(kind: str) -> Select[Any]:
 _LIVE_ROWS = {kind: _live_rows_query(kind) for kind in ("customer", "staff")}
 
 
-#: Per model: how to make a bare instance, and the attribute names of its columns in order.
-_MAKERS: dict[type[Any], tuple[Callable[[], Any], tuple[str, ...]]] = {}
+def _maker(model: type[Base]) -> tuple[Callable[[], Any], tuple[str, ...]]:
+    return inspect(model).class_manager.new_instance, tuple(key for key, _ in _columns(model))
 
 
-def _detached(model: type[M], columns: list[tuple[str, Any]], values: Any) -> M:
-    """An instance of ``model`` as a closed session leaves one it loaded with ``values``:
-    detached, with its identity, every column loaded and nothing pending. Like the ORM's own
-    loading, the values go straight into the instance's state (no attribute events)."""
-    maker = _MAKERS.get(model)
-    if maker is None:
-        maker = _MAKERS[model] = (
-            inspect(model).class_manager.new_instance,
-            tuple(key for key, _ in columns),
-        )
-    new_instance, keys = maker
+#: Per model: how to make a bare instance, and the attribute names of its columns in the order
+#: :data:`_LIVE_ROWS` reads them.
+_MAKERS: dict[type[Base], tuple[Callable[[], Any], tuple[str, ...]]] = {
+    model: _maker(model) for model in (AuthSession, Customer, StaffUser)
+}
+
+
+def _detached(model: type[M], values: Any) -> M:
+    """An instance of ``model`` as a closed session leaves one it loaded with ``values`` (its
+    columns in :func:`_columns` order): detached, with its identity, every column loaded and
+    nothing pending. Like the ORM's own loading, the values go straight into the instance's
+    state (no attribute events)."""
+    new_instance, keys = _MAKERS[model]
     instance = cast(M, new_instance())
     instance.__dict__.update(zip(keys, values, strict=True))
     make_transient_to_detached(instance)
@@ -194,9 +196,9 @@ def find_live_read(
     if not rows:
         return None
     split = len(_SESSION_COLUMNS)
-    row = _detached(AuthSession, _SESSION_COLUMNS, rows[0][:split])
+    row = _detached(AuthSession, rows[0][:split])
     model: type[Customer] | type[StaffUser] = StaffUser if kind == "staff" else Customer
-    owner = _detached(model, _OWNER_COLUMNS[kind], rows[0][split:])
+    owner = _detached(model, rows[0][split:])
     return (row, owner) if is_live(ctx, row, owner) else None
 
 

@@ -36,7 +36,6 @@ class PageCache:
     dashboard does on the event loop)."""
 
     def __init__(self, name: str, slots: int = 1024) -> None:
-        self.slots = slots
         self._pages: LeastRecentlyUsed[Hashable, tuple[object, bytes]] = LeastRecentlyUsed(slots)
         self.hits = 0
         self.misses = 0
